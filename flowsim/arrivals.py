@@ -1,0 +1,65 @@
+"""The F0 stream: diagnosis times from a time-varying rate λ(t), and the district of each F0."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import Arrivals, Scenario
+
+WAVE_BIN_DAYS = 0.1
+
+
+def rate_bins(arrivals: Arrivals, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+    """λ(t) as a step function on [0, horizon]: bin edges (days) and a rate per bin (F0/day).
+
+    A daily series shorter than the horizon keeps its last day's rate to the end.
+    """
+    if arrivals.profile == "constant":
+        return np.array([0.0, horizon]), np.array([arrivals.rate_per_day])
+    if arrivals.profile == "steps":
+        steps = sorted(arrivals.steps, key=lambda s: s.from_day)
+        starts = [s.from_day for s in steps if s.from_day < horizon]
+        rates = [s.rate_per_day for s in steps if s.from_day < horizon]
+        if not starts or starts[0] > 0:
+            starts.insert(0, 0.0)
+            rates.insert(0, 0.0)
+        return np.array([*starts, horizon]), np.array(rates)
+    if arrivals.profile == "daily":
+        cases = np.asarray(arrivals.daily_cases, float)
+        days = int(np.ceil(horizon))
+        if len(cases) < days:
+            cases = np.concatenate([cases, np.full(days - len(cases), cases[-1])])
+        edges = np.minimum(np.arange(days + 1, dtype=float), horizon)
+        return edges, cases[:days]
+    edges = np.arange(0.0, horizon + WAVE_BIN_DAYS, WAVE_BIN_DAYS)
+    edges[-1] = horizon
+    edges = np.unique(np.minimum(edges, horizon))
+    mid = (edges[:-1] + edges[1:]) / 2
+    rates = arrivals.base_per_day + arrivals.peak_per_day * np.exp(
+        -((mid - arrivals.peak_day) ** 2) / (2 * arrivals.width_days**2)
+    )
+    return edges, rates
+
+
+def rate_at(arrivals: Arrivals, horizon: float, t: np.ndarray) -> np.ndarray:
+    """λ(t) in F0/day at the given times."""
+    edges, rates = rate_bins(arrivals, horizon)
+    idx = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, len(rates) - 1)
+    return rates[idx]
+
+
+def diagnosis_times(arrivals: Arrivals, horizon: float, rng: np.random.Generator) -> np.ndarray:
+    """Sorted times (days) of a non-homogeneous Poisson process with rate λ(t) on [0, horizon)."""
+    edges, rates = rate_bins(arrivals, horizon)
+    widths = np.diff(edges)
+    counts = rng.poisson(rates * widths)
+    starts = np.repeat(edges[:-1], counts)
+    times = starts + rng.random(int(counts.sum())) * np.repeat(widths, counts)
+    times.sort()
+    return times
+
+
+def districts_of(scenario: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
+    """District index of each F0, by population weight."""
+    pop = np.array([d.population for d in scenario.districts], float)
+    return rng.choice(len(pop), size=n, p=pop / pop.sum()).astype(np.int32)

@@ -1,0 +1,480 @@
+"""Scenario configuration: YAML validated into typed, frozen objects.
+
+Every number the model uses lives here, never as a constant in code. Loading is strict: an
+unknown key, a wrong type, an out-of-range value or a dangling reference raises `ConfigError`
+with one line naming the field path and the reason.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    ValidationError,
+    model_validator,
+)
+
+from .distributions import Distribution, Exponential, Fixed
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+BUILTIN_DIR = Path(__file__).resolve().parent.parent / "configs"
+HANOI = "hanoi"
+
+
+class ConfigError(ValueError):
+    """A bad scenario: the message is one line, `field.path: reason`."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Step(Strict):
+    from_day: NonNegativeFloat
+    rate_per_day: NonNegativeFloat
+
+
+class Arrivals(Strict):
+    """Daily rate λ(t) of newly diagnosed F0 (patients/day).
+
+    `constant` uses `rate_per_day`; `steps` a list of (from_day, rate) changes; `daily` one rate
+    per day, from `daily_cases` or a CSV file (`csv`, columns `day,cases`); `wave` a Gaussian
+    epidemic curve `base + peak·exp(-(t-peak_day)²/(2·width²))`.
+    """
+
+    profile: Literal["constant", "steps", "daily", "wave"] = "constant"
+    rate_per_day: NonNegativeFloat | None = None
+    steps: list[Step] | None = None
+    csv: str | None = None
+    daily_cases: list[NonNegativeFloat] | None = None
+    base_per_day: NonNegativeFloat = 0.0
+    peak_per_day: NonNegativeFloat | None = None
+    peak_day: float | None = None
+    width_days: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _profile_fields(self) -> Arrivals:
+        need = {
+            "constant": ["rate_per_day"],
+            "steps": ["steps"],
+            "daily": ["daily_cases"],
+            "wave": ["peak_per_day", "peak_day", "width_days"],
+        }[self.profile]
+        for name in need:
+            if getattr(self, name) is None:
+                raise ValueError(f"profile '{self.profile}' needs '{name}'")
+        if self.profile == "steps" and not self.steps:
+            raise ValueError("profile 'steps' needs at least one step")
+        if self.profile == "daily" and not self.daily_cases:
+            raise ValueError("profile 'daily' needs at least one day of cases")
+        return self
+
+
+class Designated(Strict):
+    tier2: str | None = None
+    tier3: str | None = None
+
+
+class District(Strict):
+    name: str
+    population: PositiveFloat
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    home_monitoring_capacity: NonNegativeInt | None = None
+    """Home patients the local health team can follow; `null` is unlimited."""
+    designated: Designated = Designated()
+
+
+class Beds(Strict):
+    tier1: NonNegativeInt = 0
+    tier2: NonNegativeInt = 0
+    tier3: NonNegativeInt = 0
+
+    def of(self, tier: int) -> int:
+        return (self.tier1, self.tier2, self.tier3)[tier - 1]
+
+
+class Facility(Strict):
+    """A hospital or a mobile medical station; tier k is served iff it has tier-k beds."""
+
+    name: str
+    kind: Literal["hospital", "station"]
+    district: str
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    beds: Beds
+
+
+class RiskGroup(Strict):
+    """A slice of F0 by age/comorbidity; probabilities are per patient."""
+
+    name: str
+    share: Probability
+    vaccinated: Probability
+    home_share: Probability
+    """Share of this group's tier-1 F0 eligible to be treated at home."""
+    p_tier2_at_diagnosis: Probability = 0.0
+    p_tier3_at_diagnosis: Probability = 0.0
+    p_deteriorate: Probability
+    """Tier 1 → tier 2 over the course, unvaccinated and untreated."""
+    p_escalate: Probability
+    """Tier 2 → tier 3."""
+    p_die_tier2: Probability
+    p_die_tier3: Probability
+
+    @model_validator(mode="after")
+    def _check(self) -> RiskGroup:
+        if self.p_tier2_at_diagnosis + self.p_tier3_at_diagnosis > 1:
+            raise ValueError("p_tier2_at_diagnosis + p_tier3_at_diagnosis must be at most 1")
+        if self.p_escalate + self.p_die_tier2 > 1:
+            raise ValueError("p_escalate + p_die_tier2 must be at most 1")
+        return self
+
+
+class Clinical(Strict):
+    """Durations of the clinical course (days) and treatment effects."""
+
+    tier1_stay: Distribution
+    time_to_deterioration: Distribution
+    tier2_stay: Distribution
+    time_to_escalation: Distribution
+    tier3_stay: Distribution
+    step_down_stay: Distribution
+    """Tier-2 care after an ICU stay, until discharge."""
+    p_convalescence: Probability = 0.0
+    """After tier-2 recovery, share who stay on in a tier-1 bed."""
+    convalescence_stay: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=3))
+    vaccine_efficacy: Probability
+    """Relative reduction of progression (tier 1 → 2) for vaccinated F0."""
+    stay_multiplier: PositiveFloat = 1.0
+    """Scales every stay and delay above (variant, sensitivity)."""
+
+
+class Home(Strict):
+    antiviral_coverage: Probability = 0.0
+    """Share of home F0 given the antiviral package."""
+    antiviral_efficacy: Probability = 0.0
+    """Relative reduction of progression for treated F0 (1 - relative risk)."""
+    detection_delay: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=0))
+    """Deterioration → request for transfer, for a monitored patient."""
+    late_detection_delay: Distribution = Field(
+        default_factory=lambda: Exponential(dist="exponential", mean_days=1.0)
+    )
+    """Deterioration → request, for a patient beyond the monitoring capacity."""
+
+
+class Routing(Strict):
+    policy: Literal["nearest_free", "designated"] = "nearest_free"
+    tier1_overflow: Literal["home", "queue"] = "home"
+    """A tier-1 F0 who finds every facility bed taken goes home, or waits at home for one."""
+
+
+class Transport(Strict):
+    """Transfers take a travel time; the ambulance fleet replaces this."""
+
+    travel_time: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=0.03))
+
+
+class WaitingHazard(Strict):
+    """Extra death hazard (per day) while waiting for a bed of the tier."""
+
+    tier2: NonNegativeFloat = 0.0
+    tier3: NonNegativeFloat = 0.0
+
+
+class InitialCensus(Strict):
+    """Patients already in care at t = 0, part-way through their stay."""
+
+    tier1_home: NonNegativeInt = 0
+    tier1_facility: NonNegativeInt = 0
+    tier2: NonNegativeInt = 0
+    tier3: NonNegativeInt = 0
+
+    @property
+    def total(self) -> int:
+        return self.tier1_home + self.tier1_facility + self.tier2 + self.tier3
+
+
+class CapacityScale(Strict):
+    """Multipliers on declared capacities (sweeps, sliders); beds are rounded."""
+
+    home_monitoring: NonNegativeFloat = 1.0
+    station_beds: NonNegativeFloat = 1.0
+    hospital_tier1_beds: NonNegativeFloat = 1.0
+    oxygen_beds: NonNegativeFloat = 1.0
+    icu_beds: NonNegativeFloat = 1.0
+
+
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    horizon_days: PositiveFloat
+    warmup_days: NonNegativeFloat = 0.0
+    record_step_days: PositiveFloat = 0.25
+    seed: NonNegativeInt = 0
+    arrivals: Arrivals
+    districts: list[District] = Field(min_length=1)
+    facilities: list[Facility] = Field(default_factory=list)
+    risk_groups: list[RiskGroup] = Field(min_length=1)
+    clinical: Clinical
+    home: Home = Home()
+    routing: Routing = Routing()
+    transport: Transport = Transport()
+    waiting_hazard: WaitingHazard = WaitingHazard()
+    initial_census: InitialCensus = InitialCensus()
+    capacity_scale: CapacityScale = CapacityScale()
+    presets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def beds(self, facility: Facility, tier: int) -> int:
+        """Beds of a tier after `capacity_scale`."""
+        s = self.capacity_scale
+        scale = {1: s.station_beds if facility.kind == "station" else s.hospital_tier1_beds,
+                 2: s.oxygen_beds, 3: s.icu_beds}[tier]
+        return int(round(facility.beds.of(tier) * scale))
+
+    def monitoring_capacity(self, district: District) -> float:
+        cap = district.home_monitoring_capacity
+        return np.inf if cap is None else cap * self.capacity_scale.home_monitoring
+
+
+def _cross_check(s: Scenario) -> None:
+    """References and sums that one field alone cannot check."""
+    if s.warmup_days >= s.horizon_days:
+        raise ConfigError("warmup_days: must be shorter than horizon_days")
+    names = [d.name for d in s.districts]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            raise ConfigError(f"districts[{i}].name: duplicate district '{name}'")
+    fnames = [f.name for f in s.facilities]
+    by_name = {f.name: f for f in s.facilities}
+    for i, f in enumerate(s.facilities):
+        where = f"facilities[{i}] ({f.name})"
+        if fnames.index(f.name) != i:
+            raise ConfigError(f"{where}.name: duplicate facility name")
+        if f.district not in names:
+            raise ConfigError(f"{where}.district: unknown district '{f.district}'")
+        if f.kind == "station" and f.beds.tier3:
+            raise ConfigError(f"{where}.beds.tier3: a mobile station has no ICU beds")
+        if (f.lat is None) != (f.lon is None):
+            raise ConfigError(f"{where}.lat: give both lat and lon, or neither")
+    for i, d in enumerate(s.districts):
+        for tier in (2, 3):
+            target = getattr(d.designated, f"tier{tier}")
+            if target is None:
+                continue
+            path = f"districts[{i}] ({d.name}).designated.tier{tier}"
+            if target not in by_name:
+                raise ConfigError(f"{path}: unknown facility '{target}'")
+            if by_name[target].beds.of(tier) == 0:
+                raise ConfigError(f"{path}: '{target}' has no tier-{tier} beds")
+    total = sum(g.share for g in s.risk_groups)
+    if abs(total - 1.0) > 1e-6:
+        raise ConfigError(f"risk_groups: shares must add up to 1 (they add up to {total:g})")
+    gnames = [g.name for g in s.risk_groups]
+    if len(set(gnames)) != len(gnames):
+        raise ConfigError("risk_groups: duplicate group name")
+
+
+def _format(err: ValidationError) -> str:
+    first = err.errors()[0]
+    parts: list[str] = []
+    for p in first["loc"]:
+        if isinstance(p, int):
+            parts.append(f"[{p}]")
+        elif p in {"fixed", "exponential", "gamma", "lognormal", "weibull", "empirical"}:
+            continue  # the union's tag: not a path the user wrote
+        else:
+            parts.append(("." if parts else "") + str(p))
+    path = "".join(parts) or "(top level)"
+    msg = first["msg"].removeprefix("Value error, ")
+    more = err.error_count() - 1
+    return f"{path}: {msg}" + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_override(data: dict, path: str, value: Any) -> None:
+    """Set `a.b.0.c` (list items by index or by `name`) in a raw config dict, in place."""
+    keys = path.split(".")
+    node: Any = data
+    for depth, key in enumerate(keys):
+        last = depth == len(keys) - 1
+        here = ".".join(keys[: depth + 1])
+        if isinstance(node, list):
+            idx = None
+            if key.lstrip("-").isdigit():
+                idx = int(key)
+                if not -len(node) <= idx < len(node):
+                    raise ConfigError(f"{here}: index out of range (list has {len(node)} items)")
+            else:
+                matches = [i for i, it in enumerate(node) if isinstance(it, dict) and it.get("name") == key]
+                if not matches:
+                    raise ConfigError(f"{here}: no item named '{key}'")
+                idx = matches[0]
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+        elif isinstance(node, dict):
+            if last:
+                node[key] = value
+            else:
+                if key not in node or node[key] is None:
+                    node[key] = {}
+                node = node[key]
+        else:
+            raise ConfigError(f"{here}: cannot set a field inside a {type(node).__name__}")
+
+
+def parse_set(items: list[str]) -> list[tuple[str, Any]]:
+    """`path=value` strings from the command line; values are read as YAML scalars."""
+    out = []
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--set {item}: expected path.to.field=VALUE")
+        path, text = item.split("=", 1)
+        if not path.strip():
+            raise ConfigError(f"--set {item}: empty field path")
+        out.append((path.strip(), _parse_value(text)))
+    return out
+
+
+def _read_csv_cases(path: Path, where: str) -> list[float]:
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: file not found: {path}") from None
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+        raise ConfigError(f"{where}: cannot read {path.name} as CSV ({exc})") from None
+    return cases_from_table(table, where)
+
+
+def cases_from_table(table: Any, where: str) -> list[float]:
+    """Daily cases from a table with columns `day` and `cases` (one row per day, from 0)."""
+    cols = {str(c).strip().lower(): c for c in table.columns}
+    if "cases" not in cols:
+        raise ConfigError(f"{where}: the table needs a 'cases' column (has {list(table.columns)})")
+    import pandas as pd
+
+    cases = pd.to_numeric(table[cols["cases"]], errors="coerce")
+    if cases.isna().any():
+        row = int(cases.isna().to_numpy().argmax())
+        raise ConfigError(f"{where}: row {row + 1}: 'cases' is not a number")
+    if (cases < 0).any():
+        row = int((cases < 0).to_numpy().argmax())
+        raise ConfigError(f"{where}: row {row + 1}: 'cases' is negative")
+    if "day" in cols:
+        day = pd.to_numeric(table[cols["day"]], errors="coerce")
+        if day.isna().any() or not (np.diff(day.to_numpy()) > 0).all():
+            raise ConfigError(f"{where}: 'day' must be increasing numbers")
+        order = day.to_numpy()
+        series = np.zeros(int(order.max()) + 1)
+        series[order.astype(int)] = cases.to_numpy()
+        return series.tolist()
+    if len(cases) == 0:
+        raise ConfigError(f"{where}: no rows")
+    return cases.astype(float).tolist()
+
+
+def resolve_path(config: str | Path | None) -> Path:
+    """A config argument as a path: None or 'hanoi' is the built-in scenario."""
+    if config is None or str(config) == HANOI:
+        return BUILTIN_DIR / "hanoi.yaml"
+    path = Path(config)
+    if not path.exists() and (BUILTIN_DIR / f"{config}.yaml").exists():
+        return BUILTIN_DIR / f"{config}.yaml"
+    if not path.exists() and (BUILTIN_DIR / config).exists():
+        return BUILTIN_DIR / config
+    return path
+
+
+def read_raw(config: str | Path | None) -> tuple[dict, Path]:
+    """The YAML mapping of a config file, and the folder relative paths start from."""
+    path = resolve_path(config)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config: file not found: {path}") from None
+    except (IsADirectoryError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config: cannot read {path} ({exc.__class__.__name__})") from None
+    return parse_yaml(text, str(path)), path.parent
+
+
+def parse_yaml(text: str, source: str = "config") -> dict:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{source}: malformed YAML{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of fields at the top level")
+    return data
+
+
+def build(
+    data: dict,
+    overrides: list[tuple[str, Any]] | None = None,
+    presets: list[str] | None = None,
+    base_dir: Path | None = None,
+) -> Scenario:
+    """Validate a raw mapping (after presets and overrides) into a Scenario."""
+    data = copy.deepcopy(data)
+    for name in presets or []:
+        table = data.get("presets") or {}
+        if name not in table:
+            raise ConfigError(f"--preset {name}: unknown preset (known: {', '.join(table) or 'none'})")
+        for path, value in table[name].items():
+            apply_override(data, path, copy.deepcopy(value))
+    for path, value in overrides or []:
+        apply_override(data, path, value)
+    arrivals = data.get("arrivals")
+    if isinstance(arrivals, dict) and arrivals.get("csv"):
+        csv_path = Path(arrivals["csv"])
+        if not csv_path.is_absolute() and base_dir is not None:
+            csv_path = base_dir / csv_path
+        arrivals["daily_cases"] = _read_csv_cases(csv_path, "arrivals.csv")
+        arrivals.setdefault("profile", "daily")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format(err)) from None
+    _cross_check(scenario)
+    return scenario
+
+
+def load_scenario(
+    config: str | Path | None = None,
+    overrides: list[tuple[str, Any]] | dict[str, Any] | None = None,
+    presets: list[str] | None = None,
+) -> Scenario:
+    """Load a YAML scenario (default: built-in Hanoi), apply presets then `path=value` overrides."""
+    data, base = read_raw(config)
+    if isinstance(overrides, dict):
+        overrides = list(overrides.items())
+    return build(data, overrides, presets, base)
+
+
+def to_yaml(scenario: Scenario) -> str:
+    """The scenario as YAML that loads back to an equal scenario."""
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    data["arrivals"].pop("csv", None)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

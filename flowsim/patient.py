@@ -1,0 +1,339 @@
+"""The patient pathway (MODEL.md steps 2-7), one SimPy generator per stage of care.
+
+Only patients who may meet a capacity limit get a process: a mild F0 whose whole course is
+known when placed (home, or a free facility bed, no deterioration) is booked at once with no
+event at all (see `Pathway.place_mild`). Everyone else reads top to bottom: need a bed, wait for
+it (keeping the bed they have, under the waiting hazard), travel, stay, and leave.
+
+Rule that keeps blocking from freezing the network (MODEL.md step 5): a patient who has finished
+ICU care and waits for a ward bed is treated in place; when their step-down care time has run
+out they are discharged from the ICU bed without ever needing a ward bed. ICU beds held by
+step-down patients therefore always fall free in finite time, so the ward ↔ ICU cycle breaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import numpy as np
+import simpy
+
+from .cohort import Cohort, progression_probability
+from .config import Scenario
+from .facilities import HOME, TRANSIT, HomeCare, Ward
+from .records import DIED, DIED_WAITING, RECOVERED, Log
+from .routing import Admissions
+from .transport import Transport
+
+PRIORITY_TIER3, PRIORITY_TIER2, PRIORITY_TIER1, PRIORITY_STEP_DOWN = 0, 1, 2, 3
+Process = Generator[simpy.Event, object, object]
+
+
+class Patient:
+    """Where a patient in the event-driven part of the model is, and what they need."""
+
+    __slots__ = ("id", "district", "tier", "place", "ward", "location", "blocked_since")
+
+    def __init__(self, id: int, district: int, tier: int, place: int, location: int,
+                 ward: Ward | None = None) -> None:
+        self.id = id
+        self.district = district
+        self.tier = tier
+        self.place = place
+        self.location = location
+        self.ward = ward
+        self.blocked_since: float | None = None
+
+
+class Pathway:
+    def __init__(self, env: simpy.Environment, scenario: Scenario, cohort: Cohort, admissions: Admissions,
+                 transport: Transport, homes: list[HomeCare], log: Log, district_location: np.ndarray) -> None:
+        self.env = env
+        self.s = scenario
+        self.c = cohort
+        self.admissions = admissions
+        self.transport = transport
+        self.homes = homes
+        self.log = log
+        self.district_location = district_location
+        groups = scenario.risk_groups
+        self.p_escalate = [g.p_escalate for g in groups]
+        self.p_die2 = [g.p_die_tier2 for g in groups]
+        self.p_die3 = [g.p_die_tier3 for g in groups]
+        self.p_convalescence = scenario.clinical.p_convalescence
+        self.hazard = {1: 0.0, 2: scenario.waiting_hazard.tier2, 3: scenario.waiting_hazard.tier3}
+        self.budget = cohort.waiting_budget.copy()
+        self.deteriorates = (
+            cohort.u_deteriorate < progression_probability(scenario, cohort, False),
+            cohort.u_deteriorate < progression_probability(scenario, cohort, True),
+        )
+        """Whether each patient deteriorates, untreated and treated with the antiviral."""
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def need(self, p: Patient, tier: int) -> None:
+        """The patient's clinical need changes; a bed they hold becomes a blocked bed."""
+        self.log.move(self.env.now, p.tier, p.place, tier, p.place)
+        p.tier = tier
+        if p.ward is not None and p.blocked_since is None:
+            p.blocked_since = self.env.now
+
+    def _let_go(self, p: Patient) -> None:
+        """Give back the bed (or the home place) the patient holds."""
+        now = self.env.now
+        if p.ward is not None:
+            if p.blocked_since is not None:
+                self.log.blocked.append((p.ward.index, p.blocked_since, now))
+            p.ward.release()
+            p.ward = None
+        elif p.place == HOME:
+            self.homes[p.district].dynamic -= 1
+            self.log.home(now, p.district, -1)
+        p.blocked_since = None
+
+    def exit(self, p: Patient, outcome: int) -> None:
+        self._let_go(p)
+        self.log.census(self.env.now, p.tier, p.place, -1)
+        self.log.outcome(self.env.now, p.id, outcome)
+
+    def at_home(self, p: Patient) -> None:
+        self.homes[p.district].dynamic += 1
+        self.log.home(self.env.now, p.district, 1)
+
+    # -- mild F0 booked without events ------------------------------------------------------
+
+    def book_home(self, i: int, until: float, since: float | None = None) -> None:
+        """A tier-1 F0 at home until `until`, then recovered: no event, only future-dated logs."""
+        now = self.env.now if since is None else since
+        d = int(self.c.district[i])
+        self.homes[d].stay_until(until)
+        log = self.log
+        log.home(now, d, 1)
+        log.home(until, d, -1)
+        log.census(now, 1, HOME, 1)
+        log.census(until, 1, HOME, -1)
+        log.outcome(until, i, RECOVERED)
+
+    def book_bed(self, i: int, ward: Ward, until: float) -> None:
+        """A tier-1 F0 in a facility bed until `until`, then recovered."""
+        ward.take_until(until)
+        log = self.log
+        log.census(self.env.now, 1, ward.place, 1)
+        log.census(until, 1, ward.place, -1)
+        log.outcome(until, i, RECOVERED)
+
+    def place_mild(self, i: int) -> None:
+        """A tier-1 F0 not eligible for home: the nearest facility bed, else the overflow policy."""
+        c = self.c
+        now = self.env.now
+        d = int(c.district[i])
+        loc = int(self.district_location[d])
+        ward = self.admissions.free_ward(1, loc)
+        if ward is not None:
+            deteriorates = self.deteriorates[0][i]
+            if deteriorates:
+                ward.take()
+                self.log.census(now, 1, ward.place, 1)
+                p = Patient(i, d, 1, ward.place, ward.location, ward)
+                self.start_at(now + c.time_to_deterioration[i], self.deteriorate_in_facility(p))
+            else:
+                self.book_bed(i, ward, now + c.tier1_stay[i])
+            return
+        if self.s.routing.tier1_overflow == "queue":
+            deteriorates = self.deteriorates[0][i]
+            self.log.census(now, 1, HOME, 1)
+            p = Patient(i, d, 1, HOME, loc)
+            self.at_home(p)
+            self.env.process(self.wait_for_facility(p, deteriorates))
+            return
+        self.mild_at_home(i)
+
+    def mild_at_home(self, i: int) -> None:
+        """A tier-1 F0 at home (overflow, or initial census): booked unless they deteriorate."""
+        c = self.c
+        now = self.env.now
+        treated = c.u_antiviral[i] < self.s.home.antiviral_coverage
+        if self.deteriorates[int(treated)][i]:
+            d = int(c.district[i])
+            self.log.census(now, 1, HOME, 1)
+            p = Patient(i, d, 1, HOME, int(self.district_location[d]))
+            self.at_home(p)
+            self.start_at(c.arrival[i] + c.time_to_deterioration[i], self.deteriorate_at_home(p))
+        else:
+            self.book_home(i, c.arrival[i] + c.tier1_stay[i])
+
+    def start_at(self, when: float, process: Process) -> None:
+        """Start `process` at time `when` (days)."""
+        delay = max(0.0, when - self.env.now)
+        self.env.timeout(delay).callbacks.append(lambda _e: self.env.process(process))
+
+    # -- processes -----------------------------------------------------------------------------
+
+    def deteriorate_at_home(self, p: Patient, counted: bool = True) -> Process:
+        """A home patient needs oxygen. Noticed late if the district's team is over capacity."""
+        if not counted:
+            self.at_home(p)
+        self.need(p, 2)
+        home = self.homes[p.district]
+        monitored = self.c.u_monitor[p.id] < home.monitored_share(self.env.now)
+        delay = self.c.detection_delay[p.id] if monitored else self.c.late_detection_delay[p.id]
+        if not (yield from self.endure(p, 2, delay)):
+            return
+        if (yield from self.seek(p, 2, PRIORITY_TIER2)):
+            yield from self.oxygen_care(p, self.c.time_to_escalation[p.id], self.c.tier2_stay[p.id])
+
+    def deteriorate_in_facility(self, p: Patient) -> Process:
+        """A station (or tier-1 hospital) patient needs oxygen; they keep their bed meanwhile."""
+        self.need(p, 2)
+        if not (yield from self.endure(p, 2, self.c.detection_delay[p.id])):
+            return
+        if (yield from self.seek(p, 2, PRIORITY_TIER2)):
+            yield from self.oxygen_care(p, self.c.time_to_escalation[p.id], self.c.tier2_stay[p.id])
+
+    def severe_at_diagnosis(self, p: Patient) -> Process:
+        """An F0 diagnosed at tier 2 or 3: waits at home for a hospital bed."""
+        self.log.census(self.env.now, p.tier, HOME, 1)
+        self.at_home(p)
+        priority = PRIORITY_TIER3 if p.tier == 3 else PRIORITY_TIER2
+        if not (yield from self.seek(p, p.tier, priority)):
+            return
+        if p.tier == 3:
+            yield from self.icu_care(p, self.c.tier3_stay[p.id])
+        else:
+            yield from self.oxygen_care(p, self.c.time_to_escalation[p.id], self.c.tier2_stay[p.id])
+
+    def wait_for_facility(self, p: Patient, deteriorates: bool) -> Process:
+        """Overflow policy 'queue': wait at home for a tier-1 bed until the course ends."""
+        c = self.c
+        end = c.arrival[p.id] + (c.time_to_deterioration[p.id] if deteriorates else c.tier1_stay[p.id])
+        start = self.env.now
+        req = self.admissions.request(p.id, 1, p.location, p.district, PRIORITY_TIER1)
+        if not req.triggered:
+            self.log.begin_wait(1, p.id, start, "care")
+            yield req | self.env.timeout(max(0.0, end - start))
+        if req.ward is None:
+            req.cancel()
+            self.log.wait(1, p.id, start, self.env.now, "course_ended", "care")
+            if deteriorates:
+                yield from self.deteriorate_at_home(p)
+            else:
+                self.exit(p, RECOVERED)
+            return
+        self.log.wait(1, p.id, start, self.env.now, "admitted", "care")
+        yield from self.transfer(p, req.ward)
+        yield self.env.timeout(max(0.0, end - self.env.now))
+        if deteriorates:
+            yield from self.deteriorate_in_facility(p)
+        else:
+            self.exit(p, RECOVERED)
+
+    def oxygen_care(self, p: Patient, escalation_time: float, stay: float) -> Process:
+        """Tier 2: escalate to ICU, die, or recover (perhaps convalescing in a tier-1 bed)."""
+        u = self.c.u_tier2[p.id]
+        g = self.c.group[p.id]
+        if u < self.p_escalate[g]:
+            yield self.env.timeout(escalation_time)
+            self.need(p, 3)
+            if (yield from self.seek(p, 3, PRIORITY_TIER3)):
+                yield from self.icu_care(p, self.c.tier3_stay[p.id])
+            return
+        yield self.env.timeout(stay)
+        if u < self.p_escalate[g] + self.p_die2[g]:
+            self.exit(p, DIED)
+        elif self.c.u_convalescence[p.id] < self.p_convalescence:
+            self.convalesce(p)
+        else:
+            self.exit(p, RECOVERED)
+
+    def icu_care(self, p: Patient, stay: float) -> Process:
+        """Tier 3: die, or step down to a ward bed (treated in place while none is free)."""
+        yield self.env.timeout(stay)
+        if self.c.u_tier3[p.id] < self.p_die3[self.c.group[p.id]]:
+            self.exit(p, DIED)
+            return
+        self.need(p, 2)
+        remaining = self.c.step_down_stay[p.id]
+        start = self.env.now
+        req = self.admissions.request(p.id, 2, p.location, p.district, PRIORITY_STEP_DOWN)
+        if not req.triggered:
+            self.log.begin_wait(2, p.id, start, "step_down")
+            yield req | self.env.timeout(remaining)
+        if req.ward is None:
+            req.cancel()
+            self.log.wait(2, p.id, start, self.env.now, "discharged_in_place", "step_down")
+            self.exit(p, RECOVERED)
+            return
+        self.log.wait(2, p.id, start, self.env.now, "admitted", "step_down")
+        yield from self.transfer(p, req.ward)
+        yield self.env.timeout(max(0.0, remaining - (self.env.now - start)))
+        self.exit(p, RECOVERED)
+
+    def convalesce(self, p: Patient) -> None:
+        """After oxygen care: a few days in a tier-1 bed of the same hospital, or at home."""
+        now = self.env.now
+        until = now + self.c.convalescence_stay[p.id]
+        ward = self.admissions.ward_at(p.location, 1)
+        self._let_go(p)
+        self.log.census(now, p.tier, p.place, -1)
+        if ward is not None and ward.free() > 0:
+            self.book_bed(p.id, ward, until)
+        else:
+            self.book_home(p.id, until)
+
+    # -- shared steps ---------------------------------------------------------------------------
+
+    def endure(self, p: Patient, tier: int, duration: float) -> Generator[simpy.Event, object, bool]:
+        """Wait `duration` days needing a tier-`tier` bed, under the waiting hazard. False if died."""
+        if duration <= 0:
+            return True
+        hazard = self.hazard[tier]
+        if hazard > 0 and self.budget[p.id] < hazard * duration:
+            start = self.env.now
+            self.log.begin_wait(tier, p.id, start, "detection")
+            yield self.env.timeout(self.budget[p.id] / hazard)
+            self.budget[p.id] = 0.0
+            self.log.wait(tier, p.id, start, self.env.now, "died", "detection")
+            self.exit(p, DIED_WAITING)
+            return False
+        yield self.env.timeout(duration)
+        self.budget[p.id] -= hazard * duration
+        return True
+
+    def seek(self, p: Patient, tier: int, priority: int) -> Generator[simpy.Event, object, bool]:
+        """Get a tier bed: wait where the patient is (keeping their bed), then move. False if died."""
+        start = self.env.now
+        req = self.admissions.request(p.id, tier, p.location, p.district, priority)
+        if not req.triggered:
+            self.log.begin_wait(tier, p.id, start, "care")
+            hazard = self.hazard[tier]
+            if hazard > 0:
+                yield req | self.env.timeout(self.budget[p.id] / hazard)
+            else:
+                yield req
+            if req.ward is None:
+                req.cancel()
+                self.budget[p.id] = 0.0
+                self.log.wait(tier, p.id, start, self.env.now, "died", "care")
+                self.exit(p, DIED_WAITING)
+                return False
+            self.budget[p.id] -= hazard * (self.env.now - start)
+        self.log.wait(tier, p.id, start, self.env.now, "admitted", "care")
+        yield from self.transfer(p, req.ward)
+        return True
+
+    def transfer(self, p: Patient, ward: Ward) -> Process:
+        """Move to a bed already granted: the origin is held until the vehicle arrives."""
+        if ward.location != p.location:
+            reached = self.transport.reach(p.id, p.location, ward.location, p.tier)
+            if reached is not None:
+                yield reached
+            self._let_go(p)
+            self.log.move(self.env.now, p.tier, p.place, p.tier, TRANSIT)
+            p.place = TRANSIT
+            yield self.transport.carry(p.id, p.location, ward.location, p.tier)
+        else:
+            self._let_go(p)
+        self.log.move(self.env.now, p.tier, p.place, p.tier, ward.place)
+        p.place = ward.place
+        p.ward = ward
+        p.location = ward.location

@@ -1,0 +1,260 @@
+"""One run of a scenario: build the network, draw the F0, simulate, and check conservation.
+
+The run is split by cost. Mild F0 treated at home whose course needs no bed are booked in one
+vectorised step (their census is a set of intervals). The others enter the event-driven model
+through one SimPy process that walks the sorted entry times (diagnosis of F0 who need a
+facility, home deterioration); only patients who may meet a capacity limit get a process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from . import cohort as cohort_mod
+from .arrivals import diagnosis_times, districts_of
+from .config import Scenario
+from .distributions import residual
+from .facilities import HOME, HOSPITAL, HomeCare, Ward
+from .metrics import key_figures
+from .patient import Pathway, Patient
+from .records import RECOVERED, Layout, Log, Tables, build_tables
+from .routing import Admissions
+from .streams import Streams
+from .transport import TravelTime
+
+ENTRY_MILD, ENTRY_SEVERE, ENTRY_HOME_DETERIORATION = 0, 1, 2
+
+
+class ConservationError(RuntimeError):
+    """Patients were lost or created: arrivals + initial census != recovered + died + in system."""
+
+
+@dataclass
+class RunResult:
+    """Everything one run reports; tables are tidy pandas DataFrames."""
+
+    scenario: Scenario
+    seed: int
+    replication: int
+    summary: dict[str, float]
+    timeseries: pd.DataFrame
+    occupancy: pd.DataFrame
+    resources: pd.DataFrame
+    waits: pd.DataFrame
+    patients: pd.DataFrame | None = None
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def build_wards(env: simpy.Environment, scenario: Scenario, log: Log) -> list[Ward]:
+    n_districts = len(scenario.districts)
+    wards: list[Ward] = []
+    for fi, f in enumerate(scenario.facilities):
+        for tier in (1, 2, 3):
+            cap = scenario.beds(f, tier)
+            if cap > 0:
+                wards.append(Ward(env, len(wards), f.name, f.kind, tier, cap, n_districts + fi, log))
+    return wards
+
+
+def _initial_cohort(scenario: Scenario, streams: Streams) -> cohort_mod.Cohort:
+    ic = scenario.initial_census
+    n = ic.total
+    district = districts_of(scenario, n, streams.rng("initial", "districts"))
+    c = cohort_mod.draw(scenario, np.zeros(n), district, streams, purpose="initial")
+    c.severity = np.repeat(np.array([1, 1, 2, 3], np.int8),
+                           [ic.tier1_home, ic.tier1_facility, ic.tier2, ic.tier3])
+    c.home_eligible = np.repeat([True, False, False, False], [ic.tier1_home, ic.tier1_facility, ic.tier2, ic.tier3])
+    # Patients seen part-way through a stay: replace each stage length by its equilibrium residual.
+    k = scenario.clinical.stay_multiplier
+    clin = scenario.clinical
+    rng = streams.rng("initial", "residual")
+    for name, dist in (("tier1_stay", clin.tier1_stay), ("time_to_deterioration", clin.time_to_deterioration),
+                       ("tier2_stay", clin.tier2_stay), ("time_to_escalation", clin.time_to_escalation),
+                       ("tier3_stay", clin.tier3_stay)):
+        setattr(c, name, k * residual(dist, rng, n)[1])
+    return c
+
+
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    replication: int = 0,
+    patients: bool = False,
+    progress: Callable[[float], None] | None = None,
+) -> RunResult:
+    """Simulate `scenario` once. Same scenario, seed and replication → the same tables."""
+    started = time.perf_counter()
+    seed = scenario.seed if seed is None else int(seed)
+    streams = Streams(seed, replication)
+    horizon = scenario.horizon_days
+    env = simpy.Environment()
+    log = Log()
+
+    times = diagnosis_times(scenario.arrivals, horizon, streams.rng("arrivals", "times"))
+    districts = districts_of(scenario, len(times), streams.rng("arrivals", "districts"))
+    initial = _initial_cohort(scenario, streams)
+    n0 = len(initial)
+    c = cohort_mod.Cohort.concat(initial, cohort_mod.draw(scenario, times, districts, streams))
+    n = len(c)
+
+    wards = build_wards(env, scenario, log)
+    admissions = Admissions(env, scenario, wards, log)
+    transport = TravelTime(env, scenario, streams.rng("ambulances", "travel_time"))
+    district_location = np.arange(len(scenario.districts))
+
+    # Home-eligible mild F0 (new, and the initial home census): booked in one vectorised step.
+    treated = c.u_antiviral < scenario.home.antiviral_coverage
+    det_u = c.u_deteriorate < cohort_mod.progression_probability(scenario, c, False)
+    det_t = c.u_deteriorate < cohort_mod.progression_probability(scenario, c, True)
+    deteriorates = np.where(treated, det_t, det_u)
+    home = (c.severity == 1) & c.home_eligible
+    home_end = c.arrival + np.where(deteriorates, c.time_to_deterioration, c.tier1_stay)
+    recover_home = home & ~deteriorates
+    caps = [scenario.monitoring_capacity(d) for d in scenario.districts]
+    homes = [
+        HomeCare(caps[d], c.arrival[home & (c.district == d)], home_end[home & (c.district == d)])
+        for d in range(len(scenario.districts))
+    ]
+    ids = np.flatnonzero(recover_home)
+    log.outcome_t.extend(home_end[ids].tolist())
+    log.outcome_patient.extend(ids.tolist())
+    log.outcome_kind.extend([RECOVERED] * len(ids))
+    layout = Layout(
+        wards=pd.DataFrame([{"facility": w.facility, "kind": w.kind, "tier": w.tier, "capacity": w.capacity} for w in wards],
+                           columns=["facility", "kind", "tier", "capacity"]),
+        lists=pd.DataFrame([{"name": q.name, "tier": q.tier, "ward": q.ward_index} for q in admissions.lists],
+                           columns=["name", "tier", "ward"]),
+        districts=pd.DataFrame({"district": [d.name for d in scenario.districts], "monitoring_capacity": caps}),
+        home_starts=c.arrival[home], home_ends=home_end[home], home_district=c.district[home].astype(np.int64),
+    )
+
+    pathway = Pathway(env, scenario, c, admissions, transport, homes, log, district_location)
+    pathway.deteriorates = (det_u, det_t)
+    _place_initial(scenario, pathway, c, n0, env, admissions, log)
+
+    # Everyone else enters through one process walking the sorted entry times.
+    new = np.arange(n) >= n0
+    mild = np.flatnonzero(new & (c.severity == 1) & ~c.home_eligible)
+    severe = np.flatnonzero(new & (c.severity > 1))
+    home_det = np.flatnonzero(home & deteriorates & (home_end < horizon))
+    entry_t = np.concatenate([c.arrival[mild], c.arrival[severe], home_end[home_det]])
+    entry_kind = np.concatenate([np.full(len(mild), ENTRY_MILD), np.full(len(severe), ENTRY_SEVERE),
+                                 np.full(len(home_det), ENTRY_HOME_DETERIORATION)])
+    entry_id = np.concatenate([mild, severe, home_det])
+    order = np.lexsort((entry_id, entry_t))
+    env.process(_entries(env, pathway, c, entry_t[order], entry_kind[order], entry_id[order], horizon, progress))
+    env.run(until=horizon)
+
+    tables = build_tables(log, layout, c.arrival[n0:], horizon, scenario.warmup_days, scenario.record_step_days)
+    summary = key_figures(tables, arrivals=int(np.sum(c.arrival[n0:] <= horizon)), initial=n0,
+                          warmup=scenario.warmup_days, horizon=horizon)
+    check_conservation(summary)
+    result = RunResult(scenario, seed, replication, {"replication": replication, "seed": seed, **summary},
+                       tables.timeseries, tables.occupancy, tables.resources, tables.waits,
+                       patients=_patient_table(scenario, c, n0, tables) if patients else None)
+    result.seconds = time.perf_counter() - started
+    if progress is not None:
+        progress(1.0)
+    return result
+
+
+def _entries(env: simpy.Environment, pathway: Pathway, c: cohort_mod.Cohort, times: np.ndarray,
+             kinds: np.ndarray, ids: np.ndarray, horizon: float,
+             progress: Callable[[float], None] | None) -> simpy.events.ProcessGenerator:
+    severity = c.severity
+    district = c.district
+    census = pathway.log.census
+    next_report = 0.0
+    for t, kind, i in zip(times.tolist(), kinds.tolist(), ids.tolist()):
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        if progress is not None and t >= next_report:
+            progress(t / horizon)
+            next_report = t + horizon / 100
+        if kind == ENTRY_MILD:
+            pathway.place_mild(i)
+        elif kind == ENTRY_SEVERE:
+            d = int(district[i])
+            env.process(pathway.severe_at_diagnosis(Patient(i, d, int(severity[i]), HOME, d)))
+        else:
+            d = int(district[i])
+            census(t, 1, HOME, 1)  # the booked home interval ended here; the patient stays on
+            env.process(pathway.deteriorate_at_home(Patient(i, d, 1, HOME, d), counted=False))
+
+
+def _place_initial(scenario: Scenario, pathway: Pathway, c: cohort_mod.Cohort, n0: int,
+                   env: simpy.Environment, admissions: Admissions, log: Log) -> None:
+    """Put the initial census in place at t = 0 (home stays are already booked)."""
+    ic = scenario.initial_census
+    home_n = ic.tier1_home
+    for i in range(home_n, n0):
+        d = int(c.district[i])
+        sev = int(c.severity[i])
+        if sev == 1:
+            ward = admissions.free_ward(1, d)
+            if ward is None:
+                pathway.mild_at_home(i)
+                continue
+            if pathway.deteriorates[0][i]:
+                ward.take()
+                log.census(0.0, 1, ward.place, 1)
+                pathway.start_at(c.time_to_deterioration[i], pathway.deteriorate_in_facility(
+                    Patient(i, d, 1, ward.place, ward.location, ward)))
+            else:
+                pathway.book_bed(i, ward, c.tier1_stay[i])
+            continue
+        ward = admissions.free_ward(sev, d)
+        if ward is None:
+            env.process(pathway.severe_at_diagnosis(Patient(i, d, sev, HOME, d)))
+            continue
+        ward.take()
+        log.census(0.0, sev, HOSPITAL, 1)
+        p = Patient(i, d, sev, HOSPITAL, ward.location, ward)
+        if sev == 2:
+            env.process(pathway.oxygen_care(p, c.time_to_escalation[i], c.tier2_stay[i]))
+        else:
+            env.process(pathway.icu_care(p, c.tier3_stay[i]))
+
+
+def check_conservation(summary: dict[str, float]) -> None:
+    """arrivals + initial census = recovered + died + in system at the end, or an error."""
+    inflow = summary["arrivals"] + summary["initial_census"]
+    outflow = summary["recovered"] + summary["died"] + summary["in_system_end"]
+    if inflow != outflow:
+        raise ConservationError(
+            f"conservation violated: arrivals {summary['arrivals']} + initial {summary['initial_census']} = {inflow}, "
+            f"but recovered {summary['recovered']} + died {summary['died']} + in system {summary['in_system_end']} = {outflow}"
+        )
+
+
+def _patient_table(scenario: Scenario, c: cohort_mod.Cohort, n0: int, tables: Tables) -> pd.DataFrame:
+    groups = np.array([g.name for g in scenario.risk_groups], dtype=object)
+    names = np.array([d.name for d in scenario.districts], dtype=object)
+    table = pd.DataFrame({
+        "patient": np.arange(len(c)),
+        "initial": np.arange(len(c)) < n0,
+        "arrival": c.arrival,
+        "district": names[c.district],
+        "risk_group": groups[c.group],
+        "vaccinated": c.vaccinated,
+        "severity_at_diagnosis": c.severity,
+        "home_eligible": c.home_eligible,
+    })
+    out = tables.outcomes.drop_duplicates("patient", keep="last").set_index("patient")
+    table["outcome"] = out["outcome"].reindex(table["patient"]).fillna("in_system").to_numpy()
+    table["outcome_time"] = out["time"].reindex(table["patient"]).to_numpy()
+    late = table["outcome_time"] > scenario.horizon_days
+    table.loc[late, "outcome"] = "in_system"
+    table.loc[late, "outcome_time"] = np.nan
+    for tier in (2, 3):
+        w = tables.waits[(tables.waits["tier"] == tier) & (tables.waits["reason"] == "care")]
+        w = w.groupby("patient")["wait"].sum()
+        table[f"wait_tier{tier}"] = w.reindex(table["patient"]).to_numpy()
+    return table
