@@ -127,8 +127,11 @@ class Ward:
         while lazy and lazy[0] <= now:
             heapq.heappop(lazy)
             self.busy -= 1
-        if self.busy < self.capacity and self.lists:
-            self._serve_waiting()
+        if self.busy < self.capacity:
+            for list_ in self.lists:
+                if list_.size:
+                    self._serve_waiting()
+                    break
         return self.capacity - self.busy
 
     def take(self) -> None:
@@ -137,11 +140,10 @@ class Ward:
         self._log.bed(self.env.now, self.index, 1)
 
     def take_until(self, until: float) -> None:
-        """Occupy a bed until a known time, with no event: freed when the ward is next looked at."""
+        """Occupy a bed until a known time, with no event: freed when the ward is next looked at.
+        The caller books the stay in the log (`Log.bed_bookings`)."""
         self.busy += 1
         heapq.heappush(self._lazy, until)
-        self._log.bed(self.env.now, self.index, 1)
-        self._log.bed(until, self.index, -1)
 
     def grant(self, req: BedRequest) -> None:
         self.take()

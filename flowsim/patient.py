@@ -102,25 +102,16 @@ class Pathway:
 
     # -- mild F0 booked without events ------------------------------------------------------
 
-    def book_home(self, i: int, until: float, since: float | None = None) -> None:
-        """A tier-1 F0 at home until `until`, then recovered: no event, only future-dated logs."""
-        now = self.env.now if since is None else since
+    def book_home(self, i: int, until: float) -> None:
+        """A tier-1 F0 at home until `until`, then recovered: no event, one booking."""
         d = int(self.c.district[i])
         self.homes[d].stay_until(until)
-        log = self.log
-        log.home(now, d, 1)
-        log.home(until, d, -1)
-        log.census(now, 1, HOME, 1)
-        log.census(until, 1, HOME, -1)
-        log.outcome(until, i, RECOVERED)
+        self.log.home_bookings.add(i, d, self.env.now, until)
 
     def book_bed(self, i: int, ward: Ward, until: float) -> None:
-        """A tier-1 F0 in a facility bed until `until`, then recovered."""
+        """A tier-1 F0 in a facility bed until `until`, then recovered: no event, one booking."""
         ward.take_until(until)
-        log = self.log
-        log.census(self.env.now, 1, ward.place, 1)
-        log.census(until, 1, ward.place, -1)
-        log.outcome(until, i, RECOVERED)
+        self.log.bed_bookings.add(i, ward.index, self.env.now, until)
 
     def place_mild(self, i: int) -> None:
         """A tier-1 F0 not eligible for home: the nearest facility bed, else the overflow policy."""

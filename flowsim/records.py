@@ -10,6 +10,7 @@ spike is never missed and the statistics cost nothing while the simulation runs.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,53 +25,98 @@ def census_key(tier: int, place: int) -> int:
     return (tier - 1) * N_PLACES + place
 
 
+class Changes:
+    """One channel of level changes: (time, key, delta), stored compactly."""
+
+    __slots__ = ("t", "k", "d")
+
+    def __init__(self) -> None:
+        self.t = array("d")
+        self.k = array("q")
+        self.d = array("b")
+
+    def add(self, t: float, key: int, delta: int) -> None:
+        self.t.append(t)
+        self.k.append(key)
+        self.d.append(delta)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (np.frombuffer(self.t, float) if len(self.t) else np.empty(0),
+                np.frombuffer(self.k, np.int64) if len(self.k) else np.empty(0, np.int64),
+                np.frombuffer(self.d, np.int8).astype(np.int64) if len(self.d) else np.empty(0, np.int64))
+
+
+class Bookings:
+    """Stays whose end is known when they begin: one row each, (patient, key, start, end),
+    expanded into level changes after the run. A single booking ends in recovery; a bulk
+    booking says per row whether it does (a home stay that ends in deterioration does not)."""
+
+    def __init__(self) -> None:
+        self.patient = array("q")
+        self.key = array("q")
+        self.start = array("d")
+        self.end = array("d")
+        self._bulk: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, patient: int, key: int, start: float, end: float) -> None:
+        self.patient.append(patient)
+        self.key.append(key)
+        self.start.append(start)
+        self.end.append(end)
+
+    def extend(self, patient: np.ndarray, key: np.ndarray, start: np.ndarray, end: np.ndarray,
+               recovers: np.ndarray) -> None:
+        self._bulk.append((np.asarray(patient, np.int64), np.asarray(key, np.int64),
+                           np.asarray(start, float), np.asarray(end, float), np.asarray(recovers, bool)))
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """patient, key, start, end, and whether the stay ends in recovery."""
+        n = len(self.patient)
+        parts = [(np.array(self.patient, np.int64), np.array(self.key, np.int64),
+                  np.array(self.start, float), np.array(self.end, float), np.ones(n, bool)), *self._bulk]
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(5))
+
+    @staticmethod
+    def changes(key: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = len(key)
+        return (np.concatenate([start, end]), np.concatenate([key, key]),
+                np.concatenate([np.ones(n, np.int64), -np.ones(n, np.int64)]))
+
+
+def _join(*channels: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return tuple(np.concatenate([c[i] for c in channels]) for i in range(3))  # type: ignore[return-value]
+
+
 class Log:
     """Append-only change logs of one run."""
 
     def __init__(self) -> None:
-        self.census_t: list[float] = []
-        self.census_k: list[int] = []
-        self.census_d: list[int] = []
-        self.bed_t: list[float] = []
-        self.bed_k: list[int] = []
-        self.bed_d: list[int] = []
-        self.queue_t: list[float] = []
-        self.queue_k: list[int] = []
-        self.queue_d: list[int] = []
-        self.home_t: list[float] = []
-        self.home_k: list[int] = []
-        self.home_d: list[int] = []
-        self.outcome_t: list[float] = []
-        self.outcome_kind: list[int] = []
-        self.outcome_patient: list[int] = []
+        self.census_changes = Changes()
+        self.bed_changes = Changes()
+        self.queue_changes = Changes()
+        self.home_changes = Changes()
+        self.bed_bookings = Bookings()
+        """Key: ward index."""
+        self.home_bookings = Bookings()
+        """Key: district index."""
+        self.outcome_t = array("d")
+        self.outcome_kind = array("b")
+        self.outcome_patient = array("q")
         self.blocked: list[tuple[int, float, float]] = []
         self.waits: list[tuple[int, int, float, float, str, str]] = []
         self.open_waits: dict[int, tuple[int, float, str]] = {}
+        self.census = self._census
+        self.bed = self.bed_changes.add
+        self.queue = self.queue_changes.add
+        self.home = self.home_changes.add
 
-    def census(self, t: float, tier: int, place: int, delta: int) -> None:
-        self.census_t.append(t)
-        self.census_k.append((tier - 1) * N_PLACES + place)
-        self.census_d.append(delta)
+    def _census(self, t: float, tier: int, place: int, delta: int) -> None:
+        self.census_changes.add(t, (tier - 1) * N_PLACES + place, delta)
 
     def move(self, t: float, tier: int, place: int, new_tier: int, new_place: int) -> None:
         """A patient changes need or place: one level down, another up."""
         self.census(t, tier, place, -1)
         self.census(t, new_tier, new_place, 1)
-
-    def bed(self, t: float, ward: int, delta: int) -> None:
-        self.bed_t.append(t)
-        self.bed_k.append(ward)
-        self.bed_d.append(delta)
-
-    def queue(self, t: float, list_index: int, delta: int) -> None:
-        self.queue_t.append(t)
-        self.queue_k.append(list_index)
-        self.queue_d.append(delta)
-
-    def home(self, t: float, district: int, delta: int) -> None:
-        self.home_t.append(t)
-        self.home_k.append(district)
-        self.home_d.append(delta)
 
     def outcome(self, t: float, patient: int, kind: int) -> None:
         self.outcome_t.append(t)
@@ -88,15 +134,19 @@ class Log:
 
 
 class StepSeries:
-    """Exact levels over time of keyed counters, from unordered (time, key, delta) changes."""
+    """Exact levels over time of keyed counters, from (time, key, delta) changes.
+
+    `t` must be sorted (ties in the order the changes happened); changes after `horizon` are
+    ignored. Several changes at one instant count as one step, so a discharge and an admission
+    at the same time never show as a spike.
+    """
 
     def __init__(self, t: np.ndarray, key: np.ndarray, delta: np.ndarray, n_keys: int, horizon: float) -> None:
         keep = t <= horizon
         t, key, delta = t[keep], key[keep], delta[keep]
-        order = np.lexsort((t, key))
+        order = np.argsort(key, kind="stable")
         t, key, delta = t[order], key[order], delta[order]
         level = np.cumsum(delta)
-        self.horizon = horizon
         self.n_keys = n_keys
         bounds = np.searchsorted(key, np.arange(n_keys + 1))
         self._series: list[tuple[np.ndarray, np.ndarray]] = []
@@ -108,6 +158,13 @@ class StepSeries:
             last[:-1] = tk[1:] != tk[:-1]
             self._series.append((tk[last], lk[last]))
 
+    @classmethod
+    def of(cls, changes: tuple[np.ndarray, np.ndarray, np.ndarray], n_keys: int, horizon: float) -> StepSeries:
+        """From unsorted changes."""
+        t, k, d = changes
+        order = np.argsort(t, kind="stable")
+        return cls(t[order], k[order], d[order], n_keys, horizon)
+
     def at(self, times: np.ndarray) -> np.ndarray:
         """Levels at `times` (after every change at that time): shape (n_keys, len(times))."""
         out = np.zeros((self.n_keys, len(times)), dtype=np.int64)
@@ -118,26 +175,20 @@ class StepSeries:
         return out
 
     def stats(self, key: int, start: float, end: float, full_at: float | None = None) -> dict[str, float]:
-        """Time-weighted mean, maximum, and share of [start, end] at or above `full_at`."""
+        """Time-weighted mean, maximum, and time (days and share) at or above `full_at` in [start, end]."""
         tk, lk = self._series[key]
         inside = (tk > start) & (tk < end)
         points = np.concatenate([[start], tk[inside]])
         idx = np.searchsorted(tk, points, side="right") - 1
-        levels = np.where(idx >= 0, lk[np.maximum(idx, 0)] if len(lk) else 0, 0)
+        levels = np.where(idx >= 0, lk[np.maximum(idx, 0)], 0) if len(lk) else np.zeros(len(points), np.int64)
         durations = np.diff(np.concatenate([points, [end]]))
         span = end - start
-        out = {
-            "mean": float(np.dot(levels, durations) / span) if span > 0 else float(levels[-1]),
-            "max": float(levels.max()) if len(levels) else 0.0,
-        }
+        out = {"mean": float(np.dot(levels, durations) / span), "max": float(levels.max())}
         if full_at is not None:
-            out["share_full"] = float(durations[levels >= full_at].sum() / span) if span > 0 else 0.0
-            out["days_full"] = float(durations[levels >= full_at].sum())
+            full = float(durations[levels >= full_at].sum())
+            out["days_full"] = full
+            out["share_full"] = full / span
         return out
-
-
-def _arr(values: list, dtype: type) -> np.ndarray:
-    return np.asarray(values, dtype=dtype)
 
 
 @dataclass
@@ -145,12 +196,8 @@ class Layout:
     """The run's resources, as data: what the keys of the logs mean."""
 
     wards: pd.DataFrame  # index = ward key; facility, kind, tier, capacity
-    lists: pd.DataFrame  # index = list key; name, tier, ward (or -1 for a city-wide list)
+    lists: pd.DataFrame  # index = list key; name, tier, ward (-1 for a list several wards serve)
     districts: pd.DataFrame  # index = district key; district, monitoring_capacity
-    home_starts: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
-    home_ends: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
-    home_district: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int32))
-    home_patients: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0, np.int64))
 
 
 POOLS = (
@@ -159,36 +206,15 @@ POOLS = (
     ("oxygen beds", 2, None),
     ("ICU beds", 3, None),
 )
+"""Aggregate bed pools reported beside the wards: (name, tier, facility kind or any)."""
 
 
-def census_series(log: Log, layout: Layout, horizon: float) -> StepSeries:
-    planned = len(layout.home_starts)
-    key_home = census_key(1, 0)
-    t = np.concatenate([_arr(log.census_t, float), layout.home_starts, layout.home_ends])
-    k = np.concatenate([_arr(log.census_k, np.int64), np.full(2 * planned, key_home)])
-    d = np.concatenate([_arr(log.census_d, np.int64), np.ones(planned, np.int64), -np.ones(planned, np.int64)])
-    return StepSeries(t, k, d, 3 * N_PLACES, horizon)
-
-
-def home_series(log: Log, layout: Layout, horizon: float) -> StepSeries:
-    planned = len(layout.home_starts)
-    t = np.concatenate([_arr(log.home_t, float), layout.home_starts, layout.home_ends])
-    k = np.concatenate([_arr(log.home_k, np.int64), layout.home_district, layout.home_district])
-    d = np.concatenate([_arr(log.home_d, np.int64), np.ones(planned, np.int64), -np.ones(planned, np.int64)])
-    return StepSeries(t, k.astype(np.int64), d, len(layout.districts), horizon)
-
-
-def _grouped(series_t: list, series_k: list, series_d: list, groups: np.ndarray, n: int, horizon: float) -> StepSeries:
-    k = _arr(series_k, np.int64)
-    return StepSeries(_arr(series_t, float), groups[k] if len(k) else k, _arr(series_d, np.int64), n, horizon)
-
-
-def _pool_of_ward(wards: pd.DataFrame) -> np.ndarray:
-    pool = np.full(len(wards), -1, np.int64)
+def _pool_of(tiers: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    pool = np.full(len(tiers), len(POOLS), np.int64)
     for p, (_, tier, kind) in enumerate(POOLS):
-        match = wards["tier"].to_numpy() == tier
+        match = tiers == tier
         if kind is not None:
-            match &= wards["kind"].to_numpy() == kind
+            match &= kinds == kind
         pool[match] = p
     return pool
 
@@ -202,145 +228,158 @@ class Tables:
     outcomes: pd.DataFrame
     census_end: int
     peaks: dict[str, float]
-    full_days: dict[str, float]
+
+
+def _grid(horizon: float, step: float) -> np.ndarray:
+    grid = np.arange(0.0, horizon, step)
+    return np.append(grid, horizon)
 
 
 def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float, warmup: float,
                  step: float) -> Tables:
-    """Turn a run's logs into its tidy tables (statistics over [warmup, horizon])."""
-    grid = np.arange(0.0, horizon + step / 2, step)
-    grid[-1] = min(grid[-1], horizon)
-    if grid[-1] < horizon:
-        grid = np.append(grid, horizon)
+    """Turn a run's logs into its tidy tables; statistics cover [warmup, horizon]."""
+    from .facilities import HOME, HOSPITAL, PLACES, STATION
 
-    census = census_series(log, layout, horizon)
-    levels = census.at(grid)
+    grid = _grid(horizon, step)
     ts: dict[str, np.ndarray] = {"time": grid}
-    from .facilities import PLACES
 
+    wards, lists = layout.wards, layout.lists
+    w_tier, w_kind, w_cap = wards["tier"].to_numpy(), wards["kind"].to_numpy(), wards["capacity"].to_numpy()
+    w_place = np.where(w_kind == "station", STATION, HOSPITAL)
+    bed_p, bed_k, bed_s, bed_e, _ = log.bed_bookings.arrays()
+    home_p, home_k, home_s, home_e, home_r = log.home_bookings.arrays()
+    t, k, d = _join(log.census_changes.arrays(),
+                    Bookings.changes(census_key(1, 0) + w_place[bed_k] if len(bed_k) else bed_k, bed_s, bed_e),
+                    Bookings.changes(np.full(len(home_k), census_key(1, HOME)), home_s, home_e))
+    order = np.argsort(t, kind="stable")
+    t, k, d = t[order], k[order], d[order]
+    census = StepSeries(t, k, d, 3 * N_PLACES, horizon)
+    by_tier = StepSeries(t, k // N_PLACES, d, 3, horizon)
+    levels = census.at(grid)
+    tier_levels = by_tier.at(grid)
     for tier in (1, 2, 3):
-        ts[f"census_tier{tier}"] = levels[(tier - 1) * N_PLACES:tier * N_PLACES].sum(axis=0)
+        ts[f"census_tier{tier}"] = tier_levels[tier - 1]
     for tier in (1, 2, 3):
         for p, place in enumerate(PLACES):
             ts[f"tier{tier}_{place}"] = levels[census_key(tier, p)]
+    peaks = {f"peak_tier{tier}": by_tier.stats(tier - 1, warmup, horizon)["max"] for tier in (1, 2, 3)}
+    census_end = int(by_tier.at(np.array([horizon])).sum())
 
-    wards = layout.wards
-    bed = StepSeries(_arr(log.bed_t, float), _arr(log.bed_k, np.int64), _arr(log.bed_d, np.int64), len(wards), horizon)
-    occ = bed.at(grid)
-    lists = layout.lists
-    queue = StepSeries(_arr(log.queue_t, float), _arr(log.queue_k, np.int64), _arr(log.queue_d, np.int64), len(lists), horizon)
-    qlev = queue.at(grid)
+    bed_changes = _join(log.bed_changes.arrays(), Bookings.changes(bed_k, bed_s, bed_e))
+    beds = StepSeries.of(bed_changes, len(wards), horizon)
+    occ = beds.at(grid)
+    queue_changes = log.queue_changes.arrays()
+    queues = StepSeries.of(queue_changes, len(lists), horizon)
+    qlev = queues.at(grid)
+    l_tier = lists["tier"].to_numpy()
     for tier in (1, 2, 3):
-        in_tier = lists["tier"].to_numpy() == tier
-        ts[f"queue_tier{tier}"] = qlev[in_tier].sum(axis=0) if in_tier.any() else np.zeros(len(grid), np.int64)
+        ts[f"queue_tier{tier}"] = qlev[l_tier == tier].sum(axis=0)
     for tier in (1, 2, 3):
-        in_tier = wards["tier"].to_numpy() == tier
-        ts[f"occupied_tier{tier}"] = occ[in_tier].sum(axis=0) if in_tier.any() else np.zeros(len(grid), np.int64)
-        ts[f"capacity_tier{tier}"] = np.full(len(grid), int(wards.loc[in_tier, "capacity"].sum()))
-    home = home_series(log, layout, horizon)
+        ts[f"occupied_tier{tier}"] = occ[w_tier == tier].sum(axis=0)
+        ts[f"capacity_tier{tier}"] = np.full(len(grid), int(w_cap[w_tier == tier].sum()))
+
+    n_districts = len(layout.districts)
+    home = StepSeries.of(_join(log.home_changes.arrays(), Bookings.changes(home_k, home_s, home_e)),
+                         n_districts, horizon)
     home_levels = home.at(grid)
-    ts["home_census"] = home_levels.sum(axis=0)
     caps = layout.districts["monitoring_capacity"].to_numpy(float)
+    ts["home_census"] = home_levels.sum(axis=0)
     ts["districts_over_monitoring"] = (home_levels > caps[:, None]).sum(axis=0)
 
-    out_t = _arr(log.outcome_t, float)
-    out_k = _arr(log.outcome_kind, np.int64)
+    out_t = np.concatenate([np.array(log.outcome_t, float), bed_e, home_e[home_r]])
+    out_k = np.concatenate([np.array(log.outcome_kind, np.int64), np.full(len(bed_e) + home_r.sum(), RECOVERED)])
+    out_p = np.concatenate([np.array(log.outcome_patient, np.int64), bed_p, home_p[home_r]])
     bins = np.concatenate([[-np.inf], grid])
+    done = out_t <= horizon
     ts["arrivals"] = np.histogram(arrivals[arrivals <= horizon], bins)[0]
-    ts["recoveries"] = np.histogram(out_t[(out_k == RECOVERED) & (out_t <= horizon)], bins)[0]
-    ts["deaths"] = np.histogram(out_t[(out_k != RECOVERED) & (out_t <= horizon)], bins)[0]
-    ts["deaths_waiting"] = np.histogram(out_t[(out_k == DIED_WAITING) & (out_t <= horizon)], bins)[0]
+    ts["recoveries"] = np.histogram(out_t[done & (out_k == RECOVERED)], bins)[0]
+    ts["deaths"] = np.histogram(out_t[done & (out_k != RECOVERED)], bins)[0]
+    ts["deaths_waiting"] = np.histogram(out_t[done & (out_k == DIED_WAITING)], bins)[0]
     timeseries = pd.DataFrame(ts)
 
     occupancy = pd.DataFrame({
         "time": np.tile(grid, len(wards)),
         "facility": np.repeat(wards["facility"].to_numpy(), len(grid)),
-        "kind": np.repeat(wards["kind"].to_numpy(), len(grid)),
-        "tier": np.repeat(wards["tier"].to_numpy(), len(grid)),
+        "kind": np.repeat(w_kind, len(grid)),
+        "tier": np.repeat(w_tier, len(grid)),
         "occupied": occ.ravel(),
-        "capacity": np.repeat(wards["capacity"].to_numpy(), len(grid)),
+        "capacity": np.repeat(w_cap, len(grid)),
     })
 
+    resources = _resources(log, layout, beds, queues, bed_changes, queue_changes, home, warmup, horizon)
+    still = [(tier, pid, start, horizon - start, "waiting", reason)
+             for pid, (tier, start, reason) in log.open_waits.items()]
+    waits = pd.DataFrame(log.waits + still, columns=["tier", "patient", "start", "wait", "status", "reason"])
+    outcomes = pd.DataFrame({"patient": out_p, "time": out_t,
+                             "outcome": np.array(OUTCOMES, dtype=object)[out_k]})
+    return Tables(timeseries, occupancy, resources, waits, outcomes, census_end, peaks)
+
+
+def _resources(log: Log, layout: Layout, beds: StepSeries, queues: StepSeries, bed_changes: tuple,
+               queue_changes: tuple, home: StepSeries, warmup: float, horizon: float) -> pd.DataFrame:
+    """One row per ward, per aggregate pool, and for home monitoring."""
+    wards, lists = layout.wards, layout.lists
+    w_tier, w_kind, w_cap = wards["tier"].to_numpy(), wards["kind"].to_numpy(), wards["capacity"].to_numpy()
     blocked = np.zeros(len(wards))
     for ward, start, end in log.blocked:
         s, e = max(start, warmup), min(end, horizon)
         if e > s:
             blocked[ward] += e - s
-    own_list = {int(r.ward): i for i, r in lists.iterrows() if r.ward >= 0}
+    own_list = {int(w): i for i, w in enumerate(lists["ward"].to_numpy()) if w >= 0}
+    nan_q = {"mean": np.nan, "max": np.nan}
     rows = []
-    for w, r in wards.iterrows():
-        st = bed.stats(int(w), warmup, horizon, full_at=r.capacity)
-        q = queue.stats(own_list[w], warmup, horizon) if w in own_list else {"mean": np.nan, "max": np.nan}
+    for w in range(len(wards)):
+        st = beds.stats(w, warmup, horizon, full_at=w_cap[w])
+        q = queues.stats(own_list[w], warmup, horizon) if w in own_list else nan_q
         rows.append({
-            "level": "ward", "resource": f"{r.facility} / tier {r.tier}", "facility": r.facility, "kind": r.kind,
-            "tier": r.tier, "capacity": r.capacity, "mean_occupied": st["mean"], "max_occupied": st["max"],
-            "utilisation": st["mean"] / r.capacity if r.capacity else np.nan,
-            "share_time_full": st["share_full"] if r.capacity else np.nan, "days_full": st["days_full"] if r.capacity else np.nan,
+            "level": "ward", "resource": f"{wards.facility[w]} / tier {w_tier[w]}", "facility": wards.facility[w],
+            "kind": w_kind[w], "tier": int(w_tier[w]), "capacity": float(w_cap[w]),
+            "mean_occupied": st["mean"], "max_occupied": st["max"], "utilisation": st["mean"] / w_cap[w],
+            "share_time_full": st["share_full"], "days_full": st["days_full"],
             "mean_queue": q["mean"], "max_queue": q["max"], "blocked_bed_days": blocked[w],
         })
-    pool_of = _pool_of_ward(wards)
-    pools = _grouped(log.bed_t, log.bed_k, log.bed_d, pool_of, len(POOLS), horizon)
-    list_pool = np.array([
-        next((p for p, (_, tier, kind) in enumerate(POOLS) if tier == r.tier and (kind is None or kind == (wards.loc[r.ward, "kind"] if r.ward >= 0 else "station"))), 0)
-        for _, r in lists.iterrows()
-    ], dtype=np.int64) if len(lists) else np.empty(0, np.int64)
-    pool_queues = _grouped(log.queue_t, log.queue_k, log.queue_d, list_pool, len(POOLS), horizon)
-    full_days: dict[str, float] = {}
+    ward_pool = _pool_of(w_tier, w_kind)
+    t, k, d = bed_changes
+    pools = StepSeries.of((t, ward_pool[k], d), len(POOLS) + 1, horizon)
+    l_ward = lists["ward"].to_numpy()
+    l_kind = np.where(l_ward >= 0, w_kind[np.maximum(l_ward, 0)] if len(w_kind) else "", "any")
+    l_tier = lists["tier"].to_numpy()
+    list_pool = _pool_of(l_tier, l_kind)
+    list_pool[(l_tier == 1) & (l_ward < 0)] = 0  # the city-wide tier-1 list waits for station beds
+    for p, (_, tier, kind) in enumerate(POOLS):
+        if kind is None:
+            list_pool[(l_tier == tier)] = p
+    t, k, d = queue_changes
+    pool_queues = StepSeries.of((t, list_pool[k] if len(k) else k, d), len(POOLS) + 1, horizon)
     for p, (name, tier, _) in enumerate(POOLS):
-        mask = pool_of == p
-        cap = int(wards.loc[mask, "capacity"].sum())
-        st = pools.stats(p, warmup, horizon, full_at=cap) if cap else {"mean": 0.0, "max": 0.0, "share_full": np.nan, "days_full": np.nan}
+        cap = float(w_cap[ward_pool == p].sum())
+        st = pools.stats(p, warmup, horizon, full_at=cap if cap else np.inf)
         q = pool_queues.stats(p, warmup, horizon)
-        full_days[name] = st["days_full"]
         rows.append({
             "level": "pool", "resource": name, "facility": "", "kind": "", "tier": tier, "capacity": cap,
             "mean_occupied": st["mean"], "max_occupied": st["max"], "utilisation": st["mean"] / cap if cap else np.nan,
-            "share_time_full": st["share_full"], "days_full": st["days_full"], "mean_queue": q["mean"], "max_queue": q["max"],
-            "blocked_bed_days": blocked[mask].sum(),
+            "share_time_full": st["share_full"] if cap else np.nan, "days_full": st["days_full"] if cap else np.nan,
+            "mean_queue": q["mean"], "max_queue": q["max"], "blocked_bed_days": blocked[ward_pool == p].sum(),
         })
-    home_total = StepSeries(*_concat_home(log, layout), 1, horizon)
+    caps = layout.districts["monitoring_capacity"].to_numpy(float)
+    over = [home.stats(dd, warmup, horizon, full_at=caps[dd] + 1 if np.isfinite(caps[dd]) else np.inf)
+            for dd in range(len(caps))]
+    mean_home = sum(o["mean"] for o in over)
     total_cap = float(caps.sum())
-    st = home_total.stats(0, warmup, horizon, full_at=total_cap if np.isfinite(total_cap) else np.inf)
-    over = sum(home.stats(d, warmup, horizon, full_at=caps[d] + 1 if np.isfinite(caps[d]) else np.inf)["days_full"]
-               for d in range(len(caps)))
     rows.append({
         "level": "pool", "resource": "home monitoring", "facility": "", "kind": "home", "tier": 1,
-        "capacity": total_cap, "mean_occupied": st["mean"], "max_occupied": st["max"],
-        "utilisation": st["mean"] / total_cap if np.isfinite(total_cap) and total_cap else np.nan,
-        "share_time_full": over / (len(caps) * (horizon - warmup)), "days_full": st["days_full"],
+        "capacity": total_cap, "mean_occupied": mean_home, "max_occupied": np.nan,
+        "utilisation": mean_home / total_cap if np.isfinite(total_cap) and total_cap else np.nan,
+        "share_time_full": float(np.mean([o["share_full"] for o in over])),
+        "days_full": float(max(o["days_full"] for o in over)),
         "mean_queue": np.nan, "max_queue": np.nan, "blocked_bed_days": 0.0,
     })
-    full_days["home monitoring"] = st["days_full"]
-    resources = pd.DataFrame(rows)
-
-    still = [(tier, pid, start, horizon - start, "waiting", reason)
-             for pid, (tier, start, reason) in log.open_waits.items()]
-    waits = pd.DataFrame(log.waits + still, columns=["tier", "patient", "start", "wait", "status", "reason"])
-    outcomes = pd.DataFrame({"patient": _arr(log.outcome_patient, np.int64), "time": out_t,
-                             "outcome": np.array(OUTCOMES, dtype=object)[out_k] if len(out_k) else np.empty(0, object)})
-    end_levels = census.at(np.array([horizon]))[:, 0]
-    peaks = {}
-    for tier in (1, 2, 3):
-        keys = range((tier - 1) * N_PLACES, tier * N_PLACES)
-        tier_series = StepSeries(*_census_arrays(log, layout, keys), 1, horizon)
-        peaks[f"peak_tier{tier}"] = tier_series.stats(0, warmup, horizon)["max"]
-    return Tables(timeseries, occupancy, resources, waits, outcomes, int(end_levels.sum()), peaks, full_days)
-
-
-def _concat_home(log: Log, layout: Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    planned = len(layout.home_starts)
-    t = np.concatenate([_arr(log.home_t, float), layout.home_starts, layout.home_ends])
-    d = np.concatenate([_arr(log.home_d, np.int64), np.ones(planned, np.int64), -np.ones(planned, np.int64)])
-    return t, np.zeros(len(t), np.int64), d
-
-
-def _census_arrays(log: Log, layout: Layout, keys: range) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    k = _arr(log.census_k, np.int64)
-    sel = np.isin(k, list(keys))
-    t = _arr(log.census_t, float)[sel]
-    d = _arr(log.census_d, np.int64)[sel]
-    if census_key(1, 0) in keys:
-        planned = len(layout.home_starts)
-        t = np.concatenate([t, layout.home_starts, layout.home_ends])
-        d = np.concatenate([d, np.ones(planned, np.int64), -np.ones(planned, np.int64)])
-    return t, np.zeros(len(t), np.int64), d
+    for dd, o in enumerate(over):
+        rows.append({
+            "level": "district", "resource": f"home monitoring / {layout.districts.district[dd]}", "facility": "",
+            "kind": "home", "tier": 1, "capacity": caps[dd], "mean_occupied": o["mean"], "max_occupied": o["max"],
+            "utilisation": o["mean"] / caps[dd] if np.isfinite(caps[dd]) and caps[dd] else np.nan,
+            "share_time_full": o["share_full"], "days_full": o["days_full"],
+            "mean_queue": np.nan, "max_queue": np.nan, "blocked_bed_days": 0.0,
+        })
+    return pd.DataFrame(rows)

@@ -23,7 +23,7 @@ from .distributions import residual
 from .facilities import HOME, HOSPITAL, HomeCare, Ward
 from .metrics import key_figures
 from .patient import Pathway, Patient
-from .records import RECOVERED, Layout, Log, Tables, build_tables
+from .records import Layout, Log, Tables, build_tables
 from .routing import Admissions
 from .streams import Streams
 from .transport import TravelTime
@@ -116,23 +116,19 @@ def run(
     deteriorates = np.where(treated, det_t, det_u)
     home = (c.severity == 1) & c.home_eligible
     home_end = c.arrival + np.where(deteriorates, c.time_to_deterioration, c.tier1_stay)
-    recover_home = home & ~deteriorates
     caps = [scenario.monitoring_capacity(d) for d in scenario.districts]
     homes = [
         HomeCare(caps[d], c.arrival[home & (c.district == d)], home_end[home & (c.district == d)])
         for d in range(len(scenario.districts))
     ]
-    ids = np.flatnonzero(recover_home)
-    log.outcome_t.extend(home_end[ids].tolist())
-    log.outcome_patient.extend(ids.tolist())
-    log.outcome_kind.extend([RECOVERED] * len(ids))
+    ids = np.flatnonzero(home)
+    log.home_bookings.extend(ids, c.district[ids], c.arrival[ids], home_end[ids], ~deteriorates[ids])
     layout = Layout(
         wards=pd.DataFrame([{"facility": w.facility, "kind": w.kind, "tier": w.tier, "capacity": w.capacity} for w in wards],
                            columns=["facility", "kind", "tier", "capacity"]),
         lists=pd.DataFrame([{"name": q.name, "tier": q.tier, "ward": q.ward_index} for q in admissions.lists],
                            columns=["name", "tier", "ward"]),
         districts=pd.DataFrame({"district": [d.name for d in scenario.districts], "monitoring_capacity": caps}),
-        home_starts=c.arrival[home], home_ends=home_end[home], home_district=c.district[home].astype(np.int64),
     )
 
     pathway = Pathway(env, scenario, c, admissions, transport, homes, log, district_location)
