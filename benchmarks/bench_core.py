@@ -31,7 +31,7 @@ def naive_floor(n: int, horizon: float, seed: int = 0) -> float:
         yield env.timeout(stay)
 
     def source(env: simpy.Environment):
-        for t, stay in zip(arrivals, stays):
+        for t, stay in zip(arrivals, stays, strict=False):
             yield env.timeout(t - env.now)
             env.process(patient(env, stay))
 

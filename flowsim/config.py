@@ -199,6 +199,8 @@ class InitialCensus(Strict):
     tier1_facility: NonNegativeInt = 0
     tier2: NonNegativeInt = 0
     tier3: NonNegativeInt = 0
+    part_way: bool = True
+    """True: each is part-way through their stay (equilibrium residual); false: stays start at 0."""
 
     @property
     def total(self) -> int:

@@ -148,8 +148,5 @@ def residual(dist: _Dist, rng: np.random.Generator, n: int) -> tuple[np.ndarray,
         return np.empty(0), np.empty(0)
     candidates = dist.sample(rng, 8 * n + 64)
     total = candidates.sum()
-    if total <= 0:
-        full = np.zeros(n)
-    else:
-        full = rng.choice(candidates, size=n, p=candidates / total)
+    full = np.zeros(n) if total <= 0 else rng.choice(candidates, size=n, p=candidates / total)
     return full, full * rng.random(n)

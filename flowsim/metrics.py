@@ -10,7 +10,7 @@ SUMMARY_COLUMNS = (
     "replication", "seed", "arrivals", "initial_census", "recovered", "died", "died_waiting",
     "in_system_end", "peak_tier1", "peak_tier2", "peak_tier3", "wait_tier2_p50", "wait_tier2_p90",
     "wait_tier3_p50", "wait_tier3_p90", "full_days_oxygen", "full_days_icu", "full_days_station",
-    "utilisation_oxygen", "utilisation_icu",
+    "utilisation_oxygen", "utilisation_icu", "tier1_needing_bed", "tier1_overflow",
 )
 """Columns of summary.csv, in order. Waits in days; peaks in patients."""
 
@@ -22,7 +22,8 @@ def _percentile(values: np.ndarray, q: float) -> float:
 def key_figures(tables: Tables, arrivals: int, initial: int, warmup: float, horizon: float) -> dict[str, float]:
     """Counts are over the whole run (so conservation reads off them); waits, peaks and full
     days over the statistics window [warmup, horizon]. A wait still under way at the horizon
-    counts with its length so far."""
+    counts with its length so far. `tier1_overflow` of `tier1_needing_bed` new mild F0 found no
+    facility bed (the blocking probability of the tier-1 pool, Erlang B when they go home)."""
     out = tables.outcomes
     done = out[out["time"] <= horizon]["outcome"]
     recovered = int((done == "recovered").sum())
@@ -43,6 +44,9 @@ def key_figures(tables: Tables, arrivals: int, initial: int, warmup: float, hori
         waits = care.loc[care["tier"] == tier, "wait"].to_numpy()
         figures[f"wait_tier{tier}_p50"] = _percentile(waits, 50)
         figures[f"wait_tier{tier}_p90"] = _percentile(waits, 90)
+    placed = tables.placements[tables.placements["time"] >= warmup]["placed"]
+    figures["tier1_needing_bed"] = int(len(placed))
+    figures["tier1_overflow"] = int((~placed).sum())
     res = tables.resources.set_index("resource")
     figures["full_days_oxygen"] = float(res.loc["oxygen beds", "days_full"])
     figures["full_days_icu"] = float(res.loc["ICU beds", "days_full"])

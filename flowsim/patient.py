@@ -120,6 +120,7 @@ class Pathway:
         d = int(c.district[i])
         loc = int(self.district_location[d])
         ward = self.admissions.free_ward(1, loc)
+        self.log.placements.append((now, ward is not None))
         if ward is not None:
             deteriorates = self.deteriorates[0][i]
             if deteriorates:

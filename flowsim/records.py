@@ -11,7 +11,7 @@ spike is never missed and the statistics cost nothing while the simulation runs.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -103,6 +103,8 @@ class Log:
         self.outcome_kind = array("b")
         self.outcome_patient = array("q")
         self.blocked: list[tuple[int, float, float]] = []
+        self.placements: list[tuple[float, bool]] = []
+        """(time, found a bed) for each new tier-1 F0 who needed a facility bed."""
         self.waits: list[tuple[int, int, float, float, str, str]] = []
         self.open_waits: dict[int, tuple[int, float, str]] = {}
         self.census = self._census
@@ -228,6 +230,7 @@ class Tables:
     outcomes: pd.DataFrame
     census_end: int
     peaks: dict[str, float]
+    placements: pd.DataFrame
 
 
 def _grid(horizon: float, step: float) -> np.ndarray:
@@ -312,7 +315,8 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
     waits = pd.DataFrame(log.waits + still, columns=["tier", "patient", "start", "wait", "status", "reason"])
     outcomes = pd.DataFrame({"patient": out_p, "time": out_t,
                              "outcome": np.array(OUTCOMES, dtype=object)[out_k]})
-    return Tables(timeseries, occupancy, resources, waits, outcomes, census_end, peaks)
+    placements = pd.DataFrame(log.placements, columns=["time", "placed"])
+    return Tables(timeseries, occupancy, resources, waits, outcomes, census_end, peaks, placements)
 
 
 def _resources(log: Log, layout: Layout, beds: StepSeries, queues: StepSeries, bed_changes: tuple,

@@ -78,7 +78,7 @@ class Admissions:
                     else:
                         chosen.append(self.order[tier][i][0] if self.order[tier][i] else None)
                 self.designated[tier] = chosen
-        self._nowhere = {tier: self._new_list(f"tier {tier} (no beds)", tier, -1, log) for tier in (2, 3)}
+        self._nowhere = {tier: self._new_list(f"tier {tier} (no beds)", tier, -1, log) for tier in (1, 2, 3)}
 
     def _new_list(self, name: str, tier: int, ward: int, log: Log) -> WaitingList:
         lst = WaitingList(self.env, len(self.lists), name, tier, log, ward)

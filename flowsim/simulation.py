@@ -31,6 +31,22 @@ from .transport import TravelTime
 ENTRY_MILD, ENTRY_SEVERE, ENTRY_HOME_DETERIORATION = 0, 1, 2
 
 
+class Environment(simpy.Environment):
+    """A SimPy environment that can jump its clock to a time before its next event.
+
+    Entries that need no event of their own (a mild F0 booked into a free bed) are handled by
+    moving the clock straight to their time: nothing is scheduled in between, so the order of
+    events is exactly that of a timeout per entry, at a fraction of the cost.
+    """
+
+    def advance_to(self, t: float) -> bool:
+        """Set the clock to `t` if no event is due before it; False if one is."""
+        if t < self._now or t > self.peek():
+            return False
+        self._now = t
+        return True
+
+
 class ConservationError(RuntimeError):
     """Patients were lost or created: arrivals + initial census != recovered + died + in system."""
 
@@ -71,6 +87,8 @@ def _initial_cohort(scenario: Scenario, streams: Streams) -> cohort_mod.Cohort:
     c.severity = np.repeat(np.array([1, 1, 2, 3], np.int8),
                            [ic.tier1_home, ic.tier1_facility, ic.tier2, ic.tier3])
     c.home_eligible = np.repeat([True, False, False, False], [ic.tier1_home, ic.tier1_facility, ic.tier2, ic.tier3])
+    if not ic.part_way:
+        return c
     # Patients seen part-way through a stay: replace each stage length by its equilibrium residual.
     k = scenario.clinical.stay_multiplier
     clin = scenario.clinical
@@ -94,7 +112,7 @@ def run(
     seed = scenario.seed if seed is None else int(seed)
     streams = Streams(seed, replication)
     horizon = scenario.horizon_days
-    env = simpy.Environment()
+    env = Environment()
     log = Log()
 
     times = diagnosis_times(scenario.arrivals, horizon, streams.rng("arrivals", "times"))
@@ -161,15 +179,15 @@ def run(
     return result
 
 
-def _entries(env: simpy.Environment, pathway: Pathway, c: cohort_mod.Cohort, times: np.ndarray,
+def _entries(env: Environment, pathway: Pathway, c: cohort_mod.Cohort, times: np.ndarray,
              kinds: np.ndarray, ids: np.ndarray, horizon: float,
              progress: Callable[[float], None] | None) -> simpy.events.ProcessGenerator:
     severity = c.severity
     district = c.district
     census = pathway.log.census
     next_report = 0.0
-    for t, kind, i in zip(times.tolist(), kinds.tolist(), ids.tolist()):
-        if t > env.now:
+    for t, kind, i in zip(times.tolist(), kinds.tolist(), ids.tolist(), strict=False):
+        if t > env.now and not env.advance_to(t):
             yield env.timeout(t - env.now)
         if progress is not None and t >= next_report:
             progress(t / horizon)
