@@ -174,7 +174,10 @@ class Home(Strict):
 
 
 class Routing(Strict):
-    policy: Literal["nearest_free", "designated"] = "nearest_free"
+    policy: str = "nearest_free"
+    """A rule of `routing.ROUTING_RULES`: nearest_free, least_loaded or designated."""
+    when_full: Literal["hold", "anywhere"] = "hold"
+    """Designated hospital full: hold the patient where they are, or send them anywhere free."""
     tier1_overflow: Literal["home", "queue"] = "home"
     """A tier-1 F0 who finds every facility bed taken goes home, or waits at home for one."""
 
@@ -279,6 +282,10 @@ def _cross_check(s: Scenario) -> None:
                 raise ConfigError(f"{path}: unknown facility '{target}'")
             if by_name[target].beds.of(tier) == 0:
                 raise ConfigError(f"{path}: '{target}' has no tier-{tier} beds")
+    from .routing import ROUTING_RULES
+
+    if s.routing.policy not in ROUTING_RULES:
+        raise ConfigError(f"routing.policy: unknown rule '{s.routing.policy}' (known: {', '.join(ROUTING_RULES)})")
     total = sum(g.share for g in s.risk_groups)
     if abs(total - 1.0) > 1e-6:
         raise ConfigError(f"risk_groups: shares must add up to 1 (they add up to {total:g})")

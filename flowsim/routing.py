@@ -37,15 +37,13 @@ def distance_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class Admissions:
-    """Finds beds for patients under the scenario's routing policy."""
+    """Finds beds for patients: tier 1 always nearest-free, tiers 2 and 3 by the routing rule."""
 
     def __init__(self, env: simpy.Environment, scenario: Scenario, wards: list[Ward], log: Log) -> None:
         self.env = env
-        self.policy = scenario.routing.policy
-        n_districts = len(scenario.districts)
+        self.log = log
         points = locations(scenario)
         self.lists: list[WaitingList] = []
-        self.city: dict[int, WaitingList] = {}
         self.order: dict[int, list[list[Ward]]] = {}
         self.at_facility: dict[tuple[int, int], Ward] = {}
         for w in wards:
@@ -58,31 +56,15 @@ class Admissions:
                 self.order[tier] = [[tier_wards[j] for j in row] for row in ranks]
             else:
                 self.order[tier] = [[] for _ in range(len(points))]
-            if tier == 1 or self.policy == "nearest_free":
-                self.city[tier] = self._new_list(f"tier {tier} (city)", tier, -1, log)
-                for w in tier_wards:
-                    w.serve(self.city[tier])
-        self.designated: dict[int, list[Ward | None]] = {}
-        if self.policy == "designated":
-            by_name = {f.name: f for f in scenario.facilities}
-            index = {f.name: n_districts + i for i, f in enumerate(scenario.facilities)}
-            for w in wards:
-                if w.tier > 1:
-                    w.serve(self._new_list(f"{w.facility} / tier {w.tier}", w.tier, w.index, log))
-            for tier in (2, 3):
-                chosen: list[Ward | None] = []
-                for i, district in enumerate(scenario.districts):
-                    name = getattr(district.designated, f"tier{tier}")
-                    if name is not None and name in by_name:
-                        chosen.append(self.at_facility.get((index[name], tier)))
-                    else:
-                        chosen.append(self.order[tier][i][0] if self.order[tier][i] else None)
-                self.designated[tier] = chosen
-        self._nowhere = {tier: self._new_list(f"tier {tier} (no beds)", tier, -1, log) for tier in (1, 2, 3)}
+        self.nowhere = {tier: self.new_list(f"tier {tier} (no beds)", tier) for tier in (1, 2, 3)}
+        self.tier1 = NearestFree(self, scenario, wards, tiers=(1,))
+        self.rule: RoutingRule = ROUTING_RULES[scenario.routing.policy](self, scenario, wards, tiers=(2, 3))
 
-    def _new_list(self, name: str, tier: int, ward: int, log: Log) -> WaitingList:
-        lst = WaitingList(self.env, len(self.lists), name, tier, log, ward)
+    def new_list(self, name: str, tier: int, ward: Ward | None = None) -> WaitingList:
+        lst = WaitingList(self.env, len(self.lists), name, tier, self.log, -1 if ward is None else ward.index)
         self.lists.append(lst)
+        if ward is not None:
+            ward.serve(lst)
         return lst
 
     def free_ward(self, tier: int, location: int) -> Ward | None:
@@ -96,22 +78,104 @@ class Admissions:
         return self.at_facility.get((location, tier))
 
     def request(self, patient: int, tier: int, location: int, district: int, priority: int) -> BedRequest:
-        """A bed request, granted at once if a bed is free, else queued by policy."""
+        """A bed request, granted at once if the rule finds a free bed, else queued by the rule."""
         req = BedRequest(self.env, patient, tier, priority)
-        if tier == 1 or self.policy == "nearest_free":
-            w = self.free_ward(tier, location)
-            if w is not None:
-                w.grant(req)
-            elif self.order[tier][location]:
-                self.city[tier].push(req)
-            else:
-                self._nowhere[tier].push(req)
-            return req
-        w = self.at_facility.get((location, tier)) or self.designated[tier][district]
+        rule = self.tier1 if tier == 1 else self.rule
+        rule.place(req, location, district)
+        return req
+
+
+class RoutingRule:
+    """How a request for a tier-2/3 bed is placed: granted now, or queued somewhere."""
+
+    def __init__(self, admissions: Admissions, scenario: Scenario, wards: list[Ward], tiers: tuple[int, ...]) -> None:
+        self.a = admissions
+
+    def place(self, req: BedRequest, location: int, district: int) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+class NearestFree(RoutingRule):
+    """The nearest ward with a free bed; else the city-wide list, served by the first bed freed."""
+
+    def __init__(self, admissions: Admissions, scenario: Scenario, wards: list[Ward], tiers: tuple[int, ...]) -> None:
+        super().__init__(admissions, scenario, wards, tiers)
+        self.city: dict[int, WaitingList] = {}
+        for tier in tiers:
+            self.city[tier] = admissions.new_list(f"tier {tier} (city)", tier)
+            for w in wards:
+                if w.tier == tier:
+                    w.serve(self.city[tier])
+
+    def choose(self, tier: int, location: int) -> Ward | None:
+        return self.a.free_ward(tier, location)
+
+    def place(self, req: BedRequest, location: int, district: int) -> None:
+        w = self.choose(req.tier, location)
+        if w is not None:
+            w.grant(req)
+        elif self.a.order[req.tier][location]:
+            self.city[req.tier].push(req)
+        else:
+            self.a.nowhere[req.tier].push(req)
+
+
+class LeastLoaded(NearestFree):
+    """The ward with a free bed whose occupancy (share of beds taken) is lowest; ties go nearest."""
+
+    def choose(self, tier: int, location: int) -> Ward | None:
+        best, best_load = None, 2.0
+        for w in self.a.order[tier][location]:
+            free = w.free()
+            if free > 0:
+                load = 1.0 - free / w.capacity
+                if load < best_load:
+                    best, best_load = w, load
+        return best
+
+
+class Designated(RoutingRule):
+    """The patient's own hospital if it has the tier (escalation in place), else the district's
+    designated hospital; when that is full, hold the patient there (`when_full: hold`) or send
+    them to the nearest hospital with a free bed however far (`when_full: anywhere`)."""
+
+    def __init__(self, admissions: Admissions, scenario: Scenario, wards: list[Ward], tiers: tuple[int, ...]) -> None:
+        super().__init__(admissions, scenario, wards, tiers)
+        self.anywhere = scenario.routing.when_full == "anywhere"
+        n_districts = len(scenario.districts)
+        index = {f.name: n_districts + i for i, f in enumerate(scenario.facilities)}
+        self.own: dict[int, WaitingList] = {}
+        for w in wards:
+            if w.tier in tiers:
+                self.own[w.index] = admissions.new_list(f"{w.facility} / tier {w.tier}", w.tier, w)
+        self.designated: dict[int, list[Ward | None]] = {}
+        for tier in tiers:
+            chosen: list[Ward | None] = []
+            for i, district in enumerate(scenario.districts):
+                name = getattr(district.designated, f"tier{tier}")
+                if name is not None and name in index:
+                    chosen.append(admissions.at_facility.get((index[name], tier)))
+                else:
+                    chosen.append(admissions.order[tier][i][0] if admissions.order[tier][i] else None)
+            self.designated[tier] = chosen
+
+    def place(self, req: BedRequest, location: int, district: int) -> None:
+        w = self.a.at_facility.get((location, req.tier)) or self.designated[req.tier][district]
         if w is None:
-            self._nowhere[tier].push(req)
+            self.a.nowhere[req.tier].push(req)
         elif w.free() > 0:
             w.grant(req)
         else:
-            w.lists[-1].push(req)
-        return req
+            other = self.a.free_ward(req.tier, location) if self.anywhere else None
+            if other is not None:
+                other.grant(req)
+            else:
+                self.own[w.index].push(req)
+
+
+ROUTING_RULES: dict[str, type[RoutingRule]] = {
+    "nearest_free": NearestFree,
+    "least_loaded": LeastLoaded,
+    "designated": Designated,
+}
+"""Routing rules by config name; a new rule is a RoutingRule subclass registered here."""
