@@ -86,6 +86,14 @@ def key_figure_table(result: RunResult) -> str:
         ("days all station beds full", _fmt(s["full_days_station"], 1)),
         ("utilisation oxygen / ICU", f"{_fmt(s['utilisation_oxygen'] * 100, 0)}% / {_fmt(s['utilisation_icu'] * 100, 0)}%"),
     ]
+    if s.get("ambulance_response_p50") == s.get("ambulance_response_p50"):
+        rows += [
+            ("ambulance response p50 / p90 (min)",
+             f"{_fmt(s['ambulance_response_p50'], 0)} / {_fmt(s['ambulance_response_p90'], 0)}"),
+            ("transfers held back: vehicle / bed",
+             f"{_fmt(s['transfers_delayed_by_vehicle'])} / {_fmt(s['transfers_delayed_by_bed'])} of {_fmt(s['transfers'])}"),
+            ("utilisation ambulances", f"{_fmt(s['utilisation_ambulances'] * 100, 0)}%"),
+        ]
     width = max(len(r[0]) for r in rows)
     head = f"{sc.name} · {sc.horizon_days:g} days · seed {result.seed} · {result.seconds:.1f} s"
     lines = [head, "-" * len(head)]

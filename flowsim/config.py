@@ -188,8 +188,50 @@ class Transport(Strict):
     travel_time: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=0.03))
 
 
+class AmbulanceBase(Strict):
+    """Vehicles parked at a place: the 115 centre, a regional station or a hospital."""
+
+    name: str
+    district: str
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    vehicles: NonNegativeInt
+    serves: list[str] | None = None
+    """Districts this base answers under dispatch `district_base` (default: those nearest to it)."""
+
+
+class RushHour(Strict):
+    from_hour: float = Field(ge=0, le=24)
+    to_hour: float = Field(ge=0, le=24)
+    speed_factor: PositiveFloat
+    """Road speed multiplier in these hours (0.6: 40% slower)."""
+
+
+class Ambulances(Strict):
+    """The fleet that carries every transfer to a higher tier and between hospitals.
+
+    Durations are in days like everything else (5 minutes = 0.0035 days). Travel time is
+    great-circle distance × `detour_factor` ÷ (`speed_kmh` × the rush-hour factor at departure),
+    times lognormal noise with mean 1 and log-SD `travel_noise_sd`.
+    """
+
+    bases: list[AmbulanceBase] = Field(min_length=1)
+    dispatch: str = "nearest_idle"
+    """A rule of `ambulances.DISPATCH_RULES`: nearest_idle or district_base."""
+    after_handover: Literal["return_to_base", "next_call"] = "return_to_base"
+    """After handing a patient over: drive back to base first, or take a waiting call from there."""
+    dispatch_delay: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=0.0035))
+    on_scene: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=0.007))
+    handover: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=0.007))
+    speed_kmh: PositiveFloat = 30.0
+    detour_factor: float = Field(default=1.3, ge=1.0)
+    rush_hours: list[RushHour] = Field(default_factory=list)
+    travel_noise_sd: NonNegativeFloat = 0.25
+
+
 class WaitingHazard(Strict):
-    """Extra death hazard (per day) while waiting for a bed of the tier."""
+    """Extra death hazard (per day) while waiting for a bed of the tier, or for the ambulance
+    that takes a patient of that tier to it."""
 
     tier2: NonNegativeFloat = 0.0
     tier3: NonNegativeFloat = 0.0
@@ -218,6 +260,7 @@ class CapacityScale(Strict):
     hospital_tier1_beds: NonNegativeFloat = 1.0
     oxygen_beds: NonNegativeFloat = 1.0
     icu_beds: NonNegativeFloat = 1.0
+    ambulances: NonNegativeFloat = 1.0
 
 
 class Scenario(Strict):
@@ -235,6 +278,8 @@ class Scenario(Strict):
     home: Home = Home()
     routing: Routing = Routing()
     transport: Transport = Transport()
+    ambulances: Ambulances | None = None
+    """The fleet; without one, transfers take `transport.travel_time` and need no vehicle."""
     waiting_hazard: WaitingHazard = WaitingHazard()
     initial_census: InitialCensus = InitialCensus()
     capacity_scale: CapacityScale = CapacityScale()
@@ -246,6 +291,10 @@ class Scenario(Strict):
         scale = {1: s.station_beds if facility.kind == "station" else s.hospital_tier1_beds,
                  2: s.oxygen_beds, 3: s.icu_beds}[tier]
         return int(round(facility.beds.of(tier) * scale))
+
+    def vehicles(self, base: AmbulanceBase) -> int:
+        """Vehicles at a base after `capacity_scale.ambulances`."""
+        return int(round(base.vehicles * self.capacity_scale.ambulances))
 
     def monitoring_capacity(self, district: District) -> float:
         cap = district.home_monitoring_capacity
@@ -286,12 +335,39 @@ def _cross_check(s: Scenario) -> None:
 
     if s.routing.policy not in ROUTING_RULES:
         raise ConfigError(f"routing.policy: unknown rule '{s.routing.policy}' (known: {', '.join(ROUTING_RULES)})")
+    if s.ambulances is not None:
+        _check_fleet(s, names)
     total = sum(g.share for g in s.risk_groups)
     if abs(total - 1.0) > 1e-6:
         raise ConfigError(f"risk_groups: shares must add up to 1 (they add up to {total:g})")
     gnames = [g.name for g in s.risk_groups]
     if len(set(gnames)) != len(gnames):
         raise ConfigError("risk_groups: duplicate group name")
+
+
+def _check_fleet(s: Scenario, districts: list[str]) -> None:
+    from .ambulances import DISPATCH_RULES
+
+    fleet = s.ambulances
+    assert fleet is not None
+    if fleet.dispatch not in DISPATCH_RULES:
+        raise ConfigError(f"ambulances.dispatch: unknown rule '{fleet.dispatch}' (known: {', '.join(DISPATCH_RULES)})")
+    for i, b in enumerate(fleet.bases):
+        where = f"ambulances.bases[{i}] ({b.name})"
+        if b.district not in districts:
+            raise ConfigError(f"{where}.district: unknown district '{b.district}'")
+        if (b.lat is None) != (b.lon is None):
+            raise ConfigError(f"{where}.lat: give both lat and lon, or neither")
+        for d in b.serves or []:
+            if d not in districts:
+                raise ConfigError(f"{where}.serves: unknown district '{d}'")
+    if sum(b.vehicles for b in fleet.bases) == 0:
+        raise ConfigError("ambulances.bases: the fleet has no vehicle (give at least one, or remove 'ambulances')")
+    if sum(s.vehicles(b) for b in fleet.bases) == 0:
+        raise ConfigError("capacity_scale.ambulances: leaves the fleet with no vehicle")
+    for i, r in enumerate(fleet.rush_hours):
+        if r.to_hour <= r.from_hour:
+            raise ConfigError(f"ambulances.rush_hours[{i}].to_hour: must be after from_hour")
 
 
 def _format(err: ValidationError) -> str:

@@ -11,8 +11,13 @@ SUMMARY_COLUMNS = (
     "in_system_end", "peak_tier1", "peak_tier2", "peak_tier3", "wait_tier2_p50", "wait_tier2_p90",
     "wait_tier3_p50", "wait_tier3_p90", "full_days_oxygen", "full_days_icu", "full_days_station",
     "utilisation_oxygen", "utilisation_icu", "tier1_needing_bed", "tier1_overflow",
+    "ambulance_response_p50", "ambulance_response_p90", "transfers", "transfers_delayed_by_vehicle",
+    "transfers_delayed_by_bed", "utilisation_ambulances",
 )
-"""Columns of summary.csv, in order. Waits in days; peaks in patients."""
+"""Columns of summary.csv, in order. Bed waits in days, ambulance response in minutes; peaks in
+patients. Ambulance figures are empty (NaN) for a scenario without a fleet."""
+
+MINUTES_PER_DAY = 24 * 60
 
 
 def _percentile(values: np.ndarray, q: float) -> float:
@@ -53,4 +58,18 @@ def key_figures(tables: Tables, arrivals: int, initial: int, warmup: float, hori
     figures["full_days_station"] = float(res.loc["station beds", "days_full"])
     figures["utilisation_oxygen"] = float(res.loc["oxygen beds", "utilisation"])
     figures["utilisation_icu"] = float(res.loc["ICU beds", "utilisation"])
+    t = tables.transfers
+    t = t[(t["called"] >= warmup) & (t["tier"] >= 2)]
+    figures["transfers"] = int(len(t))
+    figures["transfers_delayed_by_bed"] = int((t["bed_wait"] > 0).sum())
+    if "ambulances" in res.index:
+        response = t["response"].dropna().to_numpy() * MINUTES_PER_DAY
+        figures["ambulance_response_p50"] = _percentile(response, 50)
+        figures["ambulance_response_p90"] = _percentile(response, 90)
+        figures["transfers_delayed_by_vehicle"] = int((t["vehicle_wait"] > 0).sum())
+        figures["utilisation_ambulances"] = float(res.loc["ambulances", "utilisation"])
+    else:
+        for name in ("ambulance_response_p50", "ambulance_response_p90", "transfers_delayed_by_vehicle",
+                     "utilisation_ambulances"):
+            figures[name] = float("nan")
     return figures

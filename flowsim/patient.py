@@ -13,6 +13,7 @@ step-down patients therefore always fall free in finite time, so the ward ↔ IC
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 
 import numpy as np
@@ -212,7 +213,7 @@ class Pathway:
                 self.exit(p, RECOVERED)
             return
         self.log.wait(1, p.id, start, self.env.now, "admitted", "care")
-        yield from self.transfer(p, req.ward)
+        yield from self.transfer(p, req.ward, hazard=0.0)
         yield self.env.timeout(max(0.0, end - self.env.now))
         if deteriorates:
             yield from self.deteriorate_in_facility(p)
@@ -256,7 +257,7 @@ class Pathway:
             self.exit(p, RECOVERED)
             return
         self.log.wait(2, p.id, start, self.env.now, "admitted", "step_down")
-        yield from self.transfer(p, req.ward)
+        yield from self.transfer(p, req.ward, hazard=0.0)
         yield self.env.timeout(max(0.0, remaining - (self.env.now - start)))
         self.exit(p, RECOVERED)
 
@@ -274,15 +275,21 @@ class Pathway:
 
     # -- shared steps ---------------------------------------------------------------------------
 
+    def time_to_death(self, p: Patient, hazard: float) -> float:
+        """Days the patient survives waiting under `hazard` (per day): the rest of their budget."""
+        budget = float(self.budget[p.id])
+        return budget / hazard if hazard > 0 and budget < hazard * 1e12 else math.inf
+
     def endure(self, p: Patient, tier: int, duration: float) -> Generator[simpy.Event, object, bool]:
         """Wait `duration` days needing a tier-`tier` bed, under the waiting hazard. False if died."""
         if duration <= 0:
             return True
         hazard = self.hazard[tier]
-        if hazard > 0 and self.budget[p.id] < hazard * duration:
+        survive = self.time_to_death(p, hazard)
+        if survive < duration:
             start = self.env.now
             self.log.begin_wait(tier, p.id, start, "detection")
-            yield self.env.timeout(self.budget[p.id] / hazard)
+            yield self.env.timeout(survive)
             self.budget[p.id] = 0.0
             self.log.wait(tier, p.id, start, self.env.now, "died", "detection")
             self.exit(p, DIED_WAITING)
@@ -298,8 +305,9 @@ class Pathway:
         if not req.triggered:
             self.log.begin_wait(tier, p.id, start, "care")
             hazard = self.hazard[tier]
-            if hazard > 0:
-                yield req | self.env.timeout(self.budget[p.id] / hazard)
+            survive = self.time_to_death(p, hazard)
+            if survive < math.inf:
+                yield req | self.env.timeout(survive)
             else:
                 yield req
             if req.ward is None:
@@ -310,21 +318,50 @@ class Pathway:
                 return False
             self.budget[p.id] -= hazard * (self.env.now - start)
         self.log.wait(tier, p.id, start, self.env.now, "admitted", "care")
-        yield from self.transfer(p, req.ward)
+        return (yield from self.transfer(p, req.ward, bed_wait=self.env.now - start))
+
+    def transfer(self, p: Patient, ward: Ward, bed_wait: float = 0.0,
+                 hazard: float | None = None) -> Generator[simpy.Event, object, bool]:
+        """Move to a bed already granted (reserved). The patient keeps their place until the
+        vehicle arrives, under the waiting hazard; False if they died waiting for it."""
+        now = self.env.now
+        if ward.location == p.location:
+            self._let_go(p)
+            self._arrive(p, ward)
+            return True
+        called = now
+        call = self.transport.reach(p.id, p.location, ward.location, p.tier)
+        if call is not None:
+            h = self.hazard[p.tier] if hazard is None else hazard
+            survive = self.time_to_death(p, h)
+            if call.eta - now > survive:  # may die before the vehicle comes
+                yield call | self.env.timeout(survive)
+                if not call.triggered:
+                    self.transport.cancel(call)
+                    ward.release()
+                    self.budget[p.id] = 0.0
+                    self.log.transfers.append((p.id, p.tier, p.location, ward.location, called, math.nan, math.nan,
+                                               bed_wait, self.env.now - called if math.isnan(call.dispatched)
+                                               else call.dispatched - called, -1, "died"))
+                    self.exit(p, DIED_WAITING)
+                    return False
+            else:
+                yield call
+            self.budget[p.id] -= h * (self.env.now - called)
+        reached = self.env.now
+        origin = p.location
+        self._let_go(p)
+        self.log.move(reached, p.tier, p.place, p.tier, TRANSIT)
+        p.place = TRANSIT
+        yield self.transport.carry(p.id, origin, ward.location, p.tier)
+        vehicle_wait = 0.0 if call is None else call.dispatched - called
+        vehicle = -1 if call is None else call.vehicle.index
+        self.log.transfers.append((p.id, p.tier, origin, ward.location, called, reached, self.env.now,
+                                   bed_wait, vehicle_wait, vehicle, "delivered"))
+        self._arrive(p, ward)
         return True
 
-    def transfer(self, p: Patient, ward: Ward) -> Process:
-        """Move to a bed already granted: the origin is held until the vehicle arrives."""
-        if ward.location != p.location:
-            reached = self.transport.reach(p.id, p.location, ward.location, p.tier)
-            if reached is not None:
-                yield reached
-            self._let_go(p)
-            self.log.move(self.env.now, p.tier, p.place, p.tier, TRANSIT)
-            p.place = TRANSIT
-            yield self.transport.carry(p.id, p.location, ward.location, p.tier)
-        else:
-            self._let_go(p)
+    def _arrive(self, p: Patient, ward: Ward) -> None:
         self.log.move(self.env.now, p.tier, p.place, p.tier, ward.place)
         p.place = ward.place
         p.ward = ward

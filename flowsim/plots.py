@@ -28,8 +28,10 @@ def overview(timeseries: pd.DataFrame, title: str = "") -> Figure:
     for tier in (1, 2, 3):
         if ts[f"queue_tier{tier}"].any():
             ax.plot(ts["time"], ts[f"queue_tier{tier}"], color=TIER_COLOURS[tier], label=f"waiting for tier-{tier} bed")
+    if "calls_waiting" in ts and ts["calls_waiting"].any():
+        ax.plot(ts["time"], ts["calls_waiting"], color="#2c6fbb", label="calls waiting for an ambulance")
     ax.plot(ts["time"], ts["deaths_waiting"].cumsum(), color="black", ls="--", label="died waiting (cumulative)")
-    ax.set_title("Waiting for a bed")
+    ax.set_title("Waiting for a bed or a vehicle")
     ax.set_ylabel("patients")
     ax.legend(loc="upper left")
 

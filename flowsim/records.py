@@ -95,6 +95,13 @@ class Log:
         self.bed_changes = Changes()
         self.queue_changes = Changes()
         self.home_changes = Changes()
+        self.call_changes = Changes()
+        """Calls waiting for a vehicle (key 0)."""
+        self.vehicle_changes = Changes()
+        """Vehicles busy (key 0)."""
+        self.transfers: list[tuple] = []
+        """(patient, tier, origin, destination, called, reached, handed_over, bed_wait, vehicle_wait, vehicle,
+        status); origin and destination are location indexes (districts, then facilities)."""
         self.bed_bookings = Bookings()
         """Key: ward index."""
         self.home_bookings = Bookings()
@@ -200,6 +207,7 @@ class Layout:
     wards: pd.DataFrame  # index = ward key; facility, kind, tier, capacity
     lists: pd.DataFrame  # index = list key; name, tier, ward (-1 for a list several wards serve)
     districts: pd.DataFrame  # index = district key; district, monitoring_capacity
+    vehicles: int | None = None  # the fleet's size, or None without a fleet
 
 
 POOLS = (
@@ -231,6 +239,7 @@ class Tables:
     census_end: int
     peaks: dict[str, float]
     placements: pd.DataFrame
+    transfers: pd.DataFrame
 
 
 def _grid(horizon: float, step: float) -> np.ndarray:
@@ -289,6 +298,12 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
     ts["home_census"] = home_levels.sum(axis=0)
     ts["districts_over_monitoring"] = (home_levels > caps[:, None]).sum(axis=0)
 
+    if layout.vehicles is not None:
+        fleet = StepSeries.of(log.vehicle_changes.arrays(), 1, horizon)
+        calls = StepSeries.of(log.call_changes.arrays(), 1, horizon)
+        ts["vehicles_busy"] = fleet.at(grid)[0]
+        ts["calls_waiting"] = calls.at(grid)[0]
+
     out_t = np.concatenate([np.array(log.outcome_t, float), bed_e, home_e[home_r]])
     out_k = np.concatenate([np.array(log.outcome_kind, np.int64), np.full(len(bed_e) + home_r.sum(), RECOVERED)])
     out_p = np.concatenate([np.array(log.outcome_patient, np.int64), bed_p, home_p[home_r]])
@@ -316,7 +331,26 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
     outcomes = pd.DataFrame({"patient": out_p, "time": out_t,
                              "outcome": np.array(OUTCOMES, dtype=object)[out_k]})
     placements = pd.DataFrame(log.placements, columns=["time", "placed"])
-    return Tables(timeseries, occupancy, resources, waits, outcomes, census_end, peaks, placements)
+    transfers = transfer_table(log)
+    return Tables(timeseries, occupancy, resources, waits, outcomes, census_end, peaks, placements, transfers)
+
+
+TRANSFER_COLUMNS = ["patient", "tier", "origin", "destination", "called", "reached", "handed_over",
+                    "bed_wait", "vehicle_wait", "vehicle", "status"]
+
+
+def transfer_table(log: Log) -> pd.DataFrame:
+    """One row per transfer by road, with response and total times (days) and what held it back.
+
+    `held_back_by` is `bed` when the patient waited for a bed before the call, `vehicle` when the
+    call waited for a free vehicle, `both`, or `none`.
+    """
+    t = pd.DataFrame(log.transfers, columns=TRANSFER_COLUMNS)
+    t["response"] = t["reached"] - t["called"]
+    t["total"] = t["handed_over"] - t["called"]
+    bed, vehicle = t["bed_wait"] > 0, t["vehicle_wait"] > 0
+    t["held_back_by"] = np.select([bed & vehicle, bed, vehicle], ["both", "bed", "vehicle"], "none")
+    return t
 
 
 def _resources(log: Log, layout: Layout, beds: StepSeries, queues: StepSeries, bed_changes: tuple,
@@ -364,6 +398,16 @@ def _resources(log: Log, layout: Layout, beds: StepSeries, queues: StepSeries, b
             "mean_occupied": st["mean"], "max_occupied": st["max"], "utilisation": st["mean"] / cap if cap else np.nan,
             "share_time_full": st["share_full"] if cap else np.nan, "days_full": st["days_full"] if cap else np.nan,
             "mean_queue": q["mean"], "max_queue": q["max"], "blocked_bed_days": blocked[ward_pool == p].sum(),
+        })
+    if layout.vehicles is not None:
+        fleet = StepSeries.of(log.vehicle_changes.arrays(), 1, horizon).stats(0, warmup, horizon, full_at=layout.vehicles)
+        calls = StepSeries.of(log.call_changes.arrays(), 1, horizon).stats(0, warmup, horizon)
+        rows.append({
+            "level": "pool", "resource": "ambulances", "facility": "", "kind": "fleet", "tier": 0,
+            "capacity": float(layout.vehicles), "mean_occupied": fleet["mean"], "max_occupied": fleet["max"],
+            "utilisation": fleet["mean"] / layout.vehicles, "share_time_full": fleet["share_full"],
+            "days_full": fleet["days_full"], "mean_queue": calls["mean"], "max_queue": calls["max"],
+            "blocked_bed_days": 0.0,
         })
     caps = layout.districts["monitoring_capacity"].to_numpy(float)
     over = [home.stats(dd, warmup, horizon, full_at=caps[dd] + 1 if np.isfinite(caps[dd]) else np.inf)

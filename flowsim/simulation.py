@@ -17,6 +17,7 @@ import pandas as pd
 import simpy
 
 from . import cohort as cohort_mod
+from .ambulances import Fleet
 from .arrivals import diagnosis_times, districts_of
 from .config import Scenario
 from .distributions import residual
@@ -26,7 +27,7 @@ from .patient import Pathway, Patient
 from .records import Layout, Log, Tables, build_tables
 from .routing import Admissions
 from .streams import Streams
-from .transport import TravelTime
+from .transport import Transport, TravelTime
 
 ENTRY_MILD, ENTRY_SEVERE, ENTRY_HOME_DETERIORATION = 0, 1, 2
 
@@ -63,6 +64,7 @@ class RunResult:
     occupancy: pd.DataFrame
     resources: pd.DataFrame
     waits: pd.DataFrame
+    transfers: pd.DataFrame
     patients: pd.DataFrame | None = None
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
@@ -124,7 +126,11 @@ def run(
 
     wards = build_wards(env, scenario, log)
     admissions = Admissions(env, scenario, wards, log)
-    transport = TravelTime(env, scenario, streams.rng("ambulances", "travel_time"))
+    transport: Transport
+    if scenario.ambulances is not None:
+        transport = Fleet(env, scenario, streams.rng("ambulances", "fleet"), log)
+    else:
+        transport = TravelTime(env, scenario, streams.rng("ambulances", "travel_time"))
     district_location = np.arange(len(scenario.districts))
 
     # Home-eligible mild F0 (new, and the initial home census): booked in one vectorised step.
@@ -147,6 +153,7 @@ def run(
         lists=pd.DataFrame([{"name": q.name, "tier": q.tier, "ward": q.ward_index} for q in admissions.lists],
                            columns=["name", "tier", "ward"]),
         districts=pd.DataFrame({"district": [d.name for d in scenario.districts], "monitoring_capacity": caps}),
+        vehicles=transport.size if isinstance(transport, Fleet) else None,
     )
 
     pathway = Pathway(env, scenario, c, admissions, transport, homes, log, district_location)
@@ -171,7 +178,7 @@ def run(
                           warmup=scenario.warmup_days, horizon=horizon)
     check_conservation(summary)
     result = RunResult(scenario, seed, replication, {"replication": replication, "seed": seed, **summary},
-                       tables.timeseries, tables.occupancy, tables.resources, tables.waits,
+                       tables.timeseries, tables.occupancy, tables.resources, tables.waits, tables.transfers,
                        patients=_patient_table(scenario, c, n0, tables) if patients else None)
     result.seconds = time.perf_counter() - started
     if progress is not None:

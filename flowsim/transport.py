@@ -22,6 +22,9 @@ class Transport(Protocol):
     def carry(self, patient: int, origin: int, destination: int, tier: int) -> simpy.Event:
         """An event that fires when the patient is handed over at `destination`."""
 
+    def cancel(self, call: simpy.Event) -> None:
+        """The patient died before the vehicle reached them."""
+
 
 class TravelTime:
     """Every transfer takes a travel time drawn from `transport.travel_time` (days)."""
@@ -36,6 +39,9 @@ class TravelTime:
 
     def reach(self, patient: int, origin: int, destination: int, tier: int) -> simpy.Event | None:
         return None
+
+    def cancel(self, call: simpy.Event) -> None:  # pragma: no cover - reach never returns a call
+        pass
 
     def carry(self, patient: int, origin: int, destination: int, tier: int) -> simpy.Event:
         if not self._buffer:

@@ -48,6 +48,15 @@ def networks(draw):
     data["initial_census"] = {"tier1_home": draw(st.integers(0, 30)), "tier1_facility": draw(st.integers(0, 30)),
                               "tier2": draw(st.integers(0, 15)), "tier3": draw(st.integers(0, 10)),
                               "part_way": draw(st.booleans())}
+    if draw(st.booleans()):
+        data["ambulances"] = {
+            "bases": [{"name": "A", "district": "North", "vehicles": draw(st.integers(1, 3))},
+                      {"name": "B", "district": "South", "vehicles": draw(st.integers(0, 3))}],
+            "dispatch": draw(st.sampled_from(["nearest_idle", "district_base"])),
+            "after_handover": draw(st.sampled_from(["return_to_base", "next_call"])),
+            "rush_hours": [{"from_hour": 7, "to_hour": 9, "speed_factor": draw(st.floats(0.2, 1.0))}],
+            "travel_noise_sd": draw(st.floats(0.0, 1.0)),
+        }
     return build(data)
 
 
