@@ -109,7 +109,7 @@ def key_figure_table(result: RunResult) -> str:
 
 
 def write_outputs(result: RunResult, out: Path) -> list[Path]:
-    """summary.csv, timeseries/resources/occupancy/waits parquet, overview.png, scenario.yaml."""
+    """summary.csv, timeseries/resources/occupancy/waits/transfers parquet, overview.png, scenario.yaml."""
     from .metrics import SUMMARY_COLUMNS
     from .plots import overview, save
 
@@ -119,7 +119,7 @@ def write_outputs(result: RunResult, out: Path) -> list[Path]:
     cols = [c for c in SUMMARY_COLUMNS if c in summary] + [c for c in summary if c not in SUMMARY_COLUMNS]
     summary[cols].to_csv(out / "summary.csv", index=False)
     paths.append(out / "summary.csv")
-    for name in ("timeseries", "resources", "occupancy", "waits"):
+    for name in ("timeseries", "resources", "occupancy", "waits", "transfers"):
         getattr(result, name).to_parquet(out / f"{name}.parquet", index=False)
         paths.append(out / f"{name}.parquet")
     if result.patients is not None:

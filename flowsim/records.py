@@ -186,11 +186,12 @@ class StepSeries:
     def stats(self, key: int, start: float, end: float, full_at: float | None = None) -> dict[str, float]:
         """Time-weighted mean, maximum, and time (days and share) at or above `full_at` in [start, end]."""
         tk, lk = self._series[key]
-        inside = (tk > start) & (tk < end)
-        points = np.concatenate([[start], tk[inside]])
-        idx = np.searchsorted(tk, points, side="right") - 1
-        levels = np.where(idx >= 0, lk[np.maximum(idx, 0)], 0) if len(lk) else np.zeros(len(points), np.int64)
-        durations = np.diff(np.concatenate([points, [end]]))
+        lo = int(np.searchsorted(tk, start, side="right"))
+        hi = int(np.searchsorted(tk, end, side="left"))
+        first = lk[lo - 1] if lo > 0 else 0
+        levels = np.concatenate([[first], lk[lo:hi]])
+        points = np.concatenate([[start], tk[lo:hi]])
+        durations = np.diff(np.append(points, end))
         span = end - start
         out = {"mean": float(np.dot(levels, durations) / span), "max": float(levels.max())}
         if full_at is not None:
