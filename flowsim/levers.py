@@ -1,0 +1,184 @@
+"""The planner's levers (MODEL.md "Policies a planner can move") as edits of a scenario.
+
+A lever reads its current value from a scenario and writes a new value into the scenario's raw
+data, which is then validated like a file. The Streamlit app and notebooks move these levers;
+they never edit the model's fields themselves.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .config import ConfigError, Scenario, build
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One planner-facing input: where it lives, its unit, range and help text."""
+
+    key: str
+    label: str
+    unit: str
+    low: float
+    high: float
+    step: float
+    help: str
+
+
+LEVERS: tuple[Lever, ...] = (
+    Lever("daily_f0", "New F0 per day", "patients/day", 0, 6000, 50,
+          "Newly diagnosed cases a day (constant). Hanoi saw ≈ 2,270 a day in mid-January 2022; "
+          "the city planned for 2,000 and 3,000."),
+    Lever("horizon_days", "Horizon", "days", 7, 180, 1, "How many days to simulate."),
+    Lever("home_monitoring_scale", "Home-monitoring capacity", "× scenario", 0, 3, 0.05,
+          "Home F0 that district teams can follow, relative to the scenario. Beyond it, a "
+          "deterioration at home is noticed late."),
+    Lever("antiviral_coverage", "Antiviral coverage", "share of home F0", 0, 1, 0.01,
+          "Share of home F0 given the antiviral package (package C)."),
+    Lever("antiviral_efficacy", "Antiviral efficacy", "relative reduction", 0, 1, 0.01,
+          "How much the antiviral lowers progression to tier 2 (0.30 = relative risk 0.70, MOVe-OUT)."),
+    Lever("stations_open", "Mobile stations open", "stations", 0, 60, 1,
+          "How many of the scenario's mobile medical stations run (the first N in the file)."),
+    Lever("station_beds_scale", "Beds per station", "× scenario", 0, 4, 0.05,
+          "Tier-1 beds of every station, relative to the scenario."),
+    Lever("oxygen_beds_scale", "Oxygen beds", "× scenario", 0, 3, 0.05,
+          "Tier-2 (oxygen) beds of every facility, relative to the scenario."),
+    Lever("icu_beds_scale", "ICU beds", "× scenario", 0, 3, 0.05, "Tier-3 (ICU) beds, relative to the scenario."),
+    Lever("ambulances_scale", "Ambulances", "× scenario", 0.05, 4, 0.05,
+          "Vehicles at every base, relative to the scenario (the fleet size is an assumption)."),
+    Lever("waiting_hazard_tier3", "Death hazard waiting for ICU", "per day", 0, 3, 0.05,
+          "Extra death hazard per day while waiting for an ICU bed or its ambulance (expert-set)."),
+)
+LEVER = {lever.key: lever for lever in LEVERS}
+
+
+def home_share_keys(scenario: Scenario) -> list[str]:
+    return [f"home_share:{g.name}" for g in scenario.risk_groups]
+
+
+def current(scenario: Scenario) -> dict[str, Any]:
+    """The levers' values in a scenario."""
+    s = scenario
+    a = s.arrivals
+    values: dict[str, Any] = {
+        "daily_f0": a.rate_per_day if a.profile == "constant" else None,
+        "horizon_days": s.horizon_days,
+        "home_monitoring_scale": s.capacity_scale.home_monitoring,
+        "antiviral_coverage": s.home.antiviral_coverage,
+        "antiviral_efficacy": s.home.antiviral_efficacy,
+        "stations_open": sum(f.kind == "station" for f in s.facilities),
+        "station_beds_scale": s.capacity_scale.station_beds,
+        "oxygen_beds_scale": s.capacity_scale.oxygen_beds,
+        "icu_beds_scale": s.capacity_scale.icu_beds,
+        "ambulances_scale": s.capacity_scale.ambulances,
+        "waiting_hazard_tier3": s.waiting_hazard.tier3,
+        "routing": s.routing.policy,
+        "dispatch": s.ambulances.dispatch if s.ambulances else None,
+    }
+    for g in s.risk_groups:
+        values[f"home_share:{g.name}"] = g.home_share
+    return values
+
+
+def apply(data: dict[str, Any], values: dict[str, Any], daily_cases: list[float] | None = None) -> dict[str, Any]:
+    """Raw scenario data with the levers set (unknown lever → ConfigError). `daily_cases`, if
+    given, replaces the arrival profile by one rate per day (an uploaded CSV)."""
+    data = copy.deepcopy(data)
+    cs = data.setdefault("capacity_scale", {})
+    for key, value in values.items():
+        if value is None:
+            continue
+        if key == "daily_f0":
+            data["arrivals"] = {"profile": "constant", "rate_per_day": value}
+        elif key == "horizon_days":
+            data["horizon_days"] = value
+        elif key == "home_monitoring_scale":
+            cs["home_monitoring"] = value
+        elif key == "antiviral_coverage":
+            data.setdefault("home", {})["antiviral_coverage"] = value
+        elif key == "antiviral_efficacy":
+            data.setdefault("home", {})["antiviral_efficacy"] = value
+        elif key == "stations_open":
+            stations = [f for f in data.get("facilities", []) if f.get("kind") == "station"]
+            drop = {f["name"] for f in stations[int(value):]}
+            data["facilities"] = [f for f in data.get("facilities", []) if f["name"] not in drop]
+        elif key == "station_beds_scale":
+            cs["station_beds"] = value
+        elif key == "oxygen_beds_scale":
+            cs["oxygen_beds"] = value
+        elif key == "icu_beds_scale":
+            cs["icu_beds"] = value
+        elif key == "ambulances_scale":
+            cs["ambulances"] = value
+        elif key == "waiting_hazard_tier3":
+            data.setdefault("waiting_hazard", {})["tier3"] = value
+        elif key == "routing":
+            data.setdefault("routing", {})["policy"] = value
+        elif key == "dispatch":
+            if data.get("ambulances"):
+                data["ambulances"]["dispatch"] = value
+        elif key.startswith("home_share:"):
+            name = key.split(":", 1)[1]
+            groups = [g for g in data.get("risk_groups", []) if g.get("name") == name]
+            if not groups:
+                raise ConfigError(f"{key}: no risk group named '{name}'")
+            groups[0]["home_share"] = value
+        else:
+            raise ConfigError(f"{key}: unknown lever")
+    if daily_cases is not None:
+        data["arrivals"] = {"profile": "daily", "daily_cases": list(daily_cases)}
+    return data
+
+
+BED_COLUMNS = ["tier1", "tier2", "tier3"]
+
+
+def facility_table(scenario: Scenario) -> pd.DataFrame:
+    """Facilities with their beds per tier, for an editable table."""
+    return pd.DataFrame([{"name": f.name, "kind": f.kind, "district": f.district, **f.beds.model_dump()}
+                         for f in scenario.facilities])
+
+
+def apply_facility_table(data: dict[str, Any], table: pd.DataFrame) -> dict[str, Any]:
+    """Raw data with each facility's beds taken from an edited `facility_table`."""
+    data = copy.deepcopy(data)
+    by_name = {f["name"]: f for f in data.get("facilities", [])}
+    for i, row in enumerate(table.to_dict("records")):
+        name = row.get("name")
+        if name not in by_name:
+            raise ConfigError(f"facility table row {i + 1}: unknown facility '{name}'")
+        beds = {}
+        for col in BED_COLUMNS:
+            value = row.get(col)
+            if value is None or pd.isna(value) or float(value) < 0 or float(value) != int(float(value)):
+                raise ConfigError(f"facility table row {i + 1} ({name}).{col}: beds must be a whole number ≥ 0")
+            beds[col] = int(float(value))
+        by_name[name]["beds"] = beds
+    return data
+
+
+def scenario_with(data: dict[str, Any], values: dict[str, Any], table: pd.DataFrame | None = None,
+                  daily_cases: list[float] | None = None) -> Scenario:
+    """Validate raw data with levers (and an edited facility table) applied."""
+    edited = apply(data, values, daily_cases)
+    if table is not None:
+        edited = apply_facility_table(edited, table)
+    return build(edited)
+
+
+SWEEP_PATHS: dict[str, str] = {
+    "daily_f0": "arrivals.rate_per_day",
+    "home_monitoring_scale": "capacity_scale.home_monitoring",
+    "antiviral_coverage": "home.antiviral_coverage",
+    "antiviral_efficacy": "home.antiviral_efficacy",
+    "station_beds_scale": "capacity_scale.station_beds",
+    "oxygen_beds_scale": "capacity_scale.oxygen_beds",
+    "icu_beds_scale": "capacity_scale.icu_beds",
+    "ambulances_scale": "capacity_scale.ambulances",
+    "waiting_hazard_tier3": "waiting_hazard.tier3",
+}
+"""Levers a sweep can vary, and the scenario field each moves."""
