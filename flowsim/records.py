@@ -238,7 +238,7 @@ class Tables:
     waits: pd.DataFrame
     outcomes: pd.DataFrame
     census_end: int
-    peaks: dict[str, float]
+    peaks: dict[str, int]
     placements: pd.DataFrame
     transfers: pd.DataFrame
 
@@ -275,7 +275,7 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
     for tier in (1, 2, 3):
         for p, place in enumerate(PLACES):
             ts[f"tier{tier}_{place}"] = levels[census_key(tier, p)]
-    peaks = {f"peak_tier{tier}": by_tier.stats(tier - 1, warmup, horizon)["max"] for tier in (1, 2, 3)}
+    peaks = {f"peak_tier{tier}": int(by_tier.stats(tier - 1, warmup, horizon)["max"]) for tier in (1, 2, 3)}
     census_end = int(by_tier.at(np.array([horizon])).sum())
 
     bed_changes = _join(log.bed_changes.arrays(), Bookings.changes(bed_k, bed_s, bed_e))
