@@ -112,6 +112,20 @@ class Processes:
         self.close()
 
 
+def local_cluster(workers: int | None = None) -> Any:
+    """A Dask LocalCluster on this machine for replications: one single-threaded worker process
+    per core, no dashboard (its HTTP server on a free port, so several clusters can coexist)."""
+    import dask
+    from distributed import LocalCluster
+
+    # no dashboard, so no one reads the workers' statistical profiles: skip the sampling
+    # (every 10 ms it walks the simulation's stack under the GIL)
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        return LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1, processes=True,
+                            dashboard_address=None, scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
+                            silence_logs=logging.ERROR)
+
+
 def _flowsim_version() -> str:
     from . import __version__
 
@@ -131,7 +145,7 @@ class Dask:
     def __init__(self, workers: int | None = None, scheduler: str | None = None,
                  connect_timeout: float = 10.0) -> None:
         try:
-            from distributed import Client, LocalCluster
+            from distributed import Client
         except ImportError:
             raise ExecutorError("--executor dask: needs dask.distributed "
                                 "(pip install 'flowsim[cluster]')") from None
@@ -146,8 +160,7 @@ class Dask:
                 raise ExecutorError(f"--scheduler {scheduler}: cannot connect ({reason})") from None
             self._check_versions(scheduler)
         else:
-            self._cluster = LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1,
-                                         processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+            self._cluster = local_cluster(workers)
             self._client = Client(self._cluster)
 
     def _check_versions(self, scheduler: str) -> None:

@@ -10,6 +10,7 @@ spike is never missed and the statistics cost nothing while the simulation runs.
 
 from __future__ import annotations
 
+import math
 from array import array
 from dataclasses import dataclass
 
@@ -185,7 +186,9 @@ class StepSeries:
         levels = np.where(idx >= 0, lk[np.maximum(idx, 0)], 0) if len(lk) else np.zeros(len(points), np.int64)
         durations = np.diff(np.concatenate([points, [end]]))
         span = end - start
-        out = {"mean": float(np.dot(levels, durations) / span), "max": float(levels.max())}
+        # fsum, not np.dot: BLAS splits long dot products over its threads, so the last bits
+        # would depend on how many threads the process has (a pool or Dask worker differs)
+        out = {"mean": math.fsum(levels * durations) / span, "max": float(levels.max())}
         if full_at is not None:
             full = float(durations[levels >= full_at].sum())
             out["days_full"] = full

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 import pandas as pd
 import pytest
 
 import flowsim
-from flowsim.executors import Dask, ExecutorError, Processes, WorkerLost, make_executor
+from flowsim.executors import Dask, ExecutorError, Processes, WorkerLost, local_cluster, make_executor
 
 from .conftest import crowded
 
@@ -20,14 +19,13 @@ def _table(result: flowsim.Replications) -> pd.DataFrame:
 
 @pytest.mark.slow
 def test_serial_processes_and_a_dask_cluster_give_identical_replications(tmp_path):
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     scenario = crowded()
     serial = flowsim.replicate(scenario, 6, executor="serial")
     with Processes(workers=2) as pool:
         processes = flowsim.replicate(scenario, 6, executor=pool)
         assert pool.workers == 2
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                       silence_logs=logging.ERROR)
+    cluster = local_cluster(2)  # a real distributed.LocalCluster, reached by its address as a remote one is
     with cluster, Dask(scheduler=cluster.scheduler_address) as dask:
         assert dask.workers == 2
         on_dask = flowsim.replicate(scenario, 6, executor=dask, store=tmp_path / "dask")
