@@ -50,10 +50,7 @@ def _replications(text: str) -> int | str:
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    value = _seed(text)  # a whole number, 0 or more
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 (got {text})")
     return value
