@@ -195,6 +195,8 @@ def _wrote(paths: list[Path], out: str) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     if args.replications is not None:
+        if args.patients:
+            raise ConfigError("--patients: per-patient records are for a single run, not with --replications")
         from .replications import replicate
         from .reports import replication_table, write_replications
 
@@ -219,16 +221,12 @@ def _figures(text: str) -> list[str]:
     return [f.strip() for f in text.split(",") if f.strip()]
 
 
-def _check_figures(figures: list[str], known: list[str], flag: str) -> None:
-    for f in figures:
-        if f not in known:
-            raise ConfigError(f"{flag} {f}: not a key figure (choose from {', '.join(known)})")
-
-
 def cmd_sweep(args: argparse.Namespace) -> int:
     from .experiments import parse_vary, sweep
+    from .replications import check_figures
     from .reports import sweep_table, write_sweep
 
+    check_figures([args.figure], "--figure")
     scenario = scenario_from_args(args)
     factors: dict[str, list] = {}
     for text in args.vary or []:
@@ -239,7 +237,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not factors:
         raise ConfigError("--vary: give at least one factor, e.g. --vary capacity_scale.oxygen_beds=1,1.2")
     result = sweep(scenario, factors, args.replications, seed=args.seed, **_experiment_options(args))
-    _check_figures([args.figure], list(result.intervals["figure"].drop_duplicates()), "--figure")
     print(f"{len(result.table['scenario'].unique())} grid points × {result.replications.replications} replications "
           f"· {_executor_note(args)} · {result.replications.seconds:.1f} s")
     print(sweep_table(result, args.figure))
@@ -249,8 +246,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .experiments import compare, parse_variant, variant
+    from .replications import check_figures, key_figures
     from .reports import comparison_table, default_figures, write_comparison
 
+    figures = args.figures or default_figures(key_figures())
+    check_figures(figures, "--figures")
     configs = args.configs or [None]
     scenarios: dict[str, Scenario] = {}
     for config in configs:
@@ -270,9 +270,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(scenarios) < 2:
         raise ConfigError("compare: give at least two scenarios (config files, or --variant on one file)")
     result = compare(scenarios, args.replications, seed=args.seed, **_experiment_options(args))
-    known = list(result.differences["figure"].drop_duplicates())
-    figures = args.figures or default_figures(known)
-    _check_figures(figures, known, "--figures")
     print(comparison_table(result, figures))
     print(_wrote(write_comparison(result, Path(args.out), figures), args.out))
     return 0

@@ -111,6 +111,19 @@ class Design:
             raise ConfigError("scenarios: two scenarios have the same label")
 
 
+def key_figures() -> list[str]:
+    """Names of the key figures a replication reports (metrics.SUMMARY_COLUMNS, less its ids)."""
+    return [c for c in SUMMARY_COLUMNS if c not in ("replication", "seed")]
+
+
+def check_figures(names: Sequence[str], flag: str) -> None:
+    """Refuse an unknown figure name before anything runs."""
+    known = key_figures()
+    for name in names:
+        if name not in known:
+            raise ConfigError(f"{flag} {name}: not a key figure (choose from {', '.join(known)})")
+
+
 @dataclass(frozen=True)
 class Auto:
     """`--replications auto`: add replications until the 95% interval of `figure` has a
@@ -123,9 +136,7 @@ class Auto:
     look_ahead: int = 5
 
     def __post_init__(self) -> None:
-        known = [c for c in SUMMARY_COLUMNS if c not in ("replication", "seed")]
-        if self.figure not in known:
-            raise ConfigError(f"--figure {self.figure}: not a key figure (choose from {', '.join(known)})")
+        check_figures([self.figure], "--figure")
         if not 0 < self.precision < 1 or math.isnan(self.precision):
             raise ConfigError(f"--precision {self.precision}: must be between 0 and 1 (e.g. 0.05 for ±5%)")
         if self.max_replications < self.initial:

@@ -117,8 +117,8 @@ class ExperimentStore:
         """
         path = Path(path)
         digest = config_hash(kind, seed, scenarios)
-        old = _read_manifest(path)
-        if old is not None and not overwrite:
+        old = None if overwrite else _read_manifest(path)
+        if old is not None:
             if resume:
                 _check_same(path, old, kind, seed, scenarios, labels, digest)
                 for tmp in (path / REPLICATIONS).glob("*.tmp"):

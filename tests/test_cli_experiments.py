@@ -105,6 +105,8 @@ def test_bottlenecks_writes_a_ranking_and_a_bar_chart(config: Path, tmp_path: Pa
      "flowsim: config error: --figure deaths: not a key figure"),
     (["run", "{config}", "--replications", "auto", "--figure", "nope"], "--figure nope: not a key figure"),
     (["compare", "{config}"], "flowsim: config error: compare: give at least two scenarios"),
+    (["compare", "{config}", "{config}", "--figures", "died,deaths"], "--figures deaths: not a key figure"),
+    (["run", "{config}", "--replications", "2", "--patients"], "--patients: per-patient records are for a single"),
     (["compare", "{config}", "--variant", "x: capacity_scale.nope=2"], "--variant x: capacity_scale.nope: Extra"),
     (["run", "{config}", "--replications", "2", "--executor", "dask", "--scheduler", "localhost:8786"],
      "flowsim: error: --scheduler localhost:8786: expected an address like tcp://HOST:PORT"),

@@ -161,6 +161,9 @@ def test_overwrite_discards_and_a_finished_experiment_is_replaced(tmp_path: Path
     assert fresh.reused == 0 and len(list((out / "replications").glob("*.json"))) == 2
     again = flowsim.replicate(crowded(), 3, executor="serial", store=out)  # finished before: replaced
     assert again.reused == 0 and len(list((out / "replications").glob("*.json"))) == 3
+    (out / "manifest.yaml").write_text("{not: [valid")
+    with pytest.raises(StoreError, match="manifest.yaml is unreadable"):
+        flowsim.replicate(crowded(), 1, executor="serial", store=out, resume=True)
     (out / "notes.txt").write_text("mine")
     flowsim.replicate(crowded(), 1, executor="serial", store=out, overwrite=True)
     assert (out / "notes.txt").read_text() == "mine", "only the experiment's own files are removed"
