@@ -286,21 +286,24 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_experiment_args(p: argparse.ArgumentParser, out: str, replications: bool = True) -> None:
-    if replications:
-        p.add_argument("--replications", type=_count, default=10, metavar="R",
-                       help="replications of every scenario (default 10); replication i of each scenario "
-                            "shares its random numbers (common random numbers)")
+def _add_experiment_args(p: argparse.ArgumentParser, out: str) -> None:
+    p.add_argument("--replications", type=_count, default=10, metavar="R",
+                   help="replications of every scenario (default 10); replication i of each scenario "
+                        "shares its random numbers (common random numbers)")
+    p.add_argument("--out", default=out, help=f"experiment directory (default: {out})")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_executor_args(p)
+
+
+def _add_executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=EXECUTORS, default="processes",
                    help="where replications run: serial, processes (default, all cores) or dask")
     p.add_argument("--workers", type=_count, metavar="N", help="processes or local Dask workers (default: all cores)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="with --executor dask: an existing Dask scheduler (default: start a local cluster)")
-    p.add_argument("--out", default=out, help=f"output and experiment directory (default: {out})")
     p.add_argument("--resume", action="store_true",
                    help="finish the experiment in --out: run only the replications missing there")
     p.add_argument("--overwrite", action="store_true", help="discard an unfinished experiment in --out")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -309,7 +312,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a scenario once and write its tables and overview plot")
     _add_scenario_args(r)
+    r.add_argument("--out", default="out", help="output folder (default: out)")
     r.add_argument("--patients", action="store_true", help="also write per-patient records (costs memory)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--replications", type=_replications, metavar="R|auto",
                    help="R replications with a 95%% interval for every key figure, or auto: add replications "
                         "until --figure is within --precision (Hoad, Robinson & Davies 2010)")
@@ -318,7 +323,7 @@ def parser() -> argparse.ArgumentParser:
                    help="with --replications auto: target half-width / mean of the 95%% interval (default 0.05)")
     r.add_argument("--max-replications", type=_count, default=100, metavar="N",
                    help="with --replications auto: stop here even if imprecise (default 100)")
-    _add_experiment_args(r, "out", replications=False)
+    _add_executor_args(r)
     r.set_defaults(func=cmd_run)
 
     sw = sub.add_parser("sweep", help="run a full factorial grid of field values × replications")
