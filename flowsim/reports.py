@@ -37,12 +37,14 @@ def number(value: float) -> str:
     return f"{v:.3g}"
 
 
-def percent(share: float) -> str:
-    """A share (0-1) as a percentage, or — when undefined."""
-    return "—" if share is None or math.isnan(share) else f"{number(100 * share)}%"
+def percent(share: float, half_width: float = float("nan")) -> str:
+    """A share (0-1) as a percentage with its interval's half-width if known, or — when undefined."""
+    if share is None or math.isnan(share):
+        return "—"
+    return f"{number(100 * share)}%" + ("" if math.isnan(half_width) else f" ±{number(100 * half_width)}")
 
 
-def _grid(rows: list[list[str]], header: list[str]) -> str:
+def _text_table(rows: list[list[str]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
     lines.append("-" * len(lines[0]))
@@ -64,7 +66,7 @@ def replication_table(result: Replications, executor: str = "") -> str:
     head = f"{sc.name} · {sc.horizon_days:g} days · seed {result.design.seed} · {_where(result, executor)}"
     rows = [[r.figure, number(r.mean), f"[{number(r.lower)}, {number(r.upper)}]", number(r.sd), str(r.n)]
             for r in result.intervals.itertuples()]
-    text = head + "\n" + _grid(rows, ["figure", "mean", "95% interval", "sd", "n"])
+    text = head + "\n" + _text_table(rows, ["figure", "mean", "95% interval", "sd", "n"])
     if result.auto is not None:
         text += "\n" + result.auto.describe()
     return text
@@ -99,7 +101,7 @@ def sweep_table(result: Sweep, figure: str) -> str:
     rows = [[*(str(v) for v in vals), number(m), f"[{number(lo)}, {number(hi)}]", str(n)]
             for vals, m, lo, hi, n in zip(t[result.factors].itertuples(index=False, name=None), t["mean"], t["lower"],
                                           t["upper"], t["n"], strict=True)]
-    return _grid(rows, [*result.factors, f"{figure} mean", "95% interval", "n"])
+    return _text_table(rows, [*result.factors, f"{figure} mean", "95% interval", "n"])
 
 
 def write_sweep(result: Sweep, out: Path, figure: str) -> list[Path]:
@@ -122,7 +124,7 @@ def comparison_table(result: Comparison, figures: Sequence[str]) -> str:
             for r in d.itertuples()]
     head = (f"baseline: {result.baseline} · {_where(result.replications, '')} · paired by replication "
             "(common random numbers)")
-    return head + "\n" + _grid(rows, ["scenario: figure", "baseline", "scenario", "difference",
+    return head + "\n" + _text_table(rows, ["scenario: figure", "baseline", "scenario", "difference",
                                       "paired 95% interval", "unpaired"])
 
 
@@ -145,14 +147,15 @@ def bottleneck_table(result: Bottlenecks) -> str:
     rows = []
     for row in r.to_dict("records"):
         cells = [f"{row['rank']}. {row['resource']}", number(row["added"]),
-                 f"{percent(row['share_time_full'])} / {percent(row['ward_share_full'])}",
+                 f"{percent(row['share_time_full'], row['share_time_full_half_width'])} / "
+                 f"{percent(row['ward_share_full'], row['ward_share_full_half_width'])}",
                  f"{number(row['deaths_averted'])} [{number(row['deaths_averted_lower'])}, "
                  f"{number(row['deaths_averted_upper'])}]"]
         cells += [f"{number(row[c])} [{number(row[c + '_lower'])}, {number(row[c + '_upper'])}]" for c in waits]
         rows.append(cells)
     head = (f"What +{result.step:.0%} of each resource buys · {_where(result.comparison.replications, '')} · "
             "paired 95% intervals")
-    return head + "\n" + _grid(rows, ["resource", "+units", "full: pool / ward", "deaths averted",
+    return head + "\n" + _text_table(rows, ["resource", "+units", "full: pool / ward", "deaths averted",
                                       *[c.replace("_reduction", " −days") for c in waits]])
 
 
