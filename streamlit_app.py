@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,16 @@ from flowsim import levers, plots
 from flowsim.ambulances import DISPATCH_RULES
 from flowsim.config import BUILTIN_DIR, ConfigError, build, cases_from_table, parse_yaml, read_raw, to_yaml
 from flowsim.executors import Processes
+from flowsim.interactive import look
 from flowsim.metrics import MINUTES_PER_DAY
 from flowsim.routing import ROUTING_RULES
 
 st.set_page_config(page_title="flowsim · patient flow", page_icon="🏥", layout="wide")
 
 SOURCES = {"Hanoi, January 2022 (built-in)": BUILTIN_DIR / "hanoi.yaml"}
-SOURCES |= {f"Teaching: {p.stem}": p for p in sorted((BUILTIN_DIR / "teaching").glob("*.yaml"))}
+SOURCES |= {str(read_raw(p)[0].get("name", p.stem)): p for p in sorted((BUILTIN_DIR / "teaching").glob("*.yaml"))}
 DEFAULT_SOURCE = os.environ.get("FLOWSIM_APP_SCENARIO")  # tests start from a small scenario
+VIEWS = ["Overview", "Bottlenecks", "Sweep", "Compare", "Map", "Teach"]
 KEY_FIGURES = [
     ("died", "Deaths", "patients", 0), ("died_waiting", "Deaths while waiting", "patients", 0),
     ("wait_tier2_p90", "Oxygen-bed wait p90", "days", 2), ("wait_tier3_p90", "ICU-bed wait p90", "days", 2),
@@ -43,22 +44,19 @@ KEY_FIGURES = [
 
 @st.cache_resource
 def worker_pool() -> Processes:
-    """One pool of worker processes for the whole app (starting one costs a second)."""
-    return Processes()
+    """One pool of worker processes for the whole app, started at once (it costs a second)."""
+    pool = Processes()
+    list(pool.map_unordered(abs, list(range(pool.workers))))
+    return pool
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def simulate(yaml_text: str, replications: int, seed: int) -> dict[str, Any]:
-    """Replication 0 in full (for maps and heatmaps) while the pool runs all replications."""
-    scenario = build(parse_yaml(yaml_text))
-    with ThreadPoolExecutor(1) as thread:
-        reps = thread.submit(flowsim.replicate, scenario, replications, seed, executor=worker_pool(),
-                             timeseries=True) if replications > 1 else None
-        detail = flowsim.run(scenario, seed=seed)
-        replicated = reps.result() if reps is not None else None
+    """Replication 0 in full (maps, heatmaps) while the pool runs the others (intervals)."""
+    result = look(build(parse_yaml(yaml_text)), replications, seed, worker_pool())
+    detail = result.detail
     return {
-        "summary": pd.DataFrame([detail.summary]) if replicated is None else replicated.table,
-        "intervals": None if replicated is None else replicated.intervals,
+        "summary": result.table, "intervals": result.intervals,
         "timeseries": detail.timeseries, "resources": detail.resources, "occupancy": detail.occupancy,
         "transfers": detail.transfers, "waits": detail.waits, "seconds": detail.seconds,
     }
@@ -84,16 +82,37 @@ def run_compare(named_yaml: tuple[tuple[str, str], ...], replications: int, seed
 
 # -- helpers that only format -----------------------------------------------------------------------
 
-def png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
+@st.cache_data(show_spinner=False, max_entries=64)
+def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = "") -> bytes:
+    """A figure drawn from a table, as PNG bytes: drawn once per table, then served from cache."""
+    if kind == "overview":
+        fig = plots.overview(table, option)
+    elif kind == "ranking":
+        fig = plots.resource_ranking(table)
+    elif kind == "held_back":
+        fig = plots.held_back(table)
+    elif kind == "heatmap":
+        fig = plots.occupancy_heatmap(table, option)
+    elif kind == "map":
+        fig = plots.network_map(build(parse_yaml(yaml_text)), table)
+    elif kind == "bottlenecks":
+        fig = plots.bottleneck_bars(table, option)
+    elif kind == "sweep":
+        fig = plots.sweep_chart(table, list(option[0]), option[1])
+    elif kind == "comparison":
+        fig = plots.forest(table, list(option))
+    else:
+        raise ValueError(f"unknown figure {kind}")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    fig.savefig(buffer, format="png", dpi=100)
+    plots.plt.close(fig)
     return buffer.getvalue()
 
 
-def show_figure(fig, name: str) -> None:  # noqa: ANN001
-    st.pyplot(fig)
-    st.download_button(f"Download {name}.png", png(fig), f"{name}.png", "image/png", key=f"png-{name}")
-    plots.plt.close(fig)
+def show_figure(kind: str, name: str, table: pd.DataFrame, option: Any = None, yaml_text: str = "") -> None:
+    data = render(kind, table, option, yaml_text)
+    st.image(data, width="stretch")
+    st.download_button(f"Download {name}.png", data, f"{name}.png", "image/png", key=f"png-{name}")
 
 
 def download_table(table: pd.DataFrame, name: str) -> None:
@@ -152,7 +171,7 @@ def lever_inputs(scenario: flowsim.Scenario, source: str) -> dict[str, Any]:
     """Sliders for every lever, starting from the scenario's values (reset when it changes)."""
     now = levers.current(scenario)
     if st.session_state.get("lever_source") != source:
-        for key, value in now.items():
+        for key in now:
             st.session_state.pop(f"lever:{key}", None)
         st.session_state["lever_source"] = source
     st.sidebar.header("Levers")
@@ -219,7 +238,7 @@ def main() -> None:
 
     with st.expander("Beds per facility (editable)"):
         table = st.data_editor(levers.facility_table(base), key=f"beds:{source}", disabled=["name", "kind", "district"],
-                               hide_index=True, use_container_width=True)
+                               hide_index=True, width="stretch")
     with st.expander("Advanced: edit the scenario as YAML"):
         edited_yaml = st.text_area("Scenario YAML (applied before the levers)", to_yaml(base), height=200,
                                    key=f"yaml:{source}")
@@ -244,20 +263,20 @@ def main() -> None:
     bar.empty()
     st.session_state["last_result_seconds"] = result["seconds"]
 
-    tabs = st.tabs(["Overview", "Bottlenecks", "Sweep", "Compare", "Map", "Teach"])
-    with tabs[0]:
+    view = st.radio("View", VIEWS, horizontal=True, key="view", label_visibility="collapsed")
+    if view == "Overview":
         overview_view(scenario, result)
-    with tabs[1]:
+    elif view == "Bottlenecks":
         bottleneck_view(scenario, result, yaml_text, replications, seed)
-    with tabs[2]:
+    elif view == "Sweep":
         sweep_view(scenario, yaml_text, values, replications, seed)
-    with tabs[3]:
+    elif view == "Compare":
         compare_view(scenario, yaml_text, replications, seed)
-    with tabs[4]:
-        show_figure(plots.network_map(scenario, result["resources"]), "map")
+    elif view == "Map":
+        show_figure("map", "map", result["resources"], yaml_text=yaml_text)
         st.caption("Circles: districts (size by population). Squares: hospitals; dots: mobile stations — "
                    "coloured by their busiest bed pool's mean utilisation. Triangles: ambulance bases.")
-    with tabs[5]:
+    else:
         teach_view()
 
 
@@ -278,10 +297,10 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     st.caption(f"{scenario.name} · {scenario.horizon_days:g} days · {len(summary)} replication(s) · "
                f"arrivals {int(s['arrivals']):,} + initial census {int(s['initial_census']):,} = recovered "
                f"{int(s['recovered']):,} + died {int(s['died']):,} + still in care {int(s['in_system_end']):,}")
-    show_figure(plots.overview(result["timeseries"], scenario.name), "overview")
+    show_figure("overview", "overview", result["timeseries"], scenario.name)
     if intervals is not None:
         st.subheader("Key figures with 95% intervals")
-        st.dataframe(intervals, hide_index=True, use_container_width=True)
+        st.dataframe(intervals, hide_index=True, width="stretch")
         download_table(intervals, "key_figures")
     download_table(summary, "summary")
     download_table(result["timeseries"], "timeseries")
@@ -291,18 +310,18 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
                     seed: int) -> None:
     left, right = st.columns(2)
     with left:
-        show_figure(plots.resource_ranking(result["resources"]), "resource_ranking")
+        show_figure("ranking", "resource_ranking", result["resources"])
     with right:
         if len(result["transfers"]):
-            show_figure(plots.held_back(result["transfers"]), "held_back")
+            show_figure("held_back", "held_back", result["transfers"])
             t = result["transfers"]
             st.caption(f"{len(t):,} transfers by road; median response "
                        f"{fmt(t['response'].median() * MINUTES_PER_DAY, 0)} min.")
     tier = st.radio("Occupancy heatmap of", [2, 3, 1], format_func=lambda t: {1: "tier-1 beds", 2: "oxygen beds",
                                                                                3: "ICU beds"}[t], horizontal=True)
-    show_figure(plots.occupancy_heatmap(result["occupancy"], tier), f"occupancy_tier{tier}")
+    show_figure("heatmap", f"occupancy_tier{tier}", result["occupancy"], tier)
     resources = result["resources"]
-    st.dataframe(resources[resources["level"] != "district"], hide_index=True, use_container_width=True)
+    st.dataframe(resources[resources["level"] != "district"], hide_index=True, width="stretch")
     download_table(resources, "resources")
     st.subheader("What would +10% of each resource buy?")
     st.caption("Paired runs on common random numbers: each resource +10%, the rest unchanged.")
@@ -313,8 +332,8 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
     if saved is not None:
         if saved[0] != yaml_text:
             st.info("Ranked for an earlier setting of the levers; press the button to update.")
-        show_figure(plots.bottleneck_bars(saved[1], 0.10), "bottlenecks")
-        st.dataframe(saved[1], hide_index=True, use_container_width=True)
+        show_figure("bottlenecks", "bottlenecks", saved[1], 0.10)
+        st.dataframe(saved[1], hide_index=True, width="stretch")
         download_table(saved[1], "bottlenecks")
 
 
@@ -329,9 +348,9 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
     for key in chosen:
         lever = levers.LEVER[key]
         c1, c2, c3 = st.columns(3)
-        low = c1.number_input(f"{lever.label}: from", value=float(lever.low if key != "daily_f0" else 1000),
-                              key=f"sweep-low-{key}")
-        high = c2.number_input(f"{lever.label}: to", value=float(values[key]) * 1.5 or 1.0, key=f"sweep-high-{key}")
+        here = float(values[key]) or 1.0
+        low = c1.number_input(f"{lever.label}: from", value=round(here * 0.5, 4), key=f"sweep-low-{key}")
+        high = c2.number_input(f"{lever.label}: to", value=round(here * 1.5, 4), key=f"sweep-high-{key}")
         steps = c3.number_input(f"{lever.label}: points", 2, 8, 4, key=f"sweep-steps-{key}")
         if high <= low:
             st.error(f"{lever.label}: 'to' must be above 'from'")
@@ -345,7 +364,7 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
     saved = st.session_state.get("sweep")
     if saved is not None:
         names = [path for path, _ in saved[0]]
-        show_figure(plots.sweep_chart(saved[1], names, figure), "sweep")
+        show_figure("sweep", "sweep", saved[1], (tuple(names), figure))
         download_table(saved[1], "sweep")
 
 
@@ -367,8 +386,8 @@ def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, 
     diffs = st.session_state.get("comparison")
     if diffs is not None:
         figures = [k for k, *_ in KEY_FIGURES if k in set(diffs["figure"])]
-        show_figure(plots.forest(diffs, figures), "comparison")
-        st.dataframe(diffs, hide_index=True, use_container_width=True)
+        show_figure("comparison", "comparison", diffs, tuple(figures))
+        st.dataframe(diffs, hide_index=True, width="stretch")
         download_table(diffs, "comparison")
 
 

@@ -26,7 +26,7 @@ def main() -> None:
             best[name] = min(best[name], result.seconds)
             if name == "fleet":
                 calls = result.summary["transfers"]
-    print("Hanoi, 3,000 F0/day, 90 days, one replication (best of %d)" % args.repeat)
+    print(f"Hanoi, 3,000 F0/day, 90 days, one replication (best of {args.repeat})")
     print(f"  fixed travel times: {best['fixed']:.2f} s")
     print(f"  ambulance fleet:    {best['fleet']:.2f} s  ({calls:,} transfers by road)")
     print(f"  ratio fleet / fixed: {best['fleet'] / best['fixed']:.2f}   (target <= 1.3)")

@@ -11,7 +11,16 @@ import pandas as pd
 
 from . import __version__
 from .config import ConfigError, Scenario, build, parse_set, read_raw, to_yaml
+from .executors import EXECUTORS, ExecutorError, WorkerLost
 from .simulation import ConservationError, RunResult, run
+from .store import StoreError
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad flags are one line (the usage is in --help), exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def _positive_days(text: str) -> float:
@@ -34,9 +43,32 @@ def _seed(text: str) -> int:
     return value
 
 
-def scenario_from_args(args: argparse.Namespace) -> Scenario:
+def _replications(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    return _count(text)
+
+
+def _count(text: str) -> int:
+    value = _seed(text)  # a whole number, 0 or more
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {text})")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, e.g. 0.05 (got {text})")
+    return value
+
+
+def scenario_from_args(args: argparse.Namespace, config: str | None = None) -> Scenario:
     """The config file, with presets, `--set` overrides and `--days` applied, validated."""
-    data, base = read_raw(args.config)
+    data, base = read_raw(config if config is not None else args.config)
     overrides = parse_set(args.set or [])
     if getattr(args, "days", None) is not None:
         overrides.append(("horizon_days", args.days))
@@ -155,8 +187,33 @@ class _Progress:
             self.bar.close()
 
 
+def _experiment_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"executor": args.executor, "workers": args.workers, "scheduler": args.scheduler, "store": args.out,
+            "resume": args.resume, "overwrite": args.overwrite, "progress": not args.quiet}
+
+
+def _executor_note(args: argparse.Namespace) -> str:
+    return args.executor + (f" ×{args.workers}" if args.workers else "")
+
+
+def _wrote(paths: list[Path], out: str) -> str:
+    return f"wrote {len(paths)} files to {out}/ ({', '.join(p.name for p in paths)}); replications in {out}/replications/"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
+    if args.replications is not None:
+        if args.patients:
+            raise ConfigError("--patients: per-patient records are for a single run, not with --replications")
+        from .replications import replicate
+        from .reports import replication_table, write_replications
+
+        result = replicate(scenario, args.replications, seed=args.seed, figure=args.figure,
+                           precision=args.precision, max_replications=args.max_replications, timeseries=True,
+                           **_experiment_options(args))
+        print(replication_table(result, _executor_note(args)))
+        print(_wrote(write_replications(result, Path(args.out)), args.out))
+        return 0
     progress = _Progress(not args.quiet)
     try:
         result = run(scenario, seed=args.seed, patients=args.patients, progress=progress)
@@ -168,8 +225,97 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figures(text: str) -> list[str]:
+    return [f.strip() for f in text.split(",") if f.strip()]
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .experiments import parse_vary, sweep
+    from .replications import check_figures
+    from .reports import sweep_table, write_sweep
+
+    check_figures([args.figure], "--figure")
+    scenario = scenario_from_args(args)
+    factors: dict[str, list] = {}
+    for text in args.vary or []:
+        path, values = parse_vary(text)
+        if path in factors:
+            raise ConfigError(f"--vary {path}: given twice")
+        factors[path] = values
+    if not factors:
+        raise ConfigError("--vary: give at least one factor, e.g. --vary capacity_scale.oxygen_beds=1,1.2")
+    result = sweep(scenario, factors, args.replications, seed=args.seed, **_experiment_options(args))
+    print(f"{len(result.table['scenario'].unique())} grid points × {result.replications.replications} replications "
+          f"· {_executor_note(args)} · {result.replications.seconds:.1f} s")
+    print(sweep_table(result, args.figure))
+    print(_wrote(write_sweep(result, Path(args.out), args.figure), args.out))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .experiments import compare, parse_variant, variant
+    from .replications import check_figures, key_figures
+    from .reports import comparison_table, default_figures, write_comparison
+
+    figures = args.figures or default_figures(key_figures())
+    check_figures(figures, "--figures")
+    configs = args.configs or [None]
+    scenarios: dict[str, Scenario] = {}
+    for config in configs:
+        label = Path(config).stem if config else "hanoi"
+        while label in scenarios:
+            label += "'"
+        scenarios[label] = scenario_from_args(args, config if config is not None else "hanoi")
+    base = next(iter(scenarios.values()))
+    for text in args.variant or []:
+        label, changes = parse_variant(text)
+        if label in scenarios:
+            raise ConfigError(f"--variant {text}: the label '{label}' is already used")
+        try:
+            scenarios[label] = variant(base, changes)
+        except ConfigError as exc:
+            raise ConfigError(f"--variant {label}: {exc}") from None
+    if len(scenarios) < 2:
+        raise ConfigError("compare: give at least two scenarios (config files, or --variant on one file)")
+    result = compare(scenarios, args.replications, seed=args.seed, **_experiment_options(args))
+    print(comparison_table(result, figures))
+    print(_wrote(write_comparison(result, Path(args.out), figures), args.out))
+    return 0
+
+
+def cmd_bottlenecks(args: argparse.Namespace) -> int:
+    from .experiments import bottlenecks
+    from .reports import bottleneck_table, write_bottlenecks
+
+    scenario = scenario_from_args(args)
+    result = bottlenecks(scenario, args.step, args.replications, seed=args.seed, **_experiment_options(args))
+    print(bottleneck_table(result))
+    print(_wrote(write_bottlenecks(result, Path(args.out)), args.out))
+    return 0
+
+
+def _add_experiment_args(p: argparse.ArgumentParser, out: str) -> None:
+    p.add_argument("--replications", type=_count, default=10, metavar="R",
+                   help="replications of every scenario (default 10); replication i of each scenario "
+                        "shares its random numbers (common random numbers)")
+    p.add_argument("--out", default=out, help=f"experiment directory (default: {out})")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_executor_args(p)
+
+
+def _add_executor_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", choices=EXECUTORS, default="processes",
+                   help="where replications run: serial, processes (default, all cores) or dask")
+    p.add_argument("--workers", type=_count, metavar="N", help="processes or local Dask workers (default: all cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="with --executor dask: an existing Dask scheduler (default: start a local cluster)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish the experiment in --out: run only the replications missing there")
+    p.add_argument("--overwrite", action="store_true", help="discard an unfinished experiment in --out")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="flowsim", description="COVID-19 patient-flow simulation (Hanoi 2021-22).")
+    p = _Parser(prog="flowsim", description="COVID-19 patient-flow simulation (Hanoi 2021-22).")
     p.add_argument("--version", action="version", version=f"flowsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a scenario once and write its tables and overview plot")
@@ -177,7 +323,45 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="out", help="output folder (default: out)")
     r.add_argument("--patients", action="store_true", help="also write per-patient records (costs memory)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--replications", type=_replications, metavar="R|auto",
+                   help="R replications with a 95%% interval for every key figure, or auto: add replications "
+                        "until --figure is within --precision (Hoad, Robinson & Davies 2010)")
+    r.add_argument("--figure", default="died", help="with --replications auto: the figure to make precise (default died)")
+    r.add_argument("--precision", type=_fraction, default=0.05,
+                   help="with --replications auto: target half-width / mean of the 95%% interval (default 0.05)")
+    r.add_argument("--max-replications", type=_count, default=100, metavar="N",
+                   help="with --replications auto: stop here even if imprecise (default 100)")
+    _add_executor_args(r)
     r.set_defaults(func=cmd_run)
+
+    sw = sub.add_parser("sweep", help="run a full factorial grid of field values × replications")
+    _add_scenario_args(sw)
+    sw.add_argument("--vary", action="append", metavar="PATH=V1,V2|START:STOP:STEP",
+                    help="a factor: values, or an inclusive range, e.g. --vary capacity_scale.oxygen_beds=1:1.5:0.1 "
+                         "(repeatable: the grid is every combination)")
+    sw.add_argument("--figure", default="died", help="the key figure to print and plot (default died)")
+    _add_experiment_args(sw, "out/sweep")
+    sw.set_defaults(func=cmd_sweep)
+
+    c = sub.add_parser("compare", help="paired differences of scenarios from the first, with 95%% intervals")
+    c.add_argument("configs", nargs="*", metavar="CONFIG",
+                   help="scenario YAML files; the first is the baseline (default: the built-in Hanoi scenario)")
+    c.add_argument("--variant", action="append", metavar="'[LABEL:] PATH=VALUE[; PATH=VALUE]'",
+                   help="another scenario: the first config with these changes (repeatable)")
+    c.add_argument("--days", type=_positive_days, help="horizon in days, for every scenario")
+    c.add_argument("--seed", type=_seed, help="root seed shared by every scenario (default: the first one's)")
+    c.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a field in every scenario")
+    c.add_argument("--preset", action="append", metavar="NAME", help="apply a preset to every scenario")
+    c.add_argument("--figures", type=_figures, metavar="F1,F2",
+                   help="figures to print and plot (default: deaths, deaths while waiting, p90 waits, peaks)")
+    _add_experiment_args(c, "out/compare")
+    c.set_defaults(func=cmd_compare)
+
+    b = sub.add_parser("bottlenecks", help="rank resources by what +10%% of each buys (paired runs)")
+    _add_scenario_args(b)
+    b.add_argument("--step", type=float, default=0.10, help="capacity added to each resource (default 0.10 = +10%%)")
+    _add_experiment_args(b, "out/bottlenecks")
+    b.set_defaults(func=cmd_bottlenecks)
     return p
 
 
@@ -188,11 +372,17 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"flowsim: config error: {exc}", file=sys.stderr)
         return 2
+    except (StoreError, ExecutorError) as exc:
+        print(f"flowsim: error: {exc}", file=sys.stderr)
+        return 2
+    except WorkerLost as exc:
+        print(f"flowsim: error: {exc}", file=sys.stderr)
+        return 1
     except ConservationError as exc:
         print(f"flowsim: internal error: {exc}", file=sys.stderr)
         return 3
-    except KeyboardInterrupt:
-        print("flowsim: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"flowsim: interrupted{': ' + str(exc) if str(exc) else ''}", file=sys.stderr)
         return 130
 
 

@@ -479,7 +479,8 @@ def cases_from_table(table: Any, where: str) -> list[float]:
 
 
 def resolve_path(config: str | Path | None) -> Path:
-    """A config argument as a path: None or 'hanoi' is the built-in scenario."""
+    """A config argument as a path: None or 'hanoi' is the built-in scenario; a bare name is
+    looked up in configs/ then configs/teaching/ (`flowsim run town`)."""
     if config is None or str(config) == HANOI:
         return BUILTIN_DIR / "hanoi.yaml"
     path = Path(config)
@@ -487,6 +488,8 @@ def resolve_path(config: str | Path | None) -> Path:
         return BUILTIN_DIR / f"{config}.yaml"
     if not path.exists() and (BUILTIN_DIR / config).exists():
         return BUILTIN_DIR / config
+    if not path.exists() and (BUILTIN_DIR / "teaching" / f"{config}.yaml").exists():
+        return BUILTIN_DIR / "teaching" / f"{config}.yaml"
     return path
 
 

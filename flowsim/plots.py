@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 TIER_COLOURS = {1: "#4c9f70", 2: "#e0a030", 3: "#c0392b"}
@@ -142,4 +147,138 @@ def network_map(scenario, resources: pd.DataFrame) -> Figure:  # noqa: ANN001 - 
     ax.set_aspect(1 / 0.93)  # ≈ cos(21°): degrees of longitude are shorter
     ax.legend(loc="upper left")
     ax.set_title(f"{scenario.name}: facilities and ambulance bases")
+    return fig
+
+
+def _axis_values(values: list) -> tuple[list, bool]:
+    """Values for an axis, and whether they are numbers (else they are shown as categories)."""
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    return values, numeric
+
+
+def _label(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value) if not isinstance(value, dict | list) else yaml.safe_dump(value, default_flow_style=True).strip()
+
+
+def _heatmap(ax: plt.Axes, table: pd.DataFrame, x: str, y: str, figure: str) -> None:
+    xs = list(dict.fromkeys(_label(v) for v in table[x]))
+    ys = list(dict.fromkeys(_label(v) for v in table[y]))
+    mean = np.full((len(ys), len(xs)), np.nan)
+    half = np.full_like(mean, np.nan)
+    for vx, vy, m, hw in zip(table[x], table[y], table["mean"], table["half_width"], strict=True):
+        i, j = ys.index(_label(vy)), xs.index(_label(vx))
+        mean[i, j], half[i, j] = m, hw
+    image = ax.imshow(mean, origin="lower", aspect="auto", cmap="viridis")
+    ax.figure.colorbar(image, ax=ax, label=f"{figure} (mean)")
+    finite = mean[np.isfinite(mean)]
+    middle = (finite.min() + finite.max()) / 2 if len(finite) else 0
+    for i in range(len(ys)):
+        for j in range(len(xs)):
+            if np.isfinite(mean[i, j]):
+                hw = f"\n±{half[i, j]:.3g}" if np.isfinite(half[i, j]) else ""
+                ax.text(j, i, f"{mean[i, j]:.3g}{hw}", ha="center", va="center", fontsize=8,
+                        color="white" if mean[i, j] < middle else "black")
+    ax.set_xticks(range(len(xs)), xs)
+    ax.set_yticks(range(len(ys)), ys)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+
+
+def sweep_chart(intervals: pd.DataFrame, factors: list[str], figure: str, title: str = "",
+                max_panels: int = 16) -> Figure:
+    """A key figure over the sweep grid with its 95% interval: a line with its band for one
+    factor, a heatmap (mean ± half-width in each cell) for two, one heatmap per combination of
+    the other factors beyond two. `intervals` is `Sweep.intervals`."""
+    table = intervals[intervals["figure"] == figure]
+    if table.empty:
+        raise ValueError(f"no figure '{figure}' in the sweep")
+    if len(factors) == 1:
+        x = factors[0]
+        fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+        values, numeric = _axis_values(table[x].tolist())
+        pos = values if numeric else list(range(len(values)))
+        ax.fill_between(pos, table["lower"], table["upper"], alpha=0.25, color=TIER_COLOURS[2], label="95% interval")
+        ax.plot(pos, table["mean"], "o-", color=TIER_COLOURS[2], label="mean")
+        if not numeric:
+            ax.set_xticks(pos, [_label(v) for v in values])
+        ax.set_xlabel(x)
+        ax.set_ylabel(figure)
+        ax.legend()
+    else:
+        x, y, rest = factors[0], factors[1], factors[2:]
+        keys = [table[c].map(_label).rename(c) for c in rest]
+        groups = list(table.groupby(keys, sort=False)) if rest else [((), table)]
+        shown = groups[:max_panels]
+        cols = min(len(shown), 3)
+        rows = math.ceil(len(shown) / cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.8 * rows), layout="constrained", squeeze=False)
+        for ax, (key, group) in zip(axes.ravel(), shown, strict=False):
+            _heatmap(ax, group, x, y, figure)
+            if rest:
+                key = key if isinstance(key, tuple) else (key,)
+                ax.set_title(", ".join(f"{f}={v}" for f, v in zip(rest, key, strict=True)), fontsize=9)
+        for ax in axes.ravel()[len(shown):]:
+            ax.set_visible(False)
+        if len(groups) > len(shown):
+            title = f"{title} (first {len(shown)} of {len(groups)} panels)".strip()
+    fig.suptitle(title or f"{figure} over the sweep (95% intervals)")
+    return fig
+
+
+def forest(differences: pd.DataFrame, figures: list[str], title: str = "") -> Figure:
+    """Each scenario's difference from the baseline with its paired 95% interval, one panel per
+    key figure (its own unit). `differences` is `Comparison.differences`."""
+    figures = [f for f in figures if f in set(differences["figure"])]
+    labels = list(dict.fromkeys(differences["scenario"]))
+    baseline = str(differences["baseline"].iloc[0]) if len(differences) else "baseline"
+    cols = min(len(figures), 3) or 1
+    rows = math.ceil(len(figures) / cols) or 1
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols + 2.5, (0.45 * len(labels) + 1.3) * rows),
+                             layout="constrained", squeeze=False, sharey=True)
+    ypos = np.arange(len(labels))[::-1]
+    for ax, name in zip(axes.ravel(), figures, strict=False):
+        d = differences[differences["figure"] == name].set_index("scenario").reindex(labels)
+        lower = (d["difference"] - d["lower"]).clip(lower=0).fillna(0)
+        upper = (d["upper"] - d["difference"]).clip(lower=0).fillna(0)
+        ax.errorbar(d["difference"], ypos, xerr=[lower, upper], fmt="o", color="black", ecolor="#555", capsize=3)
+        ax.axvline(0, color=TIER_COLOURS[3], lw=1, ls="--")
+        ax.set_title(name, fontsize=10)
+        ax.set_ylim(-0.6, len(labels) - 0.4)
+    for ax in axes[:, 0]:
+        ax.set_yticks(ypos, [textwrap.fill(str(label), 28) for label in labels])
+    for ax in axes.ravel()[len(figures):]:
+        ax.set_visible(False)
+    fig.suptitle(title or f"Difference from {baseline}: paired 95% intervals (common random numbers)")
+    return fig
+
+
+def bottleneck_bars(ranking: pd.DataFrame, step: float, title: str = "") -> Figure:
+    """What +step of each resource buys (deaths averted, p90 reductions, with 95% intervals)
+    beside the share of time it was full. `ranking` is `Bottlenecks.ranking`."""
+    gains = ["deaths_averted", *[c for c in ranking.columns if c.endswith("_p90_reduction")]]
+    panels = [*gains, "share_time_full"]
+    labels = ranking["resource"].tolist()
+    ypos = np.arange(len(labels))[::-1]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels) + 1.5, 0.45 * len(labels) + 2),
+                             layout="constrained", sharey=True, squeeze=False)
+    for ax, col in zip(axes[0], panels, strict=True):
+        if col == "share_time_full":
+            ax.barh(ypos + 0.2, ranking["share_time_full"], height=0.4, color="#888", label="whole pool")
+            ax.barh(ypos - 0.2, ranking["ward_share_full"], height=0.4, color=TIER_COLOURS[3], alpha=0.7,
+                    label="average ward")
+            ax.set_xlim(0, 1)
+            ax.set_title("share of time full (baseline)", fontsize=10)
+            ax.legend(fontsize=8, loc="lower right")
+            continue
+        value = ranking[col].fillna(0)
+        err = [(value - ranking[f"{col}_lower"]).clip(lower=0).fillna(0),
+               (ranking[f"{col}_upper"] - value).clip(lower=0).fillna(0)]
+        ax.barh(ypos, value, xerr=err, color=TIER_COLOURS[2] if col != "deaths_averted" else TIER_COLOURS[1],
+                capsize=3)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_title(col.replace("_reduction", " reduction (days)").replace("_", " "), fontsize=10)
+    axes[0, 0].set_yticks(ypos, labels)
+    fig.suptitle(title or f"What +{step:.0%} of each resource buys (paired 95% intervals)")
     return fig

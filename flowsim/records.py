@@ -10,6 +10,7 @@ spike is never missed and the statistics cost nothing while the simulation runs.
 
 from __future__ import annotations
 
+import math
 from array import array
 from dataclasses import dataclass
 
@@ -193,7 +194,9 @@ class StepSeries:
         points = np.concatenate([[start], tk[lo:hi]])
         durations = np.diff(np.append(points, end))
         span = end - start
-        out = {"mean": float(np.dot(levels, durations) / span), "max": float(levels.max())}
+        # fsum, not np.dot: BLAS splits long dot products over its threads, so the last bits
+        # would depend on how many threads the process has (a pool or Dask worker differs)
+        out = {"mean": math.fsum(levels * durations) / span, "max": float(levels.max())}
         if full_at is not None:
             full = float(durations[levels >= full_at].sum())
             out["days_full"] = full

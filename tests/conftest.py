@@ -52,3 +52,23 @@ def scenario(changes: dict[str, Any] | None = None, data: dict[str, Any] | None 
 @pytest.fixture
 def make_scenario():
     return scenario
+
+
+def crowded_changes() -> dict[str, Any]:
+    """base_config() made to jam: patients deteriorate, wait for oxygen and ICU beds, and die
+    (more so while waiting), with random stays, so replications differ and policies matter."""
+    return {
+        "horizon_days": 40,
+        "risk_groups.0.p_deteriorate": 0.2, "risk_groups.0.p_escalate": 0.3,
+        "risk_groups.0.p_die_tier2": 0.05, "risk_groups.0.p_die_tier3": 0.3,
+        "waiting_hazard.tier2": 0.2, "waiting_hazard.tier3": 0.5,
+        "clinical.tier1_stay": {"dist": "exponential", "mean_days": 10},
+        "clinical.time_to_deterioration": {"dist": "exponential", "mean_days": 3},
+        "clinical.tier2_stay": {"dist": "exponential", "mean_days": 5},
+        "clinical.tier3_stay": {"dist": "exponential", "mean_days": 5},
+    }
+
+
+def crowded(changes: dict[str, Any] | None = None) -> Scenario:
+    """A small network under strain (about 0.03 s a run): see crowded_changes()."""
+    return scenario({**crowded_changes(), **(changes or {})})

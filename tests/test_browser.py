@@ -40,10 +40,12 @@ def _free_port() -> int:
 def server():
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "FLOWSIM_APP_SCENARIO"}
+    OUT.mkdir(parents=True, exist_ok=True)
+    log = open(OUT / "server.log", "w")  # noqa: SIM115 - closed when the server stops
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -53,13 +55,14 @@ def server():
             time.sleep(0.3)
     else:
         proc.kill()
-        pytest.fail("streamlit did not start: " + (proc.stdout.read() if proc.stdout else ""))
+        pytest.fail("streamlit did not start: " + (OUT / "server.log").read_text())
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
 
 
 def _deaths_text(page) -> str:
@@ -75,7 +78,11 @@ def test_slider_changes_the_figures(server: str):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         start = time.perf_counter()
         page.goto(server)
-        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=120_000)
+        try:
+            page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=120_000)
+        except Exception:
+            page.screenshot(path=str(OUT / "failed.png"))
+            raise
         first_results = time.perf_counter() - start
         before = _deaths_text(page)
         image_before = page.locator('[data-testid="stImage"] img').first.get_attribute("src")

@@ -1,0 +1,230 @@
+"""Where replications run: in this process, in a pool of local processes, or on a Dask cluster.
+
+Every executor runs the same pure function on the same tasks, so the numbers do not depend on
+where they were computed; only the order in which results come back does (as they finish).
+Results are yielded one by one as soon as each is done, so the caller can save each replication
+the moment it exists (nothing finished is lost to a crash or Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+EXECUTORS = ("serial", "processes", "dask")
+SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://(\[[0-9a-fA-F:]+\]|[^:/\s\[\]]+):(\d{1,5})$")
+
+
+class ExecutorError(ValueError):
+    """An executor cannot be set up: one line naming the flag and the reason."""
+
+
+class WorkerLost(RuntimeError):
+    """A worker process died while replications were running (killed, out of memory, crashed)."""
+
+
+class Executor(Protocol):
+    name: str
+
+    @property
+    def workers(self) -> int:
+        """How many replications run at once."""
+
+    def map_unordered(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]:
+        """fn(task) for every task, yielded as each finishes."""
+
+    def close(self) -> None: ...
+
+
+def available_cores() -> int:
+    """Cores this process may use (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Serial:
+    """One replication after another, in this process: simplest to debug, no start-up cost."""
+
+    name = "serial"
+    workers = 1
+
+    def map_unordered(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]:
+        for task in tasks:
+            yield fn(task)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> Serial:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Processes:
+    """A pool of local worker processes (concurrent.futures), by default one per core."""
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self._workers = workers or available_cores()
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    def map_unordered(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]:
+        if not tasks:
+            return
+        if self._pool is None:
+            self._pool = cf.ProcessPoolExecutor(max_workers=self._workers)
+        futures = [self._pool.submit(fn, task) for task in tasks]
+        try:
+            for future in cf.as_completed(futures):
+                try:
+                    yield future.result()
+                except cf.process.BrokenProcessPool as exc:
+                    raise WorkerLost(f"a worker process died ({exc})") from None
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Processes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def local_cluster(workers: int | None = None) -> Any:
+    """A Dask LocalCluster on this machine for replications: one single-threaded worker process
+    per core, no dashboard (its HTTP server on a free port, so several clusters can coexist)."""
+    import dask
+    from distributed import LocalCluster
+
+    # no dashboard, so no one reads the workers' statistical profiles: skip the sampling
+    # (every 10 ms it walks the simulation's stack under the GIL)
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        return LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1, processes=True,
+                            dashboard_address=None, scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
+                            silence_logs=logging.ERROR)
+
+
+def _flowsim_version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+class Dask:
+    """A Dask cluster: an existing one at `scheduler` (tcp://HOST:PORT), else a local one started
+    here with one single-threaded worker process per core (stopped on close).
+
+    Workers of an existing cluster must have the same flowsim version installed (checked on
+    connection), or the same config and seed would not give the same numbers.
+    """
+
+    name = "dask"
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None,
+                 connect_timeout: float = 10.0) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ExecutorError("--executor dask: needs dask.distributed "
+                                "(pip install 'flowsim[cluster]')") from None
+        self._cluster: Any = None
+        if scheduler:
+            if not SCHEDULER_ADDRESS.match(scheduler.strip()):
+                raise ExecutorError(f"--scheduler {scheduler}: expected an address like tcp://HOST:PORT")
+            try:
+                self._client = Client(scheduler.strip(), timeout=connect_timeout)
+            except (OSError, TimeoutError) as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+                raise ExecutorError(f"--scheduler {scheduler}: cannot connect ({reason})") from None
+            self._check_versions(scheduler)
+        else:
+            self._cluster = local_cluster(workers)
+            self._client = Client(self._cluster)
+
+    def _check_versions(self, scheduler: str) -> None:
+        mine = _flowsim_version()
+        try:
+            theirs = set(self._client.run(_flowsim_version).values())
+        except Exception as exc:  # noqa: BLE001 - whatever a remote worker raised
+            self.close()
+            raise ExecutorError(f"--scheduler {scheduler}: workers cannot import flowsim "
+                                f"({exc.__class__.__name__}: {exc})") from None
+        if not theirs:
+            self.close()
+            raise ExecutorError(f"--scheduler {scheduler}: the cluster has no workers")
+        if theirs != {mine}:
+            self.close()
+            raise ExecutorError(f"--scheduler {scheduler}: workers run flowsim {', '.join(sorted(theirs))}, "
+                                f"this is {mine}; results would not be reproducible")
+
+    @property
+    def workers(self) -> int:
+        threads = self._client.nthreads()
+        return max(1, sum(threads.values()))
+
+    def map_unordered(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]:
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        futures = [self._client.submit(fn, task, pure=False) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                try:
+                    yield future.result()
+                except KilledWorker as exc:
+                    raise WorkerLost(f"dask workers died running a replication ({exc})") from None
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def close(self) -> None:
+        if getattr(self, "_client", None) is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def __enter__(self) -> Dask:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_executor(name: str = "processes", workers: int | None = None, scheduler: str | None = None,
+                  connect_timeout: float = 10.0) -> Serial | Processes | Dask:
+    """An executor by name: `serial`, `processes` (default: all cores) or `dask`."""
+    if workers is not None and workers < 1:
+        raise ExecutorError(f"--workers {workers}: must be at least 1")
+    if scheduler and name != "dask":
+        raise ExecutorError(f"--scheduler: only used with --executor dask (not {name})")
+    if name == "serial":
+        return Serial()
+    if name == "processes":
+        return Processes(workers)
+    if name == "dask":
+        return Dask(workers, scheduler, connect_timeout)
+    raise ExecutorError(f"--executor {name}: unknown executor (choose {', '.join(EXECUTORS)})")

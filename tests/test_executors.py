@@ -1,0 +1,82 @@
+"""Same config and seed, same numbers: in this process, in a process pool, on a Dask cluster."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+import flowsim
+from flowsim.executors import Dask, ExecutorError, Processes, WorkerLost, local_cluster, make_executor
+
+from .conftest import crowded
+
+
+def _table(result: flowsim.Replications) -> pd.DataFrame:
+    return result.table.reset_index(drop=True)
+
+
+@pytest.mark.slow
+def test_serial_processes_and_a_dask_cluster_give_identical_replications(tmp_path):
+    pytest.importorskip("distributed")
+    scenario = crowded()
+    serial = flowsim.replicate(scenario, 6, executor="serial")
+    with Processes(workers=2) as pool:
+        processes = flowsim.replicate(scenario, 6, executor=pool)
+        assert pool.workers == 2
+    cluster = local_cluster(2)  # a real distributed.LocalCluster, reached by its address as a remote one is
+    with cluster, Dask(scheduler=cluster.scheduler_address) as dask:
+        assert dask.workers == 2
+        on_dask = flowsim.replicate(scenario, 6, executor=dask, store=tmp_path / "dask")
+        # a comparison's pairs survive the trip too
+        comp = flowsim.compare([scenario, flowsim.variant(scenario, {"capacity_scale.icu_beds": 2})], 3,
+                               executor=dask)
+    pd.testing.assert_frame_equal(_table(serial), _table(processes), check_exact=True)
+    pd.testing.assert_frame_equal(_table(serial), _table(on_dask), check_exact=True)
+    pd.testing.assert_frame_equal(serial.pools, on_dask.pools, check_exact=True)
+    local = flowsim.compare([scenario, flowsim.variant(scenario, {"capacity_scale.icu_beds": 2})], 3,
+                            executor="serial")
+    pd.testing.assert_frame_equal(comp.differences, local.differences, check_exact=True)
+    # what the dask run saved reads back to the same numbers
+    resumed = flowsim.replicate(scenario, 6, executor="serial", store=tmp_path / "dask", resume=True)
+    assert resumed.ran == 0
+    pd.testing.assert_frame_equal(_table(serial), _table(resumed), check_exact=True)
+
+
+def test_processes_use_every_core_by_default():
+    from flowsim.executors import available_cores
+
+    assert make_executor("processes").workers == available_cores()
+    assert make_executor("processes", workers=3).workers == 3
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"name": "threads"}, "--executor threads: unknown executor (choose serial, processes, dask)"),
+    ({"name": "processes", "workers": 0}, "--workers 0: must be at least 1"),
+    ({"name": "serial", "scheduler": "tcp://127.0.0.1:8786"}, "--scheduler: only used with --executor dask"),
+    ({"name": "dask", "scheduler": "localhost"}, "--scheduler localhost: expected an address like tcp://HOST:PORT"),
+    ({"name": "dask", "scheduler": "tcp://host:port"}, "--scheduler tcp://host:port: expected an address"),
+])
+def test_bad_executor_settings_are_one_clear_line(kwargs, message):
+    with pytest.raises(ExecutorError) as info:
+        make_executor(**kwargs)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+@pytest.mark.slow
+def test_an_unreachable_scheduler_is_reported_not_waited_on_forever():
+    pytest.importorskip("distributed")
+    with pytest.raises(ExecutorError, match=r"--scheduler tcp://127.0.0.1:9: cannot connect"):
+        make_executor("dask", scheduler="tcp://127.0.0.1:9", connect_timeout=1.0)
+
+
+def _dies_on_one(x: int) -> int:
+    if x == 1:
+        os._exit(1)  # a worker killed mid-replication (out of memory, kill -9)
+    return x
+
+
+def test_a_dead_worker_is_reported_not_hung_on():
+    with Processes(workers=2) as pool, pytest.raises(WorkerLost, match="a worker process died"):
+        list(pool.map_unordered(_dies_on_one, [0, 1, 2, 3]))
