@@ -44,7 +44,7 @@ class BedRequest(simpy.Event):
     def cancel(self) -> None:
         """Withdraw (death, recovery while waiting); a bed already granted is given back."""
         if self.ward is not None:
-            self.ward.release()
+            self.ward.release(self.patient)
         elif self.queue is not None and not self.cancelled:
             self.cancelled = True
             self.queue.withdraw()
@@ -134,10 +134,12 @@ class Ward:
                     break
         return self.capacity - self.busy
 
-    def take(self) -> None:
-        """Occupy a bed until `release()` (the caller checked `free()`)."""
+    def take(self, patient: int = -1) -> None:
+        """Occupy a bed until `release()` (the caller checked `free()`); a patient id opens a stay record."""
         self.busy += 1
         self._log.bed(self.env.now, self.index, 1)
+        if patient >= 0:
+            self._log.stays.begin(self.index, patient, self.env.now)
 
     def take_until(self, until: float) -> None:
         """Occupy a bed until a known time, with no event: freed when the ward is next looked at.
@@ -146,13 +148,15 @@ class Ward:
         heapq.heappush(self._lazy, until)
 
     def grant(self, req: BedRequest) -> None:
-        self.take()
+        self.take(req.patient)
         req.ward = self
         req.succeed(self)
 
-    def release(self) -> None:
+    def release(self, patient: int = -1) -> None:
         self.busy -= 1
         self._log.bed(self.env.now, self.index, -1)
+        if patient >= 0:
+            self._log.stays.end(self.index, patient, self.env.now)
         if self.lists:
             self.free()
 

@@ -77,6 +77,7 @@ class Pathway:
         p.tier = tier
         if p.ward is not None and p.blocked_since is None:
             p.blocked_since = self.env.now
+            self.log.open_blocks[p.id] = (p.ward.index, p.blocked_since)
 
     def _let_go(self, p: Patient) -> None:
         """Give back the bed (or the home place) the patient holds."""
@@ -84,11 +85,13 @@ class Pathway:
         if p.ward is not None:
             if p.blocked_since is not None:
                 self.log.blocked.append((p.ward.index, p.blocked_since, now))
-            p.ward.release()
+                del self.log.open_blocks[p.id]
+            p.ward.release(p.id)
             p.ward = None
         elif p.place == HOME:
             self.homes[p.district].dynamic -= 1
             self.log.home(now, p.district, -1)
+            self.log.stays.end(-1 - p.district, p.id, now)
         p.blocked_since = None
 
     def exit(self, p: Patient, outcome: int) -> None:
@@ -99,6 +102,7 @@ class Pathway:
     def at_home(self, p: Patient) -> None:
         self.homes[p.district].dynamic += 1
         self.log.home(self.env.now, p.district, 1)
+        self.log.stays.begin(-1 - p.district, p.id, self.env.now)
 
     # -- mild F0 booked without events ------------------------------------------------------
 
@@ -124,7 +128,7 @@ class Pathway:
         if ward is not None:
             deteriorates = self.deteriorates[0][i]
             if deteriorates:
-                ward.take()
+                ward.take(i)
                 self.log.census(now, 1, ward.place, 1)
                 p = Patient(i, d, 1, ward.place, ward.location, ward)
                 self.start_at(now + c.time_to_deterioration[i], self.deteriorate_in_facility(p))
