@@ -117,14 +117,24 @@ class Stays:
                 np.array([*self.stop, *(np.nan for _ in still)], float))
 
 
+class NoStays(Stays):
+    """Stays not asked for: nothing is written (the default, to spare time and memory)."""
+
+    def begin(self, key: int, patient: int, t: float) -> None:
+        pass
+
+    def end(self, key: int, patient: int, t: float) -> None:
+        pass
+
+
 def _join(*channels: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(np.concatenate([c[i] for c in channels]) for i in range(3))  # type: ignore[return-value]
 
 
 class Log:
-    """Append-only change logs of one run."""
+    """Append-only change logs of one run; per-stay records only if `stays`."""
 
-    def __init__(self) -> None:
+    def __init__(self, stays: bool = False) -> None:
         self.census_changes = Changes()
         self.bed_changes = Changes()
         self.queue_changes = Changes()
@@ -140,7 +150,7 @@ class Log:
         """(ward, start, end) of each finished spell of a bed held by a patient who needs another."""
         self.open_blocks: dict[int, tuple[int, float]] = {}
         """patient → (ward, start) of blocked spells still under way (they count up to the horizon)."""
-        self.stays = Stays()
+        self.stays = Stays() if stays else NoStays()
         self.placements: list[tuple[float, bool]] = []
         """(time, found a bed) for each new tier-1 F0 who needed a facility bed."""
         self.waits: list[tuple[int, int, float, float, str, str]] = []
@@ -149,14 +159,23 @@ class Log:
         self.bed = self.bed_changes.add
         self.queue = self.queue_changes.add
         self.home = self.home_changes.add
+        c = self.census_changes
+        self._ct, self._ck, self._cd = c.t.append, c.k.append, c.d.append
 
     def _census(self, t: float, tier: int, place: int, delta: int) -> None:
-        self.census_changes.add(t, (tier - 1) * N_PLACES + place, delta)
+        self._ct(t)
+        self._ck((tier - 1) * N_PLACES + place)
+        self._cd(delta)
 
     def move(self, t: float, tier: int, place: int, new_tier: int, new_place: int) -> None:
         """A patient changes need or place: one level down, another up."""
-        self.census(t, tier, place, -1)
-        self.census(t, new_tier, new_place, 1)
+        ct, ck, cd = self._ct, self._ck, self._cd
+        ct(t)
+        ck((tier - 1) * N_PLACES + place)
+        cd(-1)
+        ct(t)
+        ck((new_tier - 1) * N_PLACES + new_place)
+        cd(1)
 
     def outcome(self, t: float, patient: int, kind: int) -> None:
         self.outcome_t.append(t)
@@ -376,7 +395,15 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
     resources = _resources(log, layout, beds, queues, bed_changes, queue_changes, home, warmup, horizon)
     still = [(tier, pid, start, horizon - start, "waiting", reason)
              for pid, (tier, start, reason) in log.open_waits.items()]
-    waits = pd.DataFrame(log.waits + still, columns=["tier", "patient", "start", "wait", "status", "reason"])
+    columns = ["tier", "patient", "start", "wait", "status", "reason"]
+    rows = log.waits + still
+    if rows:  # column by column: much faster than pandas inferring row by row
+        tier, patient, start, wait, status, reason = zip(*rows, strict=True)
+        waits = pd.DataFrame({"tier": np.array(tier, np.int64), "patient": np.array(patient, np.int64),
+                              "start": np.array(start, float), "wait": np.array(wait, float),
+                              "status": list(status), "reason": list(reason)})
+    else:
+        waits = pd.DataFrame(columns=columns)
     outcomes = pd.DataFrame({"patient": out_p, "time": out_t,
                              "outcome": np.array(OUTCOMES, dtype=object)[out_k]})
     placements = pd.DataFrame(log.placements, columns=["time", "placed"])

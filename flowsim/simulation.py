@@ -117,7 +117,7 @@ def run(
     streams = Streams(seed, replication)
     horizon = scenario.horizon_days
     env = Environment()
-    log = Log()
+    log = Log(stays=stays)
 
     times = diagnosis_times(scenario.arrivals, horizon, streams.rng("arrivals", "times"))
     districts = districts_of(scenario, len(times), streams.rng("arrivals", "districts"))
