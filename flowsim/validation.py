@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .cohort import Cohort, progression_probability
+from .cohort import draw as draw_cohort
 from .config import BUILTIN_DIR, Scenario, load_scenario
 from .distributions import Distribution, Empirical, Exponential, Fixed, Gamma, Lognormal, Weibull
 from .records import HOME_POOL, POOLS
@@ -154,9 +156,37 @@ def _loose(quick: bool) -> float:
     return QUICK_LOOSENESS if quick else 1.0
 
 
+def fifo_waits(arrival: np.ndarray, stay: np.ndarray, servers: int) -> np.ndarray:
+    """Waits (days) in a first-come-first-served queue with `servers` servers, by the
+    Kiefer-Wolfowitz recursion on the servers' free times: a reference with no event list at all."""
+    free = [0.0] * servers
+    waits = np.empty(len(arrival))
+    for i, (a, s) in enumerate(zip(arrival.tolist(), stay.tolist(), strict=True)):
+        start = max(a, heapq.heappop(free))
+        waits[i] = start - a
+        heapq.heappush(free, start + s)
+    return waits
+
+
+def flowsim_cohort(scenario: Scenario, seed: int, replication: int) -> Cohort:
+    """The F0 (arrival times, course variates) that `flowsim.run(scenario, seed, replication)` draws,
+    for path-by-path comparisons: the reference shares the random numbers, not the logic. Index =
+    patient id when the scenario has no initial census."""
+    if scenario.initial_census.total:
+        raise ValueError("path-by-path references need a scenario without an initial census")
+    from .arrivals import diagnosis_times, districts_of
+    from .streams import Streams
+
+    streams = Streams(seed, replication)
+    times = diagnosis_times(scenario.arrivals, scenario.horizon_days, streams.rng("arrivals", "times"))
+    districts = districts_of(scenario, len(times), streams.rng("arrivals", "districts"))
+    return draw_cohort(scenario, times, districts, streams)
+
+
 def mmc(load: float, quick: bool = False, seed: int = 1, reps: int | None = None,
         horizon_days: float | None = None) -> list[Check]:
-    """One oxygen ward as M/M/c at utilisation `load`: P(wait), mean wait Wq and mean queue Lq.
+    """One oxygen ward as M/M/c at utilisation `load`: P(wait), mean wait Wq and mean queue Lq,
+    and, path by path, every wait against the FIFO recursion on the same random numbers.
 
     Waits are those of patients arriving after the warm-up and at least ten mean stays before the
     horizon (so none is cut short); Lq is the exact time average of the waiting list."""
@@ -169,17 +199,25 @@ def mmc(load: float, quick: bool = False, seed: int = 1, reps: int | None = None
     scenario = teaching("mmc", {"arrivals.rate_per_day": rate, "horizon_days": horizon_days})
     start, stop = scenario.warmup_days, horizon_days - 10 * mean_stay
 
-    def measure(r: RunResult) -> dict[str, float]:
-        w = r.waits[(r.waits["tier"] == 2) & (r.waits["start"] >= start) & (r.waits["start"] <= stop)]["wait"]
-        pool = r.resources.set_index("resource").loc["oxygen beds"]
-        return {"p_wait": float((w > 0).mean()), "wq": float(w.mean()), "lq": float(pool["mean_queue"])}
-
-    m = replications(scenario, reps, seed, measure)
+    rows = []
+    for i in range(reps):
+        r = run(scenario, seed=seed, replication=i)
+        waits = r.waits[r.waits["tier"] == 2]
+        w = waits[(waits["start"] >= start) & (waits["start"] <= stop)]["wait"]
+        cohort = flowsim_cohort(scenario, seed, i)
+        done = waits[waits["status"] == "admitted"]
+        reference = fifo_waits(cohort.arrival, cohort.tier2_stay, servers)[done["patient"].to_numpy()]
+        rows.append({"p_wait": float((w > 0).mean()), "wq": float(w.mean()),
+                     "lq": float(r.resources.set_index("resource").loc["oxygen beds", "mean_queue"]),
+                     "replay": float(np.abs(done["wait"].to_numpy() - reference).max())})
+    m = pd.DataFrame(rows)
     p, wq = erlang_c(servers, rate * mean_stay), mmc_mean_wait(servers, rate, mean_stay)
     case, k = f"M/M/c  c={servers} ρ={load:g}", _loose(quick)
     return [Check(case, "P(wait)  Erlang C", p, m["p_wait"].to_numpy(), 0.05 * k),
             Check(case, "mean wait Wq (days)", wq, m["wq"].to_numpy(), 0.12 * k),
-            Check(case, "mean queue Lq = λ·Wq", rate * wq, m["lq"].to_numpy(), 0.12 * k)]
+            Check(case, "mean queue Lq = λ·Wq", rate * wq, m["lq"].to_numpy(), 0.12 * k),
+            Check(case, "same random numbers: max |wait − FIFO recursion|", 0.0, m["replay"].to_numpy(), 1e-9,
+                  exact=True)]
 
 
 # -- M/G/c/c: Erlang B and its insensitivity -------------------------------------------------------
@@ -307,17 +345,9 @@ def tandem_sample(scenario: Scenario, seed: int | Sequence[int]) -> TandemInputs
 
 
 def tandem_flowsim_inputs(scenario: Scenario, seed: int, replication: int) -> TandemInputs:
-    """The very random numbers `flowsim.run(scenario, seed, replication)` draws, for a path-by-path
-    comparison (the queueing logic stays independent; only the inputs are shared)."""
-    from . import cohort
-    from .arrivals import diagnosis_times, districts_of
-    from .streams import Streams
-
-    streams = Streams(seed, replication)
-    times = diagnosis_times(scenario.arrivals, scenario.horizon_days, streams.rng("arrivals", "times"))
-    districts = districts_of(scenario, len(times), streams.rng("arrivals", "districts"))
-    c = cohort.draw(scenario, times, districts, streams)
-    deteriorates = c.u_deteriorate < cohort.progression_probability(scenario, c, False)
+    """The very random numbers `flowsim.run(scenario, seed, replication)` draws (see `flowsim_cohort`)."""
+    c = flowsim_cohort(scenario, seed, replication)
+    deteriorates = c.u_deteriorate < progression_probability(scenario, c, False)
     return TandemInputs(c.arrival, deteriorates, c.time_to_deterioration, c.tier1_stay, c.tier2_stay)
 
 

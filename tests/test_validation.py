@@ -70,6 +70,16 @@ def test_tandem_matches_the_independent_event_loop_path_by_path():
             assert got[q] == pytest.approx(same[q], rel=1e-9, abs=1e-12), q
 
 
+def test_mmc_waits_equal_the_fifo_recursion_path_by_path():
+    scenario = v.teaching("mmc", {"horizon_days": 3_000, "warmup_days": 0, "arrivals.rate_per_day": 1.9})
+    r = flowsim.run(scenario, seed=4)
+    done = r.waits[r.waits["status"] == "admitted"]
+    cohort = v.flowsim_cohort(scenario, 4, 0)
+    reference = v.fifo_waits(cohort.arrival, cohort.tier2_stay, 10)
+    assert len(done) > 5_000 and (done["wait"] > 0).mean() > 0.5
+    np.testing.assert_allclose(done["wait"].to_numpy(), reference[done["patient"].to_numpy()], atol=1e-9)
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks(), st.integers(0, 2**31), st.floats(0.0, 0.9))
 def test_time_average_occupancy_equals_the_sum_of_stays(scenario, seed, warm_share):
