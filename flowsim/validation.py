@@ -1,9 +1,9 @@
 """flowsim against queueing theory: the reference cases behind `flowsim validate`.
 
 Each case runs a small teaching config (`configs/teaching/`) or the Hanoi scenario over
-independent replications (replication *i* uses its own random streams) and returns tidy rows:
-the quantity, its theoretical value, the simulated mean over replications and its standard
-error. The waits of one run are autocorrelated, so no interval here is ever computed from them:
+independent replications (replication *i* uses its own random streams) and returns its checks:
+the quantity, its theoretical value and the per-replication estimates; `judge(checks)` makes the
+tidy table (case, quantity, theory, simulated mean, 95% interval, relative error, pass). The waits of one run are autocorrelated, so no interval here is ever computed from them:
 every interval is across replications, whose estimates are independent.
 
 `judge` turns rows into the table: a 95% interval for each row, and a pass that asks two things —
@@ -103,20 +103,22 @@ class Check:
                 "mean": float(x.mean()), "se": se, "df": df, "n": n, "precision": self.precision, "exact": False}
 
 
-def judge(rows: Iterable[dict] | pd.DataFrame, family_alpha: float = FAMILY_ALPHA) -> pd.DataFrame:
+def judge(rows: Iterable[Check | dict] | pd.DataFrame, family_alpha: float = FAMILY_ALPHA) -> pd.DataFrame:
     """The validation table: 95% interval, relative error and pass/fail for each row.
 
     Pass: |mean − theory| within the Bonferroni-widened interval (k rows, level 1 − α/k, with the
     reference's own error added when the theory is simulated), and a 95% half-width no wider than
     `precision` × |theory|. An exact row (same random numbers on both sides) passes when its worst
     replication lies within `precision` of the theory; it shows that worst value."""
-    table = pd.DataFrame(list(rows) if not isinstance(rows, pd.DataFrame) else rows)
+    if not isinstance(rows, pd.DataFrame):
+        rows = [r.row() if isinstance(r, Check) else r for r in rows]
+    table = pd.DataFrame(rows)
     k = max(int((~table["exact"]).sum()) if len(table) else 0, 1)
     out = []
     for r in table.to_dict("records"):
         if r["exact"]:
             ok = abs(r["mean"] - r["theory"]) <= r["precision"]
-            out.append({**r, "ci_low": r["mean"], "ci_high": r["mean"], "error": r["mean"] - r["theory"], "passed": ok,
+            out.append({**r, "ci_low": r["mean"], "ci_high": r["mean"], "error": r["mean"] - r["theory"], "passed": bool(ok),
                         "note": "" if ok else f"differs by {r['mean'] - r['theory']:.3g} > {r['precision']:.3g}"})
             continue
         se = math.hypot(r["se"], r["theory_se"])
@@ -481,7 +483,7 @@ def validate(cases: Iterable[str] | None = None, quick: bool = False,
         if progress is not None:
             progress(name)
         checks += CASES[name](quick)
-    return judge(c.row() for c in checks)
+    return judge(checks)
 
 
 def format_table(table: pd.DataFrame) -> str:
