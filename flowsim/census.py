@@ -6,7 +6,7 @@ parameters were right and the network near a steady state, the census would stay
 reported one; what the model settles to instead, tier by tier, is the comparison. The time in
 care is read the same way on both sides, by Little's law: census ÷ new F0 per day.
 
-The report gives about 20,400 new cases for "the week of 16-24 January": 2,270 a day if that is
+The report gives about 20,400 new cases for "the week of 16-24 January": ≈ 2,267 a day if that is
 nine days (the scenario's reading), 2,914 if seven (the reading behind hanoi-facts' ≈ 14 days
 in care). Both are compared.
 """
@@ -20,6 +20,7 @@ import pandas as pd
 
 from .config import Scenario, load_scenario
 from .simulation import run
+from .validation import t_quantile
 
 REPORTED_CENSUS = {"tier 1": 39_167, "tier 2": 2_225, "tier 3": 648}
 """[S] F0 under management and treatment in Hanoi, week of 16-24 January 2022."""
@@ -45,7 +46,7 @@ def january_2022(reps: int = 5, horizon_days: float = 56, window: tuple[float, f
                  scenario: Scenario | None = None, readings: dict[str, float] | None = None) -> CensusComparison:
     """Run the January 2022 scenario at each arrival reading and compare with the report.
 
-    The model's census is its time average over `window` (days after the reported state), when
+    The model's census is the mean of its 6-hourly census over `window` (days after the reported state), when
     it has settled to the steady state of the arrival level; intervals are across `reps`
     independent replications."""
     base = scenario or load_scenario()
@@ -71,19 +72,13 @@ def january_2022(reps: int = 5, horizon_days: float = 56, window: tuple[float, f
                     "time in care (days) = census ÷ new F0/day": reported_total / rate}
         for quantity, value in reported.items():
             x = m[quantity].to_numpy()
-            half = _t975(len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)) if len(x) > 1 else math.nan
+            half = t_quantile(len(x) - 1, 0.975) * x.std(ddof=1) / math.sqrt(len(x)) if len(x) > 1 else math.nan
             rows.append({"reading": reading, "arrivals_per_day": rate, "quantity": quantity, "reported": value,
                          "model": float(x.mean()), "ci_low": float(x.mean() - half), "ci_high": float(x.mean() + half),
                          "error": float(x.mean() / value - 1)})
     s = pd.concat(series, ignore_index=True)
     mean = s.groupby(["reading", "time"], sort=False)[["census_tier1", "census_tier2", "census_tier3"]]
     return CensusComparison(pd.DataFrame(rows), mean.mean().reset_index(), window)
-
-
-def _t975(df: int) -> float:
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, max(df, 1)))
 
 
 def format_census(result: CensusComparison) -> str:

@@ -64,7 +64,8 @@ def mmc_mean_wait(servers: int, arrival_rate: float, mean_stay: float) -> float:
 
 # -- statistics ---------------------------------------------------------------------------------
 
-def _t(df: int, p: float) -> float:
+def t_quantile(df: int, p: float) -> float:
+    """Student t quantile (scipy), for intervals from few replications."""
     from scipy.stats import t
 
     return float(t.ppf(p, max(df, 1)))
@@ -122,8 +123,8 @@ def judge(rows: Iterable[Check | dict] | pd.DataFrame, family_alpha: float = FAM
                         "note": "" if ok else f"differs by {r['mean'] - r['theory']:.3g} > {r['precision']:.3g}"})
             continue
         se = math.hypot(r["se"], r["theory_se"])
-        half95 = _t(r["df"], 0.975) * r["se"]
-        wide = _t(r["df"], 1 - family_alpha / (2 * k)) * se
+        half95 = t_quantile(r["df"], 0.975) * r["se"]
+        wide = t_quantile(r["df"], 1 - family_alpha / (2 * k)) * se
         scale = abs(r["theory"]) if r["theory"] else 1.0
         agrees = abs(r["mean"] - r["theory"]) <= wide
         precise = half95 <= r["precision"] * scale
