@@ -1,7 +1,7 @@
 """Speed and memory of one Hanoi run, against the naive one-process-per-patient SimPy floor.
 
-    python benchmarks/bench_core.py              # 3,000 F0/day, 90 days, plus the scaling table
-    python benchmarks/bench_core.py --quick      # the headline only
+    python benchmarks/bench_core.py              # 3,000 F0/day, 90 days
+    python benchmarks/run_all.py                 # the whole suite: this, the scaling grid, M/M/c overhead
 
 The floor gives each of the run's patients one SimPy process with one timeout, in this process,
 right before flowsim runs: the ratio flowsim / floor is what the design buys (target <= 1.0,
@@ -58,6 +58,7 @@ def timed_run(scenario: flowsim.Scenario, repeat: int = 1) -> tuple[float, int]:
 
 
 def peak_mb(scenario: flowsim.Scenario) -> float:
+    """Peak memory of one run (MB), traced by tracemalloc (numpy arrays included), untimed."""
     gc.collect()
     tracemalloc.start()
     flowsim.run(scenario, seed=1)
@@ -66,10 +67,7 @@ def peak_mb(scenario: flowsim.Scenario) -> float:
     return peak / 2**20
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args()
+def headline() -> None:
     scenario = hanoi(3000, 90)
     seconds, n = timed_run(scenario, repeat=3)
     floor = min(naive_floor(n, 90) for _ in range(2))
@@ -79,16 +77,11 @@ def main() -> None:
     print(f"  naive floor: {floor:6.2f} s  {n / floor:>10,.0f} patients/s   (one SimPy process + timeout each)")
     print(f"  ratio flowsim / floor: {seconds / floor:.2f}   (target <= 1.0, aim <= 0.3)")
     print(f"  peak memory (tracemalloc): {peak_mb(scenario):.0f} MB   (target < 500 MB)")
-    if args.quick:
-        return
-    print("\nscaling: seconds (patients/s)")
-    print("  F0/day \\ days " + "".join(f"{d:>22}" for d in (30, 90, 180)))
-    for rate in (1000, 2000, 3000):
-        cells = []
-        for days in (30, 90, 180):
-            s, m = timed_run(hanoi(rate, days))
-            cells.append(f"{s:7.2f} ({m / s:>9,.0f}/s)")
-        print(f"  {rate:>14,}" + "".join(f"{c:>22}" for c in cells))
+
+
+def main() -> None:
+    argparse.ArgumentParser(description="Hanoi at 3,000 F0/day for 90 days against the naive SimPy floor").parse_args()
+    headline()
 
 
 if __name__ == "__main__":

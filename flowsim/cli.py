@@ -312,6 +312,35 @@ def _add_executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true",
                    help="finish the experiment in --out: run only the replications missing there")
     p.add_argument("--overwrite", action="store_true", help="discard an unfinished experiment in --out")
+def cmd_validate(args: argparse.Namespace) -> int:
+    from . import census, validation
+    from .plots import census_comparison, save
+
+    names = args.case or [*validation.CASES, "census"]
+    theory = [n for n in names if n != "census"]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    failed = False
+    if theory:
+        def progress(name: str) -> None:
+            if not args.quiet:
+                print(f"validating: {name} ...", file=sys.stderr, flush=True)
+
+        table = validation.validate(theory, quick=args.quick, progress=progress)
+        print(validation.format_table(table))
+        table.to_csv(out / "validation.csv", index=False)
+        failed = not table["passed"].all()
+    if "census" in names:
+        if not args.quiet:
+            print("validating: census (Hanoi, January 2022) ...", file=sys.stderr, flush=True)
+        comparison = census.january_2022(reps=2 if args.quick else 5)
+        print(("\n" if theory else "") + "Hanoi, January 2022: the model against the reported census\n")
+        print(census.format_census(comparison))
+        comparison.table.to_csv(out / "census.csv", index=False)
+        save(census_comparison(comparison.table, comparison.series, comparison.window, census.REPORTED_CENSUS),
+             str(out / "census.png"))
+    print(f"\nwrote {args.out}/ ({', '.join(sorted(p.name for p in out.iterdir()))})")
+    return 1 if failed else 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -362,6 +391,17 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--step", type=float, default=0.10, help="capacity added to each resource (default 0.10 = +10%%)")
     _add_experiment_args(b, "out/bottlenecks")
     b.set_defaults(func=cmd_bottlenecks)
+    from .validation import CASES
+
+    v = sub.add_parser("validate", help="check flowsim against queueing theory and Hanoi's January 2022 census",
+                       description="Run the reference cases (configs/teaching/) and the January 2022 census "
+                                   "comparison; print the tables; exit 1 if a theory check fails.")
+    v.add_argument("--case", action="append", choices=[*CASES, "census"],
+                   help="run only this case (repeatable; default: all)")
+    v.add_argument("--quick", action="store_true", help="shorter runs, looser precision (as in the tests)")
+    v.add_argument("--out", default="out/validation", help="folder for the tables and the census plot")
+    v.add_argument("--quiet", action="store_true", help="no progress messages")
+    v.set_defaults(func=cmd_validate)
     return p
 
 

@@ -1,5 +1,8 @@
 """Bed pools: one `Ward` per tier of each facility, the waiting lists they serve, and home care.
 
+Clocks are read as `env._now` (SimPy's attribute behind the `now` property): these methods run
+several times per patient, and the property call is a measurable share of a run.
+
 A ward is a counted resource integrated with SimPy: a request is a SimPy event that succeeds
 when a bed is granted. A patient whose stay is known on admission and who will not ask for
 anything else (most mild F0) holds a bed *lazily*: the release time goes on a heap and the bed is
@@ -36,7 +39,7 @@ class BedRequest(simpy.Event):
         self.patient = patient
         self.tier = tier
         self.priority = priority
-        self.since = env.now
+        self.since = env._now
         self.ward: Ward | None = None
         self.cancelled = False
         self.queue: WaitingList | None = None
@@ -44,7 +47,7 @@ class BedRequest(simpy.Event):
     def cancel(self) -> None:
         """Withdraw (death, recovery while waiting); a bed already granted is given back."""
         if self.ward is not None:
-            self.ward.release()
+            self.ward.release(self.patient)
         elif self.queue is not None and not self.cancelled:
             self.cancelled = True
             self.queue.withdraw()
@@ -73,7 +76,7 @@ class WaitingList:
         heapq.heappush(self._heap, (req.priority, req.since, next(self._seq), req))
         req.queue = self
         self.size += 1
-        self._log.queue(self.env.now, self.index, 1)
+        self._log.queue(self.env._now, self.index, 1)
         for ward in self.wards:
             ward.wake_at_next_release()
 
@@ -86,12 +89,12 @@ class WaitingList:
     def pop(self) -> BedRequest:
         req = heapq.heappop(self._heap)[3]
         self.size -= 1
-        self._log.queue(self.env.now, self.index, -1)
+        self._log.queue(self.env._now, self.index, -1)
         return req
 
     def withdraw(self) -> None:
         self.size -= 1
-        self._log.queue(self.env.now, self.index, -1)
+        self._log.queue(self.env._now, self.index, -1)
 
 
 class Ward:
@@ -122,7 +125,7 @@ class Ward:
 
     def free(self) -> int:
         """Free beds now, after lazy releases due and after serving anyone waiting."""
-        now = self.env.now
+        now = self.env._now
         lazy = self._lazy
         while lazy and lazy[0] <= now:
             heapq.heappop(lazy)
@@ -134,10 +137,13 @@ class Ward:
                     break
         return self.capacity - self.busy
 
-    def take(self) -> None:
-        """Occupy a bed until `release()` (the caller checked `free()`)."""
+    def take(self, patient: int = -1) -> None:
+        """Occupy a bed until `release()` (the caller checked `free()`); a patient id opens a stay record."""
         self.busy += 1
-        self._log.bed(self.env.now, self.index, 1)
+        now = self.env._now
+        self._log.bed(now, self.index, 1)
+        if patient >= 0:
+            self._log.stays.begin(self.index, patient, now)
 
     def take_until(self, until: float) -> None:
         """Occupy a bed until a known time, with no event: freed when the ward is next looked at.
@@ -146,13 +152,23 @@ class Ward:
         heapq.heappush(self._lazy, until)
 
     def grant(self, req: BedRequest) -> None:
-        self.take()
+        self.take(req.patient)
         req.ward = self
-        req.succeed(self)
+        if req.queue is None:
+            # Granted as it is made: nobody is waiting on the event, so mark it processed at once
+            # rather than schedule it (SimPy resumes a process yielding a processed event at once).
+            req._ok = True
+            req._value = self
+            req.callbacks = None
+        else:
+            req.succeed(self)
 
-    def release(self) -> None:
+    def release(self, patient: int = -1) -> None:
         self.busy -= 1
-        self._log.bed(self.env.now, self.index, -1)
+        now = self.env._now
+        self._log.bed(now, self.index, -1)
+        if patient >= 0:
+            self._log.stays.end(self.index, patient, now)
         if self.lists:
             self.free()
 
@@ -174,7 +190,7 @@ class Ward:
         if self._wake_pending or not self._lazy:
             return
         self._wake_pending = True
-        self.env.timeout(max(0.0, self._lazy[0] - self.env.now)).callbacks.append(self._wake)
+        self.env.timeout(max(0.0, self._lazy[0] - self.env._now)).callbacks.append(self._wake)
 
     def _wake(self, _event: simpy.Event) -> None:
         self._wake_pending = False

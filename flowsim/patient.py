@@ -78,6 +78,7 @@ class Pathway:
         p.tier = tier
         if p.ward is not None and p.blocked_since is None:
             p.blocked_since = self.env.now
+            self.log.open_blocks[p.id] = (p.ward.index, p.blocked_since)
 
     def _let_go(self, p: Patient) -> None:
         """Give back the bed (or the home place) the patient holds."""
@@ -85,11 +86,13 @@ class Pathway:
         if p.ward is not None:
             if p.blocked_since is not None:
                 self.log.blocked.append((p.ward.index, p.blocked_since, now))
-            p.ward.release()
+                del self.log.open_blocks[p.id]
+            p.ward.release(p.id)
             p.ward = None
         elif p.place == HOME:
             self.homes[p.district].dynamic -= 1
             self.log.home(now, p.district, -1)
+            self.log.stays.end(-1 - p.district, p.id, now)
         p.blocked_since = None
 
     def exit(self, p: Patient, outcome: int) -> None:
@@ -100,6 +103,7 @@ class Pathway:
     def at_home(self, p: Patient) -> None:
         self.homes[p.district].dynamic += 1
         self.log.home(self.env.now, p.district, 1)
+        self.log.stays.begin(-1 - p.district, p.id, self.env.now)
 
     # -- mild F0 booked without events ------------------------------------------------------
 
@@ -125,7 +129,7 @@ class Pathway:
         if ward is not None:
             deteriorates = self.deteriorates[0][i]
             if deteriorates:
-                ward.take()
+                ward.take(i)
                 self.log.census(now, 1, ward.place, 1)
                 p = Patient(i, d, 1, ward.place, ward.location, ward)
                 self.start_at(now + c.time_to_deterioration[i], self.deteriorate_in_facility(p))
@@ -338,7 +342,7 @@ class Pathway:
                 yield call | self.env.timeout(survive)
                 if not call.triggered:
                     self.transport.cancel(call)
-                    ward.release()
+                    ward.release(p.id)
                     self.budget[p.id] = 0.0
                     self.log.transfers.append((p.id, p.tier, p.location, ward.location, called, math.nan, math.nan,
                                                bed_wait, self.env.now - called if math.isnan(call.dispatched)

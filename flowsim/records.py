@@ -84,14 +84,58 @@ class Bookings:
                 np.concatenate([np.ones(n, np.int64), -np.ones(n, np.int64)]))
 
 
+class Stays:
+    """Stays of event-driven patients in a bed (key: ward index) or at home (key: -1 - district),
+    one row each when it ends. Written beside the level logs, never read by them: Little's law
+    (L = λW) holds the time-average levels against these per-stay lengths."""
+
+    __slots__ = ("_open", "key", "patient", "start", "stop")
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[int, int], float] = {}
+        self.key = array("q")
+        self.patient = array("q")
+        self.start = array("d")
+        self.stop = array("d")
+
+    def begin(self, key: int, patient: int, t: float) -> None:
+        self._open[(key, patient)] = t
+
+    def end(self, key: int, patient: int, t: float) -> None:
+        start = self._open.pop((key, patient), None)
+        if start is not None:
+            self.key.append(key)
+            self.patient.append(patient)
+            self.start.append(start)
+            self.stop.append(t)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """key, patient, start, end (days); a stay still open when the run ends has end = NaN."""
+        still = list(self._open.items())
+        return (np.array([*self.key, *(k for (k, _), _ in still)], np.int64),
+                np.array([*self.patient, *(p for (_, p), _ in still)], np.int64),
+                np.array([*self.start, *(t for _, t in still)], float),
+                np.array([*self.stop, *(np.nan for _ in still)], float))
+
+
+class NoStays(Stays):
+    """Stays not asked for: nothing is written (the default, to spare time and memory)."""
+
+    def begin(self, key: int, patient: int, t: float) -> None:
+        pass
+
+    def end(self, key: int, patient: int, t: float) -> None:
+        pass
+
+
 def _join(*channels: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(np.concatenate([c[i] for c in channels]) for i in range(3))  # type: ignore[return-value]
 
 
 class Log:
-    """Append-only change logs of one run."""
+    """Append-only change logs of one run; per-stay records only if `stays`."""
 
-    def __init__(self) -> None:
+    def __init__(self, stays: bool = False) -> None:
         self.census_changes = Changes()
         self.bed_changes = Changes()
         self.queue_changes = Changes()
@@ -111,6 +155,10 @@ class Log:
         self.outcome_kind = array("b")
         self.outcome_patient = array("q")
         self.blocked: list[tuple[int, float, float]] = []
+        """(ward, start, end) of each finished spell of a bed held by a patient who needs another."""
+        self.open_blocks: dict[int, tuple[int, float]] = {}
+        """patient → (ward, start) of blocked spells still under way (they count up to the horizon)."""
+        self.stays = Stays() if stays else NoStays()
         self.placements: list[tuple[float, bool]] = []
         """(time, found a bed) for each new tier-1 F0 who needed a facility bed."""
         self.waits: list[tuple[int, int, float, float, str, str]] = []
@@ -119,14 +167,23 @@ class Log:
         self.bed = self.bed_changes.add
         self.queue = self.queue_changes.add
         self.home = self.home_changes.add
+        c = self.census_changes
+        self._ct, self._ck, self._cd = c.t.append, c.k.append, c.d.append
 
     def _census(self, t: float, tier: int, place: int, delta: int) -> None:
-        self.census_changes.add(t, (tier - 1) * N_PLACES + place, delta)
+        self._ct(t)
+        self._ck((tier - 1) * N_PLACES + place)
+        self._cd(delta)
 
     def move(self, t: float, tier: int, place: int, new_tier: int, new_place: int) -> None:
         """A patient changes need or place: one level down, another up."""
-        self.census(t, tier, place, -1)
-        self.census(t, new_tier, new_place, 1)
+        ct, ck, cd = self._ct, self._ck, self._cd
+        ct(t)
+        ck((tier - 1) * N_PLACES + place)
+        cd(-1)
+        ct(t)
+        ck((new_tier - 1) * N_PLACES + new_place)
+        cd(1)
 
     def outcome(self, t: float, patient: int, kind: int) -> None:
         self.outcome_t.append(t)
@@ -246,6 +303,32 @@ class Tables:
     transfers: pd.DataFrame
 
 
+HOME_POOL = "home monitoring"
+
+
+def stays_table(log: Log, layout: Layout) -> pd.DataFrame:
+    """Every bed and home stay of a run, one row each: pool, ward or district index, patient,
+    start and end (days; NaN while still under way). Booked stays carry their planned end, which
+    may lie past the horizon. This is the per-stay side of Little's law (see `validation`)."""
+    wards = layout.wards
+    ward_pool = np.array([name for name, _, _ in POOLS] + [""], dtype=object)[
+        _pool_of(wards["tier"].to_numpy(), wards["kind"].to_numpy())]
+    bed_p, bed_k, bed_s, bed_e, _ = log.bed_bookings.arrays()
+    home_p, home_k, home_s, home_e, _ = log.home_bookings.arrays()
+    key, patient, start, end = log.stays.arrays()
+    home = key < 0
+    index = np.where(home, -1 - key, key)
+    pool = np.where(home, HOME_POOL, ward_pool[np.where(home, 0, key)] if len(ward_pool) else "")
+    return pd.DataFrame({
+        "pool": pd.Categorical(np.concatenate([ward_pool[bed_k], np.full(len(home_k), HOME_POOL, object),
+                                               pool.astype(object)])),
+        "index": np.concatenate([bed_k, home_k, index]),
+        "patient": np.concatenate([bed_p, home_p, patient]),
+        "start": np.concatenate([bed_s, home_s, start]),
+        "end": np.concatenate([bed_e, home_e, end]),
+    })
+
+
 def _grid(horizon: float, step: float) -> np.ndarray:
     grid = np.arange(0.0, horizon, step)
     return np.append(grid, horizon)
@@ -331,7 +414,15 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
     resources = _resources(log, layout, beds, queues, bed_changes, queue_changes, home, warmup, horizon)
     still = [(tier, pid, start, horizon - start, "waiting", reason)
              for pid, (tier, start, reason) in log.open_waits.items()]
-    waits = pd.DataFrame(log.waits + still, columns=["tier", "patient", "start", "wait", "status", "reason"])
+    columns = ["tier", "patient", "start", "wait", "status", "reason"]
+    rows = log.waits + still
+    if rows:  # column by column: much faster than pandas inferring row by row
+        tier, patient, start, wait, status, reason = zip(*rows, strict=True)
+        waits = pd.DataFrame({"tier": np.array(tier, np.int64), "patient": np.array(patient, np.int64),
+                              "start": np.array(start, float), "wait": np.array(wait, float),
+                              "status": list(status), "reason": list(reason)})
+    else:
+        waits = pd.DataFrame(columns=columns)
     outcomes = pd.DataFrame({"patient": out_p, "time": out_t,
                              "outcome": np.array(OUTCOMES, dtype=object)[out_k]})
     placements = pd.DataFrame(log.placements, columns=["time", "placed"])
@@ -363,7 +454,8 @@ def _resources(log: Log, layout: Layout, beds: StepSeries, queues: StepSeries, b
     wards, lists = layout.wards, layout.lists
     w_tier, w_kind, w_cap = wards["tier"].to_numpy(), wards["kind"].to_numpy(), wards["capacity"].to_numpy()
     blocked = np.zeros(len(wards))
-    for ward, start, end in log.blocked:
+    still = [(ward, start, horizon) for ward, start in log.open_blocks.values()]
+    for ward, start, end in log.blocked + still:
         s, e = max(start, warmup), min(end, horizon)
         if e > s:
             blocked[ward] += e - s

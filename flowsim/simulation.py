@@ -24,7 +24,7 @@ from .distributions import residual
 from .facilities import HOME, HOSPITAL, HomeCare, Ward
 from .metrics import key_figures
 from .patient import Pathway, Patient
-from .records import Layout, Log, Tables, build_tables
+from .records import Layout, Log, Tables, build_tables, stays_table
 from .routing import Admissions
 from .streams import Streams
 from .transport import Transport, TravelTime
@@ -68,6 +68,8 @@ class RunResult:
     patients: pd.DataFrame | None = None
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    stays: pd.DataFrame | None = None
+    """Every bed and home stay (`records.stays_table`), when the run was asked for it."""
 
 
 def build_wards(env: simpy.Environment, scenario: Scenario, log: Log) -> list[Ward]:
@@ -108,14 +110,16 @@ def run(
     replication: int = 0,
     patients: bool = False,
     progress: Callable[[float], None] | None = None,
+    stays: bool = False,
 ) -> RunResult:
-    """Simulate `scenario` once. Same scenario, seed and replication → the same tables."""
+    """Simulate `scenario` once. Same scenario, seed and replication → the same tables.
+    `patients` and `stays` add the per-patient and per-stay tables (they cost memory)."""
     started = time.perf_counter()
     seed = scenario.seed if seed is None else int(seed)
     streams = Streams(seed, replication)
     horizon = scenario.horizon_days
     env = Environment()
-    log = Log()
+    log = Log(stays=stays)
 
     times = diagnosis_times(scenario.arrivals, horizon, streams.rng("arrivals", "times"))
     districts = districts_of(scenario, len(times), streams.rng("arrivals", "districts"))
@@ -179,7 +183,8 @@ def run(
     check_conservation(summary)
     result = RunResult(scenario, seed, replication, {"replication": replication, "seed": seed, **summary},
                        tables.timeseries, tables.occupancy, tables.resources, tables.waits, tables.transfers,
-                       patients=_patient_table(scenario, c, n0, tables) if patients else None)
+                       patients=_patient_table(scenario, c, n0, tables) if patients else None,
+                       stays=stays_table(log, layout) if stays else None)
     result.seconds = time.perf_counter() - started
     if progress is not None:
         progress(1.0)
@@ -224,7 +229,7 @@ def _place_initial(scenario: Scenario, pathway: Pathway, c: cohort_mod.Cohort, n
                 pathway.mild_at_home(i)
                 continue
             if pathway.deteriorates[0][i]:
-                ward.take()
+                ward.take(i)
                 log.census(0.0, 1, ward.place, 1)
                 pathway.start_at(c.time_to_deterioration[i], pathway.deteriorate_in_facility(
                     Patient(i, d, 1, ward.place, ward.location, ward)))
@@ -235,7 +240,7 @@ def _place_initial(scenario: Scenario, pathway: Pathway, c: cohort_mod.Cohort, n
         if ward is None:
             env.process(pathway.severe_at_diagnosis(Patient(i, d, sev, HOME, d)))
             continue
-        ward.take()
+        ward.take(i)
         log.census(0.0, sev, HOSPITAL, 1)
         p = Patient(i, d, sev, HOSPITAL, ward.location, ward)
         if sev == 2:

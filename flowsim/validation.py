@@ -1,0 +1,516 @@
+"""flowsim against queueing theory: the reference cases behind `flowsim validate`.
+
+Each case runs a small teaching config (`configs/teaching/`) or the Hanoi scenario over
+independent replications (replication *i* uses its own random streams) and returns its checks:
+the quantity, its theoretical value and the per-replication estimates; `judge(checks)` makes the
+tidy table (case, quantity, theory, simulated mean, 95% interval, relative error, pass). The waits of one run are autocorrelated, so no interval here is ever computed from them:
+every interval is across replications, whose estimates are independent.
+
+`judge` turns rows into the table: a 95% interval for each row, and a pass that asks two things —
+the theory lies inside the interval widened for the number of checks (Bonferroni, so that a correct
+model fails the whole table with probability at most `FAMILY_ALPHA`), and the interval is narrow
+enough (`precision`, relative half-width) that agreement means something. A row that fails is a
+finding about the model, not about the test.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .cohort import Cohort, progression_probability
+from .cohort import draw as draw_cohort
+from .config import BUILTIN_DIR, Scenario, load_scenario
+from .distributions import Distribution, Empirical, Exponential, Fixed, Gamma, Lognormal, Weibull
+from .records import HOME_POOL, POOLS
+from .simulation import RunResult, run
+
+TEACHING = BUILTIN_DIR / "teaching"
+FAMILY_ALPHA = 0.01
+"""Chance that a correct model fails at least one row of a table (Bonferroni over its rows)."""
+COLUMNS = ["case", "quantity", "theory", "mean", "ci_low", "ci_high", "error", "n", "passed", "note"]
+
+
+# -- theory -------------------------------------------------------------------------------------
+
+def erlang_b(servers: int, load: float) -> float:
+    """Blocking probability of M/G/c/c with offered load `load` = λ·E[S] (Erlangs); any stay law."""
+    b = 1.0
+    for k in range(1, servers + 1):
+        b = load * b / (k + load * b)
+    return b
+
+
+def erlang_c(servers: int, load: float) -> float:
+    """Probability that an arrival waits in M/M/c (load = λ/μ Erlangs, must be below `servers`)."""
+    if load >= servers:
+        return 1.0
+    b = erlang_b(servers, load)
+    rho = load / servers
+    return b / (1.0 - rho * (1.0 - b))
+
+
+def mmc_mean_wait(servers: int, arrival_rate: float, mean_stay: float) -> float:
+    """Mean wait in queue Wq of M/M/c (days): P(wait) / (c·μ − λ)."""
+    load = arrival_rate * mean_stay
+    return erlang_c(servers, load) * mean_stay / (servers - load)
+
+
+# -- statistics ---------------------------------------------------------------------------------
+
+def t_quantile(df: int, p: float) -> float:
+    """Student t quantile (scipy), for intervals from few replications."""
+    from scipy.stats import t
+
+    return float(t.ppf(p, max(df, 1)))
+
+
+@dataclass
+class Check:
+    """One quantity: its theory and the per-replication estimates of it."""
+
+    case: str
+    quantity: str
+    theory: float
+    values: np.ndarray
+    precision: float
+    """Largest acceptable 95% half-width, relative to the theory (or absolute if the theory is 0)."""
+    theory_values: np.ndarray | None = None
+    """When the reference is itself a simulation: its per-replication estimates."""
+    exact: bool = False
+    """A path-by-path comparison: every value must lie within `precision` of the theory."""
+
+    def row(self) -> dict:
+        x = np.asarray(self.values, float)
+        n = len(x)
+        if self.exact:
+            worst = float(x[np.argmax(np.abs(x - self.theory))])
+            return {"case": self.case, "quantity": self.quantity, "theory": self.theory, "theory_se": 0.0,
+                    "mean": worst, "se": 0.0, "df": n - 1, "n": n, "precision": self.precision, "exact": True}
+        se = float(x.std(ddof=1) / math.sqrt(n)) if n > 1 else math.inf
+        theory, theory_se, df = self.theory, 0.0, n - 1
+        if self.theory_values is not None:
+            ref = np.asarray(self.theory_values, float)
+            theory = float(ref.mean())
+            theory_se = float(ref.std(ddof=1) / math.sqrt(len(ref)))
+            df = min(n, len(ref)) - 1
+        return {"case": self.case, "quantity": self.quantity, "theory": theory, "theory_se": theory_se,
+                "mean": float(x.mean()), "se": se, "df": df, "n": n, "precision": self.precision, "exact": False}
+
+
+def judge(rows: Iterable[Check | dict] | pd.DataFrame, family_alpha: float = FAMILY_ALPHA) -> pd.DataFrame:
+    """The validation table: 95% interval, relative error and pass/fail for each row.
+
+    Pass: |mean − theory| within the Bonferroni-widened interval (k rows, level 1 − α/k, with the
+    reference's own error added when the theory is simulated), and a 95% half-width no wider than
+    `precision` × |theory|. An exact row (same random numbers on both sides) passes when its worst
+    replication lies within `precision` of the theory; it shows that worst value."""
+    if not isinstance(rows, pd.DataFrame):
+        rows = [r.row() if isinstance(r, Check) else r for r in rows]
+    table = pd.DataFrame(rows)
+    k = max(int((~table["exact"]).sum()) if len(table) else 0, 1)
+    out = []
+    for r in table.to_dict("records"):
+        if r["exact"]:
+            ok = abs(r["mean"] - r["theory"]) <= r["precision"]
+            out.append({**r, "ci_low": r["mean"], "ci_high": r["mean"], "error": r["mean"] - r["theory"], "passed": bool(ok),
+                        "note": "" if ok else f"differs by {r['mean'] - r['theory']:.3g} > {r['precision']:.3g}"})
+            continue
+        se = math.hypot(r["se"], r["theory_se"])
+        half95 = t_quantile(r["df"], 0.975) * r["se"]
+        wide = t_quantile(r["df"], 1 - family_alpha / (2 * k)) * se
+        scale = abs(r["theory"]) if r["theory"] else 1.0
+        agrees = abs(r["mean"] - r["theory"]) <= wide
+        precise = half95 <= r["precision"] * scale
+        note = "" if agrees and precise else ("; ".join(
+            ([f"outside the {1 - family_alpha / k:.4%} interval ±{wide:.3g}"] if not agrees else [])
+            + ([f"too imprecise: ±{half95:.3g} > {r['precision']:.0%}"] if not precise else [])))
+        out.append({**r, "ci_low": r["mean"] - half95, "ci_high": r["mean"] + half95,
+                    "error": (r["mean"] - r["theory"]) / r["theory"] if r["theory"] else r["mean"] - r["theory"],
+                    "passed": bool(agrees and precise), "note": note})
+    return pd.DataFrame(out, columns=[*COLUMNS, "se", "theory_se", "df", "precision", "exact"])
+
+
+def replications(scenario: Scenario, n: int, seed: int, measure: Callable[[RunResult], dict[str, float]],
+                 **run_args: object) -> pd.DataFrame:
+    """`measure` of n independent replications (streams `(seed, i)`), one row each."""
+    return pd.DataFrame([measure(run(scenario, seed=seed, replication=i, **run_args)) for i in range(n)])
+
+
+def teaching(name: str, overrides: dict | None = None) -> Scenario:
+    """A config from `configs/teaching/` with dotted-path overrides."""
+    return load_scenario(TEACHING / f"{name}.yaml", overrides=overrides)
+
+
+# -- M/M/c: Erlang C ------------------------------------------------------------------------------
+
+MMC_LOADS = (0.6, 0.8, 0.95)
+QUICK_LOOSENESS = 2.0
+"""Quick runs (the tests) accept intervals this many times wider than full ones."""
+
+
+def _loose(quick: bool) -> float:
+    return QUICK_LOOSENESS if quick else 1.0
+
+
+def fifo_waits(arrival: np.ndarray, stay: np.ndarray, servers: int) -> np.ndarray:
+    """Waits (days) in a first-come-first-served queue with `servers` servers, by the
+    Kiefer-Wolfowitz recursion on the servers' free times: a reference with no event list at all."""
+    free = [0.0] * servers
+    waits = np.empty(len(arrival))
+    for i, (a, s) in enumerate(zip(arrival.tolist(), stay.tolist(), strict=True)):
+        start = max(a, heapq.heappop(free))
+        waits[i] = start - a
+        heapq.heappush(free, start + s)
+    return waits
+
+
+def flowsim_cohort(scenario: Scenario, seed: int, replication: int) -> Cohort:
+    """The F0 (arrival times, course variates) that `flowsim.run(scenario, seed, replication)` draws,
+    for path-by-path comparisons: the reference shares the random numbers, not the logic. Index =
+    patient id when the scenario has no initial census."""
+    if scenario.initial_census.total:
+        raise ValueError("path-by-path references need a scenario without an initial census")
+    from .arrivals import diagnosis_times, districts_of
+    from .streams import Streams
+
+    streams = Streams(seed, replication)
+    times = diagnosis_times(scenario.arrivals, scenario.horizon_days, streams.rng("arrivals", "times"))
+    districts = districts_of(scenario, len(times), streams.rng("arrivals", "districts"))
+    return draw_cohort(scenario, times, districts, streams)
+
+
+def mmc(load: float, quick: bool = False, seed: int = 1, reps: int | None = None,
+        horizon_days: float | None = None) -> list[Check]:
+    """One oxygen ward as M/M/c at utilisation `load`: P(wait), mean wait Wq and mean queue Lq,
+    and, path by path, every wait against the FIFO recursion on the same random numbers.
+
+    Waits are those of patients arriving after the warm-up and at least ten mean stays before the
+    horizon (so none is cut short); Lq is the exact time average of the waiting list."""
+    reps = reps or (8 if quick else 10)
+    horizon_days = horizon_days or (16_000 if quick else 40_000)
+    base = teaching("mmc")
+    servers = base.facilities[0].beds.tier2
+    mean_stay = base.clinical.tier2_stay.mean
+    rate = load * servers / mean_stay
+    scenario = teaching("mmc", {"arrivals.rate_per_day": rate, "horizon_days": horizon_days})
+    start, stop = scenario.warmup_days, horizon_days - 10 * mean_stay
+
+    rows = []
+    for i in range(reps):
+        r = run(scenario, seed=seed, replication=i)
+        waits = r.waits[r.waits["tier"] == 2]
+        w = waits[(waits["start"] >= start) & (waits["start"] <= stop)]["wait"]
+        cohort = flowsim_cohort(scenario, seed, i)
+        done = waits[waits["status"] == "admitted"]
+        reference = fifo_waits(cohort.arrival, cohort.tier2_stay, servers)[done["patient"].to_numpy()]
+        rows.append({"p_wait": float((w > 0).mean()), "wq": float(w.mean()),
+                     "lq": float(r.resources.set_index("resource").loc["oxygen beds", "mean_queue"]),
+                     "replay": float(np.abs(done["wait"].to_numpy() - reference).max())})
+    m = pd.DataFrame(rows)
+    p, wq = erlang_c(servers, rate * mean_stay), mmc_mean_wait(servers, rate, mean_stay)
+    case, k = f"M/M/c  c={servers} ρ={load:g}", _loose(quick)
+    return [Check(case, "P(wait)  Erlang C", p, m["p_wait"].to_numpy(), 0.05 * k),
+            Check(case, "mean wait Wq (days)", wq, m["wq"].to_numpy(), 0.12 * k),
+            Check(case, "mean queue Lq = λ·Wq", rate * wq, m["lq"].to_numpy(), 0.12 * k),
+            Check(case, "same random numbers: max |wait − FIFO recursion|", 0.0, m["replay"].to_numpy(), 1e-9,
+                  exact=True)]
+
+
+# -- M/G/c/c: Erlang B and its insensitivity -------------------------------------------------------
+
+ERLANG_B_STAYS: dict[str, dict] = {
+    "exponential": {"dist": "exponential", "mean_days": 10},
+    "fixed 10 d": {"dist": "fixed", "value": 10},
+    "lognormal sd 15 d": {"dist": "lognormal", "mean_days": 10, "sd_days": 15},
+}
+"""Stay laws with one mean (10 days): Erlang B depends on the mean only."""
+
+
+def erlang_b_case(stay: str, quick: bool = False, seed: int = 1, reps: int | None = None,
+                  horizon_days: float | None = None) -> list[Check]:
+    """A station whose overflow goes home: the share of mild F0 who find it full is Erlang B."""
+    reps = reps or (8 if quick else 10)
+    horizon_days = horizon_days or (4_000 if quick else 12_000)
+    scenario = teaching("erlang_b", {"clinical.tier1_stay": ERLANG_B_STAYS[stay], "horizon_days": horizon_days})
+    servers = scenario.facilities[0].beds.tier1
+    load = scenario.arrivals.rate_per_day * scenario.clinical.tier1_stay.mean
+
+    def measure(r: RunResult) -> dict[str, float]:
+        return {"blocked": r.summary["tier1_overflow"] / r.summary["tier1_needing_bed"]}
+
+    m = replications(scenario, reps, seed, measure)
+    return [Check(f"M/G/c/c  c={servers} a={load:g}", f"P(full) Erlang B, {stay} stays",
+                  erlang_b(servers, load), m["blocked"].to_numpy(), 0.04 * _loose(quick))]
+
+
+# -- M/G/∞: the home census ------------------------------------------------------------------------
+
+def mginf(quick: bool = False, seed: int = 1, reps: int | None = None,
+          horizon_days: float | None = None) -> list[Check]:
+    """Home treatment without limit, lognormal stays: the mean home census is λ·E[S]."""
+    reps = reps or (6 if quick else 10)
+    horizon_days = horizon_days or (400 if quick else 1_000)
+    scenario = teaching("mginf", {"horizon_days": horizon_days})
+    stay = scenario.clinical.tier1_stay
+    theory = scenario.arrivals.rate_per_day * stay.mean
+
+    def measure(r: RunResult) -> dict[str, float]:
+        return {"census": float(r.resources.set_index("resource").loc[HOME_POOL, "mean_occupied"])}
+
+    m = replications(scenario, reps, seed, measure)
+    return [Check("M/G/∞  home", f"mean census λ·E[S] ({stay.dist} stays)", theory, m["census"].to_numpy(),
+                  0.01 * _loose(quick))]
+
+
+# -- Little's law on every pool of the Hanoi scenario ----------------------------------------------
+
+def little(quick: bool = False, seed: int = 1, reps: int | None = None, scenario: Scenario | None = None,
+           horizon_days: float | None = None, warmup_days: float = 60) -> list[Check]:
+    """L = λW on every bed pool and on home care of the Hanoi scenario, in its steady state.
+
+    L is the exact time-average occupancy after the warm-up (from the level logs). λW is measured
+    apart, from the per-stay records: the lengths of the stays that ended in the window, summed,
+    over the window's length (admissions per day × mean stay). In a steady state the two agree in
+    expectation whatever the pool's policy; the ratio L / λW is checked against 1. The warm-up lets
+    the network settle from January's census to the steady state of its arrival rate."""
+    reps = reps or (5 if quick else 8)
+    horizon_days = horizon_days or (120 if quick else 150)
+    scenario = scenario or load_scenario()
+    scenario = scenario.model_copy(update={"horizon_days": horizon_days, "warmup_days": warmup_days})
+    pools = [name for name, _, _ in POOLS] + [HOME_POOL]
+    span = horizon_days - warmup_days
+
+    def measure(r: RunResult) -> dict[str, float]:
+        res = r.resources.set_index("resource")
+        st = r.stays
+        ended = st[(st["end"] > warmup_days) & (st["end"] <= horizon_days)]
+        lam_w = (ended["end"] - ended["start"]).groupby(ended["pool"], observed=True).sum() / span
+        return {p: float(res.loc[p, "mean_occupied"] / lam_w[p]) if lam_w.get(p, 0) > 0 else np.nan for p in pools}
+
+    m = replications(scenario, reps, seed, measure, stays=True)
+    return [Check(f"Little  {scenario.name.split(',')[0]}", f"L / λW  {p}", 1.0, m[p].to_numpy(), 0.01 * _loose(quick))
+            for p in pools if m[p].notna().all()]
+
+
+# -- two tiers in tandem: flowsim against an independent event loop --------------------------------
+
+def _sampler(dist: Distribution, rng: np.random.Generator) -> Callable[[int], np.ndarray]:
+    """n draws of one duration law straight from numpy (not through flowsim's samplers)."""
+    if isinstance(dist, Fixed):
+        return lambda n: np.full(n, dist.value)
+    if isinstance(dist, Exponential):
+        return lambda n: rng.exponential(dist.mean_days, n)
+    if isinstance(dist, Gamma):
+        return lambda n: rng.gamma(dist.shape, dist.scale, n)
+    if isinstance(dist, Weibull):
+        return lambda n: dist.scale * rng.weibull(dist.shape, n)
+    if isinstance(dist, Lognormal):
+        s2 = math.log(1 + (dist.sd_days / dist.mean_days) ** 2)
+        return lambda n: rng.lognormal(math.log(dist.mean_days) - s2 / 2, math.sqrt(s2), n)
+    if isinstance(dist, Empirical):
+        w = np.ones(len(dist.values)) if dist.weights is None else np.asarray(dist.weights, float)
+        return lambda n: rng.choice(np.asarray(dist.values, float), n, p=w / w.sum())
+    raise TypeError(f"no sampler for {dist!r}")
+
+
+@dataclass
+class TandemInputs:
+    """Every random number the tandem needs, per F0 in order of arrival (days)."""
+
+    arrival: np.ndarray
+    deteriorates: np.ndarray
+    delay: np.ndarray
+    """Diagnosis → need of oxygen, for those who deteriorate."""
+    stay1: np.ndarray
+    """Tier-1 stay, for those who do not."""
+    stay2: np.ndarray
+
+
+def tandem_sample(scenario: Scenario, seed: int | Sequence[int]) -> TandemInputs:
+    """Fresh inputs from numpy's own generator, independent of flowsim's streams."""
+    rng = np.random.default_rng(seed)
+    lam, horizon = scenario.arrivals.rate_per_day, scenario.horizon_days
+    gaps = rng.exponential(1 / lam, int(lam * horizon + 10 * math.sqrt(lam * horizon) + 10))
+    arrival = np.cumsum(gaps)
+    arrival = arrival[arrival < horizon]
+    n = len(arrival)
+    clin = scenario.clinical
+    return TandemInputs(arrival, rng.random(n) < scenario.risk_groups[0].p_deteriorate,
+                        _sampler(clin.time_to_deterioration, rng)(n), _sampler(clin.tier1_stay, rng)(n),
+                        _sampler(clin.tier2_stay, rng)(n))
+
+
+def tandem_flowsim_inputs(scenario: Scenario, seed: int, replication: int) -> TandemInputs:
+    """The very random numbers `flowsim.run(scenario, seed, replication)` draws (see `flowsim_cohort`)."""
+    c = flowsim_cohort(scenario, seed, replication)
+    deteriorates = c.u_deteriorate < progression_probability(scenario, c, False)
+    return TandemInputs(c.arrival, deteriorates, c.time_to_deterioration, c.tier1_stay, c.tier2_stay)
+
+
+def tandem_reference(scenario: Scenario, inputs: TandemInputs) -> dict[str, float]:
+    """The tandem of `configs/teaching/tandem.yaml` by a plain event loop (heapq; no SimPy, no
+    flowsim): F0 → a station of c1 beds (full: home) → those who deteriorate need one of c2 oxygen
+    beds, first come first served; a station patient keeps their station bed until an oxygen bed
+    is free (blocking). Transfers are instantaneous.
+
+    Over [warmup, horizon]: mean blocked station beds, mean wait for an oxygen bed (requests made
+    in the window; a wait still under way counts with its length so far), share of F0 who found
+    the station full."""
+    free1, free2 = scenario.facilities[0].beds.tier1, scenario.facilities[1].beds.tier2
+    warm, horizon = scenario.warmup_days, scenario.horizon_days
+    arrive, need, leave1, leave2 = 0, 1, 2, 3
+    events: list[tuple[float, int, int, int]] = [(t, i, arrive, i) for i, t in enumerate(inputs.arrival.tolist())]
+    heapq.heapify(events)
+    seq = len(events)
+    queue: deque[tuple[float, int, bool]] = deque()
+    at_station = np.zeros(len(inputs.arrival), bool)
+    blocked = waited = 0.0
+    requests = arrivals = overflow = 0
+
+    def push(t: float, kind: int, patient: int) -> None:
+        nonlocal seq
+        heapq.heappush(events, (t, seq, kind, patient))
+        seq += 1
+
+    def admit(t: float, since: float, patient: int) -> None:
+        nonlocal free1, blocked, waited, requests
+        if since >= warm:
+            waited += t - since
+            requests += 1
+        if at_station[patient]:
+            free1 += 1
+            blocked += max(0.0, t - max(since, warm))
+        push(t + inputs.stay2[patient], leave2, patient)
+
+    while events:
+        t, _, kind, i = heapq.heappop(events)
+        if t > horizon:
+            break
+        if kind == arrive:
+            at_station[i] = free1 > 0
+            free1 -= at_station[i]
+            if t >= warm:
+                arrivals += 1
+                overflow += not at_station[i]
+            if inputs.deteriorates[i]:
+                push(t + inputs.delay[i], need, i)
+            elif at_station[i]:
+                push(t + inputs.stay1[i], leave1, i)
+        elif kind == leave1:
+            free1 += 1
+        elif kind == need:
+            if free2 > 0 and not queue:
+                free2 -= 1
+                admit(t, t, i)
+            else:
+                queue.append((t, i, at_station[i]))
+        elif queue:
+            since, j, _ = queue.popleft()
+            admit(t, since, j)
+        else:
+            free2 += 1
+    for since, _, held in queue:  # still waiting at the horizon
+        if since >= warm:
+            waited += horizon - since
+            requests += 1
+        if held:
+            blocked += horizon - max(since, warm)
+    return {"blocked_beds": blocked / (horizon - warm), "wait": waited / max(requests, 1),
+            "overflow": overflow / max(arrivals, 1)}
+
+
+def tandem_measure(r: RunResult) -> dict[str, float]:
+    """The tandem's three quantities from a flowsim run, as `tandem_reference` defines them."""
+    warm, horizon = r.scenario.warmup_days, r.scenario.horizon_days
+    res = r.resources.set_index("resource")
+    w = r.waits[(r.waits["tier"] == 2) & (r.waits["reason"] == "care") & (r.waits["start"] >= warm)]["wait"]
+    return {"blocked_beds": res.loc["station beds", "blocked_bed_days"] / (horizon - warm),
+            "wait": float(w.mean()) if len(w) else 0.0,
+            "overflow": r.summary["tier1_overflow"] / max(r.summary["tier1_needing_bed"], 1)}
+
+
+def tandem(quick: bool = False, seed: int = 1, reps: int | None = None,
+           horizon_days: float | None = None) -> list[Check]:
+    """Station → oxygen ward with blocking, flowsim against `tandem_reference` two ways.
+
+    Statistically: each with its own random numbers and replications, the difference judged with
+    both errors. Path by path: the reference replays the very random numbers flowsim drew, so the
+    two must agree to rounding on every replication (relative difference of the three quantities)."""
+    reps = reps or (10 if quick else 25)
+    horizon_days = horizon_days or (2_000 if quick else 3_000)
+    scenario = teaching("tandem", {"horizon_days": horizon_days})
+    names = ("blocked_beds", "wait", "overflow")
+    own, replay = [], []
+    for i in range(reps):
+        got = tandem_measure(run(scenario, seed=seed, replication=i))
+        same = tandem_reference(scenario, tandem_flowsim_inputs(scenario, seed, i))
+        own.append(got)
+        replay.append(max(abs(got[q] - same[q]) / max(abs(same[q]), 1e-12) for q in names))
+    m = pd.DataFrame(own)
+    ref = pd.DataFrame([tandem_reference(scenario, tandem_sample(scenario, seed=(seed, i))) for i in range(reps)])
+    case, k = "tandem  station → oxygen", _loose(quick)
+    return [Check(case, "blocked station beds (mean)", 0.0, m["blocked_beds"].to_numpy(), 0.15 * k,
+                  ref["blocked_beds"].to_numpy()),
+            Check(case, "mean wait for an oxygen bed (days)", 0.0, m["wait"].to_numpy(), 0.15 * k, ref["wait"].to_numpy()),
+            Check(case, "share finding the station full", 0.0, m["overflow"].to_numpy(), 0.15 * k,
+                  ref["overflow"].to_numpy()),
+            Check(case, "same random numbers: max rel. difference", 0.0, np.array(replay), 1e-9, exact=True)]
+
+
+# -- the whole table -------------------------------------------------------------------------------
+
+CASES: dict[str, Callable[[bool], list[Check]]] = {
+    "mmc": lambda quick: [c for load in MMC_LOADS for c in mmc(load, quick)],
+    "erlang_b": lambda quick: [c for stay in ERLANG_B_STAYS for c in erlang_b_case(stay, quick)],
+    "mginf": lambda quick: mginf(quick),
+    "little": lambda quick: little(quick),
+    "tandem": lambda quick: tandem(quick),
+}
+"""Case name → the checks it makes; `quick` gives shorter runs and looser precision (the tests)."""
+
+
+def validate(cases: Iterable[str] | None = None, quick: bool = False,
+             progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """Run the named cases (default: all) and judge their checks as one family."""
+    checks: list[Check] = []
+    for name in cases or CASES:
+        if progress is not None:
+            progress(name)
+        checks += CASES[name](quick)
+    return judge(checks)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The validation table as plain text: theory, simulated mean [95% interval], error, result."""
+    def num(x: float) -> str:
+        return f"{x:.4g}"
+
+    cw = max([4, *table["case"].str.len()])
+    qw = max([8, *table["quantity"].str.len()])
+    head = f"{'case':<{cw}}  {'quantity':<{qw}} {'theory':>10} {'simulated [95% interval]':>30} {'error':>8} {'n':>3}  result"
+    lines = [head, "-" * len(head)]
+    for r in table.itertuples():
+        sim = f"{num(r.mean)}" if r.exact else f"{num(r.mean)} [{num(r.ci_low)}, {num(r.ci_high)}]"
+        err = f"{r.error:+.1%}" if r.theory and not r.exact else f"{r.error:+.2g}"
+        theory = num(r.theory) + ("*" if r.theory_se else " ")
+        lines.append(f"{r.case:<{cw}}  {r.quantity:<{qw}} {theory:>10} {sim:>30} {err:>8} {r.n:>3}  "
+                     + ("pass" if r.passed else f"FAIL: {r.note}"))
+    k = int((~table["exact"]).sum())
+    lines.append(f"\n{int(table['passed'].sum())} of {len(table)} checks pass. Intervals are across n independent "
+                 f"replications. A check passes when the theory lies inside its interval widened for {k} "
+                 f"checks (Bonferroni, {1 - FAMILY_ALPHA:.0%} for the whole table) and the 95% interval is "
+                 "within the check's precision.")
+    if (table["theory_se"] > 0).any():
+        lines.append("* the reference is itself simulated, by an independent event loop with its own "
+                     "random numbers and n replications; its error is included.")
+    if table["exact"].any():
+        lines.append("Same random numbers: the reference replays flowsim's own draws, and must agree on every "
+                     "replication to rounding (the worst is shown).")
+    return "\n".join(lines)
