@@ -332,3 +332,33 @@ def census_comparison(table: pd.DataFrame, series: pd.DataFrame, window: tuple[f
     ax.legend(fontsize=8)
     fig.suptitle("Hanoi, January 2022: model against the reported census")
     return fig
+
+
+def erlang_c_curve(theory: pd.DataFrame, simulated: pd.DataFrame, servers: int, mean_stay: float) -> Figure:
+    """Erlang C (lines) against flowsim (points with 95% intervals): P(wait) and Wq over the load."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for ax, col, label in ((axes[0], "p_wait", "P(wait): chance all beds are taken"),
+                           (axes[1], "wq", "mean wait in queue Wq (days)")):
+        ax.plot(theory["rho"], theory[col], color="black", label="Erlang C (theory)")
+        ax.errorbar(simulated["rho"], simulated[col], yerr=simulated[f"{col}_half_width"].fillna(0), fmt="o",
+                    color=TIER_COLOURS[3], capsize=4, label="flowsim (95% interval)")
+        ax.set_xlabel("load ρ = λ / (c·μ)")
+        ax.set_title(label)
+        ax.legend(loc="upper left")
+    axes[1].set_yscale("log")
+    fig.suptitle(f"One ward, c = {servers} beds, mean stay {mean_stay:g} days: M/M/c")
+    return fig
+
+
+def tandem_chart(table: pd.DataFrame) -> Figure:
+    """Blocked upstream beds and downstream wait as the downstream pool grows."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for ax, col, label in ((axes[0], "blocked_beds", "station beds blocked (mean number)"),
+                           (axes[1], "wait", "wait for an oxygen bed (mean days)")):
+        ax.errorbar(table["oxygen_beds"], table[col], yerr=table[f"{col}_half_width"].fillna(0), fmt="o-",
+                    color=TIER_COLOURS[2], capsize=4)
+        ax.set_xlabel("oxygen beds downstream")
+        ax.set_title(label)
+        ax.set_ylim(bottom=0)
+    fig.suptitle("Two tiers in tandem: a full ward blocks beds upstream")
+    return fig

@@ -96,8 +96,21 @@ def test_compare_view_gives_paired_differences(app: AppTest):
 def test_results_survive_switching_views(app: AppTest):
     app.radio(key="view").set_value("Sweep").run()
     app.button(key="run-sweep").click().run()
-    images = len(app.get("imgs"))
+    images = len(app.get("image"))
+    assert images >= 1  # the sweep chart
     app.radio(key="view").set_value("Map").run()
     assert not app.exception
     app.radio(key="view").set_value("Sweep").run()
-    assert "sweep" in app.session_state and len(app.get("imgs")) == images
+    assert "sweep" in app.session_state and len(app.get("image")) == images
+
+
+def test_map_view_draws_the_network(app: AppTest):
+    app.radio(key="view").set_value("Map").run()
+    assert not app.exception and len(app.get("image")) >= 1
+
+
+def test_teach_view_shows_theory_beside_simulation(app: AppTest):
+    app.radio(key="view").set_value("Teach").run()
+    assert not app.exception
+    assert any("Erlang C" in m.value for m in app.markdown)
+    assert len(app.get("image")) >= 2
