@@ -355,9 +355,11 @@ class Pathway:
         reached = self.env.now
         origin = p.location
         self._let_go(p)
-        self.log.move(reached, p.tier, p.place, p.tier, TRANSIT)
-        p.place = TRANSIT
-        yield self.transport.carry(p.id, origin, ward.location, p.tier)
+        trip = self.transport.carry(p.id, origin, ward.location, p.tier)
+        if trip is not None:  # None: no time on the road (a zero travel time), no transit census
+            self.log.move(reached, p.tier, p.place, p.tier, TRANSIT)
+            p.place = TRANSIT
+            yield trip
         vehicle_wait = 0.0 if call is None else call.dispatched - called
         vehicle = -1 if call is None else call.vehicle.index
         self.log.transfers.append((p.id, p.tier, origin, ward.location, called, reached, self.env.now,

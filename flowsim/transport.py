@@ -19,8 +19,8 @@ class Transport(Protocol):
     def reach(self, patient: int, origin: int, destination: int, tier: int) -> simpy.Event | None:
         """An event that fires when the patient can be picked up at `origin` (None: now)."""
 
-    def carry(self, patient: int, origin: int, destination: int, tier: int) -> simpy.Event:
-        """An event that fires when the patient is handed over at `destination`."""
+    def carry(self, patient: int, origin: int, destination: int, tier: int) -> simpy.Event | None:
+        """An event that fires when the patient is handed over at `destination` (None: at once)."""
 
     def cancel(self, call: simpy.Event) -> None:
         """The patient died before the vehicle reached them."""
@@ -43,7 +43,8 @@ class TravelTime:
     def cancel(self, call: simpy.Event) -> None:  # pragma: no cover - reach never returns a call
         pass
 
-    def carry(self, patient: int, origin: int, destination: int, tier: int) -> simpy.Event:
+    def carry(self, patient: int, origin: int, destination: int, tier: int) -> simpy.Event | None:
         if not self._buffer:
             self._buffer = self._dist.sample(self._rng, self.CHUNK).tolist()[::-1]
-        return self.env.timeout(self._buffer.pop())
+        days = self._buffer.pop()
+        return self.env.timeout(days) if days > 0 else None
