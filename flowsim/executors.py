@@ -118,9 +118,13 @@ def local_cluster(workers: int | None = None) -> Any:
     import dask
     from distributed import LocalCluster
 
-    # no dashboard, so no one reads the workers' statistical profiles: skip the sampling
-    # (every 10 ms it walks the simulation's stack under the GIL)
-    with dask.config.set({"distributed.worker.profile.enabled": False}):
+    # No dashboard, so no one reads the workers' statistical profiles: skip the sampling (every
+    # 10 ms it walks the simulation's stack under the GIL). And keep glibc's own malloc trimming:
+    # Dask's default MALLOC_TRIM_THRESHOLD_=65536 makes a flowsim run about 20% slower.
+    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
+               if k != "MALLOC_TRIM_THRESHOLD_"}
+    with dask.config.set({"distributed.worker.profile.enabled": False,
+                          "distributed.nanny.pre-spawn-environ": environ}):
         return LocalCluster(n_workers=workers or available_cores(), threads_per_worker=1, processes=True,
                             dashboard_address=None, scheduler_kwargs={"dashboard": False, "dashboard_address": ":0"},
                             silence_logs=logging.ERROR)
