@@ -30,6 +30,8 @@ st.set_page_config(page_title="flowsim · patient flow", page_icon="🏥", layou
 SOURCES = {"Hanoi, January 2022 (built-in)": BUILTIN_DIR / "hanoi.yaml"}
 SOURCES |= {str(read_raw(p)[0].get("name", p.stem)): p for p in sorted((BUILTIN_DIR / "teaching").glob("*.yaml"))}
 DEFAULT_SOURCE = os.environ.get("FLOWSIM_APP_SCENARIO")  # tests start from a small scenario
+PAIRED_MIN = 4
+"""Replications at least, for the paired experiments (bottlenecks, sweeps, comparisons)."""
 VIEWS = ["Overview", "Bottlenecks", "Sweep", "Compare", "Map", "Teach"]
 KEY_FIGURES = [
     ("died", "Deaths", "patients", 0), ("died_waiting", "Deaths while waiting", "patients", 0),
@@ -231,8 +233,11 @@ def main() -> None:
     if cases is not None:
         values.pop("daily_f0", None)
     st.sidebar.header("Experiment")
-    replications = st.sidebar.slider("Replications", 1, 20, 3, key="replications",
-                                     help="Independent runs; key figures get a 95% interval from 2 on.")
+    replications = st.sidebar.slider(
+        "Replications", 1, 20, 2, key="replications",
+        help="Independent runs of this setting; key figures get a 95% interval from 2 on. Two keep the page "
+             "quick (both run at once on two cores) but their intervals are wide: raise it before deciding. "
+             f"Bottlenecks, sweeps and comparisons use at least {PAIRED_MIN}.")
     seed = int(st.sidebar.number_input("Seed", 0, 2**31 - 1, int(base.seed), key=f"seed:{source}",
                                        help="Same scenario and seed → the same numbers."))
 
@@ -327,7 +332,7 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
     st.caption("Paired runs on common random numbers: each resource +10%, the rest unchanged.")
     if st.button("Rank resources", key="run-bottlenecks"):
         with st.spinner("Running paired replications for every resource…"):
-            st.session_state["bottlenecks"] = (yaml_text, run_bottlenecks(yaml_text, max(replications, 2), seed))
+            st.session_state["bottlenecks"] = (yaml_text, run_bottlenecks(yaml_text, max(replications, PAIRED_MIN), seed))
     saved = st.session_state.get("bottlenecks")
     if saved is not None:
         if saved[0] != yaml_text:
@@ -359,8 +364,8 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
         factors.append((levers.SWEEP_PATHS[key], points))
     figure = st.selectbox("Figure to show", [k for k, *_ in KEY_FIGURES], key="sweep-figure")
     if factors and st.button("Run sweep", key="run-sweep"):
-        with st.spinner(f"Running {len(factors)}-factor sweep × {max(replications, 2)} replications…"):
-            st.session_state["sweep"] = (tuple(factors), run_sweep(yaml_text, tuple(factors), max(replications, 2), seed))
+        with st.spinner(f"Running {len(factors)}-factor sweep × {max(replications, PAIRED_MIN)} replications…"):
+            st.session_state["sweep"] = (tuple(factors), run_sweep(yaml_text, tuple(factors), max(replications, PAIRED_MIN), seed))
     saved = st.session_state.get("sweep")
     if saved is not None:
         names = [path for path, _ in saved[0]]
@@ -382,7 +387,7 @@ def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, 
     if st.button("Compare current setting with saved", key="run-compare"):
         named = tuple(_unique_names([*saved, ("current", yaml_text)]))
         with st.spinner("Running paired replications…"):
-            st.session_state["comparison"] = run_compare(named, max(replications, 2), seed)
+            st.session_state["comparison"] = run_compare(named, max(replications, PAIRED_MIN), seed)
     diffs = st.session_state.get("comparison")
     if diffs is not None:
         figures = [k for k, *_ in KEY_FIGURES if k in set(diffs["figure"])]

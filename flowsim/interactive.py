@@ -1,13 +1,13 @@
 """What an interactive front end needs from one setting of the levers, as fast as two cores allow.
 
-Replication 0 runs in full in this process (its per-ward tables feed maps and heatmaps) while
-replications 1..R-1 run on the executor and send back their key figures; together they give the
-same table and intervals as `replicate` (replication i is the same run wherever it runs).
+Replication 0 runs in full (its per-ward tables feed maps and heatmaps) and replications 1..R-1
+send back only their key figures, all on the executor's workers, so the front end's own process
+(a web server) stays free to answer the browser. Together they give the same table and intervals
+as `replicate` (replication i is the same run wherever it runs).
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,14 +29,20 @@ class Look:
     """95% interval per key figure (None for a single replication)."""
 
 
+def _work(task: Task) -> RunResult | dict:
+    """Replication 0 in full, the others as compact records (runs in a worker)."""
+    if task.replication == 0:
+        return run(task.scenario, seed=task.seed, replication=0)
+    return simulate(task)
+
+
 def look(scenario: Scenario, replications: int, seed: int, executor: Executor) -> Look:
-    """Replication 0 in full here, 1..R-1 on `executor`, at the same time."""
-    tasks = [Task(0, scenario, seed, i) for i in range(1, replications)]
-    with ThreadPoolExecutor(1) as thread:
-        others = thread.submit(lambda: list(executor.map_unordered(simulate, tasks))) if tasks else None
-        detail = run(scenario, seed=seed, replication=0)
-        records = others.result() if others is not None else []
-    rows = [detail.summary] + [r["summary"] for r in sorted(records, key=lambda r: r["replication"])]
+    """Replication 0 in full and 1..R-1 as key figures, all on `executor`."""
+    tasks = [Task(0, scenario, seed, i) for i in range(max(replications, 1))]
+    results = list(executor.map_unordered(_work, tasks))
+    detail = next(r for r in results if isinstance(r, RunResult))
+    records = sorted((r for r in results if isinstance(r, dict)), key=lambda r: r["replication"])
+    rows = [detail.summary] + [r["summary"] for r in records]
     table = pd.DataFrame(rows)
     ci = intervals(table, figures=figure_columns(table)) if replications > 1 else None
     return Look(detail, table, ci)

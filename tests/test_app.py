@@ -31,7 +31,7 @@ def metric(at: AppTest, label_start: str) -> str:
 
 def test_opens_with_key_figures_and_intervals(app: AppTest):
     assert "Teaching: a small town" in app.selectbox(key="source").value
-    assert "±" in metric(app, "Deaths")  # 3 replications by default: mean ± half-width
+    assert "±" in metric(app, "Deaths")  # 2 replications by default: mean ± half-width
     assert app.radio(key="view").options == ["Overview", "Bottlenecks", "Sweep", "Compare", "Map", "Teach"]
     assert not app.error
 
@@ -114,3 +114,16 @@ def test_teach_view_shows_theory_beside_simulation(app: AppTest):
     assert not app.exception
     assert any("Erlang C" in m.value for m in app.markdown)
     assert len(app.get("image")) >= 2
+
+
+def test_the_app_shows_the_same_numbers_as_replicate():
+    import flowsim
+    from flowsim.executors import Serial
+    from flowsim.interactive import look
+
+    scenario = flowsim.load_scenario("town")
+    seen = look(scenario, 3, 5, Serial())
+    reps = flowsim.replicate(scenario, 3, 5, executor="serial")
+    cols = ["died", "wait_tier2_p90", "peak_tier2", "ambulance_response_p90"]
+    assert seen.table[cols].to_numpy().tolist() == reps.table[cols].to_numpy().tolist()
+    assert len(seen.detail.occupancy) > 0
