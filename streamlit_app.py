@@ -30,8 +30,7 @@ st.set_page_config(page_title="flowsim · patient flow", page_icon="🏥", layou
 SOURCES = {"Hanoi, January 2022 (built-in)": BUILTIN_DIR / "hanoi.yaml"}
 SOURCES |= {str(read_raw(p)[0].get("name", p.stem)): p for p in sorted((BUILTIN_DIR / "teaching").glob("*.yaml"))}
 DEFAULT_SOURCE = os.environ.get("FLOWSIM_APP_SCENARIO")  # tests start from a small scenario
-PAIRED_MIN = 4
-"""Replications at least, for the paired experiments (bottlenecks, sweeps, comparisons)."""
+PAIRED_MIN = 4  # replications at least, for the paired experiments (bottlenecks, sweeps, comparisons)
 VIEWS = ["Overview", "Bottlenecks", "Sweep", "Compare", "Map", "Teach"]
 KEY_FIGURES = [
     ("died", "Deaths", "patients", 0), ("died_waiting", "Deaths while waiting", "patients", 0),

@@ -127,3 +127,8 @@ def test_the_app_shows_the_same_numbers_as_replicate():
     cols = ["died", "wait_tier2_p90", "peak_tier2", "ambulance_response_p90"]
     assert seen.table[cols].to_numpy().tolist() == reps.table[cols].to_numpy().tolist()
     assert len(seen.detail.occupancy) > 0
+
+
+def test_no_stray_text_above_the_title(app: AppTest):
+    assert not [m.value for m in app.markdown if "Replications at least" in m.value]
+    assert app.title[0].value.startswith("flowsim")

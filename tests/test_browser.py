@@ -100,6 +100,14 @@ def test_slider_changes_the_figures(server: str):
             }""", arg=[before, image_before], timeout=120_000)
         slider_change = time.perf_counter() - start
         page.screenshot(path=str(OUT / "app.png"), full_page=False)
+
+        # A bad upload: a daily-cases CSV with a word among the numbers gives its message, in the page.
+        bad = OUT / "bad_cases.csv"
+        bad.write_text("day,cases\n0,2000\n1,lots\n")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').nth(1).set_input_files(str(bad))
+        alert = page.get_by_text("Daily cases not used: bad_cases.csv: row 2: 'cases' is not a number")
+        alert.wait_for(timeout=60_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
         browser.close()
     timings = {"first_results_s": round(first_results, 2), "slider_change_s": round(slider_change, 2)}
     (OUT / "timings.json").write_text(json.dumps(timings))
