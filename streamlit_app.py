@@ -21,7 +21,7 @@ from flowsim import levers, plots, teaching
 from flowsim.ambulances import DISPATCH_RULES
 from flowsim.config import BUILTIN_DIR, ConfigError, build, cases_from_table, parse_yaml, read_raw, to_yaml
 from flowsim.executors import Processes
-from flowsim.interactive import look
+from flowsim.interactive import look, warm
 from flowsim.metrics import MINUTES_PER_DAY
 from flowsim.routing import ROUTING_RULES
 
@@ -47,7 +47,7 @@ KEY_FIGURES = [
 def worker_pool() -> Processes:
     """One pool of worker processes for the whole app, started at once (it costs a second)."""
     pool = Processes()
-    list(pool.map_unordered(abs, list(range(pool.workers))))
+    warm(pool)
     return pool
 
 

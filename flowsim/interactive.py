@@ -46,3 +46,12 @@ def look(scenario: Scenario, replications: int, seed: int, executor: Executor) -
     table = pd.DataFrame(rows)
     ci = intervals(table, figures=figure_columns(table)) if replications > 1 else None
     return Look(detail, table, ci)
+
+
+def warm(executor: Executor) -> None:
+    """Run a tiny scenario once on every worker, so that the first real setting does not pay the
+    workers' first-use costs (lazy imports, caches): about 1.5 s on the Hanoi scenario."""
+    from .config import load_scenario
+
+    tiny = load_scenario("town", overrides={"horizon_days": 5})
+    list(executor.map_unordered(_work, [Task(0, tiny, 1, i) for i in range(executor.workers)]))
