@@ -83,6 +83,14 @@ def run_compare(named_yaml: tuple[tuple[str, str], ...], replications: int, seed
 
 # -- helpers that only format -----------------------------------------------------------------------
 
+def png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
+    """A figure as PNG bytes (and its memory freed)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plots.plt.close(fig)
+    return buffer.getvalue()
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = "") -> bytes:
     """A figure drawn from a table, as PNG bytes: drawn once per table, then served from cache."""
@@ -104,10 +112,7 @@ def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = 
         fig = plots.forest(table, list(option))
     else:
         raise ValueError(f"unknown figure {kind}")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plots.plt.close(fig)
-    return buffer.getvalue()
+    return png(fig)
 
 
 def show_figure(kind: str, name: str, table: pd.DataFrame, option: Any = None, yaml_text: str = "") -> None:
@@ -408,20 +413,14 @@ def _unique_names(named: list[tuple[str, str]]) -> list[tuple[str, str]]:
 def teach_mmc(servers: int, mean_stay: float, loads: tuple[float, ...]) -> bytes:
     simulated = teaching.mmc_curve(servers, mean_stay, loads, replications=3, patients=6000)
     fig = plots.erlang_c_curve(teaching.mmc_theory(servers, mean_stay), simulated, servers, mean_stay)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plots.plt.close(fig)
-    return buffer.getvalue()
+    return png(fig)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def teach_tandem(beds: tuple[int, ...]) -> tuple[bytes, pd.DataFrame]:
     table = teaching.tandem_blocking(beds, replications=3, horizon_days=1000)
     fig = plots.tandem_chart(table)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plots.plt.close(fig)
-    return buffer.getvalue(), table
+    return png(fig), table
 
 
 def teach_view() -> None:

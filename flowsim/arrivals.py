@@ -41,13 +41,6 @@ def rate_bins(arrivals: Arrivals, horizon: float) -> tuple[np.ndarray, np.ndarra
     return edges, rates
 
 
-def rate_at(arrivals: Arrivals, horizon: float, t: np.ndarray) -> np.ndarray:
-    """λ(t) in F0/day at the given times."""
-    edges, rates = rate_bins(arrivals, horizon)
-    idx = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, len(rates) - 1)
-    return rates[idx]
-
-
 def diagnosis_times(arrivals: Arrivals, horizon: float, rng: np.random.Generator) -> np.ndarray:
     """Sorted times (days) of a non-homogeneous Poisson process with rate λ(t) on [0, horizon)."""
     edges, rates = rate_bins(arrivals, horizon)

@@ -13,14 +13,13 @@ in care). Both are compared.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from .config import Scenario, load_scenario
+from .intervals import t_interval
 from .simulation import run
-from .validation import t_quantile
 
 REPORTED_CENSUS = {"tier 1": 39_167, "tier 2": 2_225, "tier 3": 648}
 """[S] F0 under management and treatment in Hanoi, week of 16-24 January 2022."""
@@ -72,7 +71,7 @@ def january_2022(reps: int = 5, horizon_days: float = 56, window: tuple[float, f
                     "time in care (days) = census ÷ new F0/day": reported_total / rate}
         for quantity, value in reported.items():
             x = m[quantity].to_numpy()
-            half = t_quantile(len(x) - 1, 0.975) * x.std(ddof=1) / math.sqrt(len(x)) if len(x) > 1 else math.nan
+            half = t_interval(x).half_width
             rows.append({"reading": reading, "arrivals_per_day": rate, "quantity": quantity, "reported": value,
                          "model": float(x.mean()), "ci_low": float(x.mean() - half), "ci_high": float(x.mean() + half),
                          "error": float(x.mean() / value - 1)})

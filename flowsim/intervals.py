@@ -58,11 +58,16 @@ class Interval:
                 "lower": self.lower, "upper": self.upper}
 
 
-def _t(confidence: float, df: float) -> float:
-    """Two-sided Student-t quantile (scipy.stats is imported here: it is slow to import)."""
+def t_quantile(df: float, p: float) -> float:
+    """Student-t quantile (scipy.stats is imported here: it is slow to import)."""
     from scipy import stats
 
-    return float(stats.t.ppf(0.5 + confidence / 2, df))
+    return float(stats.t.ppf(p, max(df, 1)))
+
+
+def _t(confidence: float, df: float) -> float:
+    """Two-sided Student-t quantile for a `confidence` interval."""
+    return t_quantile(df, 0.5 + confidence / 2)
 
 
 def t_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> Interval:

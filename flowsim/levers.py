@@ -56,10 +56,6 @@ LEVERS: tuple[Lever, ...] = (
 LEVER = {lever.key: lever for lever in LEVERS}
 
 
-def home_share_keys(scenario: Scenario) -> list[str]:
-    return [f"home_share:{g.name}" for g in scenario.risk_groups]
-
-
 def current(scenario: Scenario) -> dict[str, Any]:
     """The levers' values in a scenario."""
     s = scenario

@@ -19,7 +19,7 @@ from collections.abc import Generator
 import numpy as np
 import simpy
 
-from .cohort import Cohort, progression_probability
+from .cohort import Cohort
 from .config import Scenario
 from .facilities import HOME, TRANSIT, HomeCare, Ward
 from .records import DIED, DIED_WAITING, RECOVERED, Log
@@ -48,7 +48,8 @@ class Patient:
 
 class Pathway:
     def __init__(self, env: simpy.Environment, scenario: Scenario, cohort: Cohort, admissions: Admissions,
-                 transport: Transport, homes: list[HomeCare], log: Log, district_location: np.ndarray) -> None:
+                 transport: Transport, homes: list[HomeCare], log: Log, district_location: np.ndarray,
+                 deteriorates: tuple[np.ndarray, np.ndarray]) -> None:
         self.env = env
         self.s = scenario
         self.c = cohort
@@ -64,10 +65,7 @@ class Pathway:
         self.p_convalescence = scenario.clinical.p_convalescence
         self.hazard = {1: 0.0, 2: scenario.waiting_hazard.tier2, 3: scenario.waiting_hazard.tier3}
         self.budget = cohort.waiting_budget.copy()
-        self.deteriorates = (
-            cohort.u_deteriorate < progression_probability(scenario, cohort, False),
-            cohort.u_deteriorate < progression_probability(scenario, cohort, True),
-        )
+        self.deteriorates = deteriorates
         """Whether each patient deteriorates, untreated and treated with the antiviral."""
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -127,14 +125,7 @@ class Pathway:
         ward = self.admissions.free_ward(1, loc)
         self.log.placements.append((now, ward is not None))
         if ward is not None:
-            deteriorates = self.deteriorates[0][i]
-            if deteriorates:
-                ward.take(i)
-                self.log.census(now, 1, ward.place, 1)
-                p = Patient(i, d, 1, ward.place, ward.location, ward)
-                self.start_at(now + c.time_to_deterioration[i], self.deteriorate_in_facility(p))
-            else:
-                self.book_bed(i, ward, now + c.tier1_stay[i])
+            self.mild_in_bed(i, ward)
             return
         if self.s.routing.tier1_overflow == "queue":
             deteriorates = self.deteriorates[0][i]
@@ -144,6 +135,17 @@ class Pathway:
             self.env.process(self.wait_for_facility(p, deteriorates))
             return
         self.mild_at_home(i)
+
+    def mild_in_bed(self, i: int, ward: Ward) -> None:
+        """A tier-1 F0 given a facility bed now: booked unless they deteriorate there."""
+        now = self.env.now
+        if self.deteriorates[0][i]:
+            ward.take(i)
+            self.log.census(now, 1, ward.place, 1)
+            p = Patient(i, int(self.c.district[i]), 1, ward.place, ward.location, ward)
+            self.start_at(now + self.c.time_to_deterioration[i], self.deteriorate_in_facility(p))
+        else:
+            self.book_bed(i, ward, now + self.c.tier1_stay[i])
 
     def mild_at_home(self, i: int) -> None:
         """A tier-1 F0 at home (overflow, or initial census): booked unless they deteriorate."""
@@ -346,7 +348,7 @@ class Pathway:
                     self.budget[p.id] = 0.0
                     self.log.transfers.append((p.id, p.tier, p.location, ward.location, called, math.nan, math.nan,
                                                bed_wait, self.env.now - called if math.isnan(call.dispatched)
-                                               else call.dispatched - called, -1, "died"))
+                                               else call.queue_wait, -1, "died"))
                     self.exit(p, DIED_WAITING)
                     return False
             else:
@@ -360,7 +362,7 @@ class Pathway:
             self.log.move(reached, p.tier, p.place, p.tier, TRANSIT)
             p.place = TRANSIT
             yield trip
-        vehicle_wait = 0.0 if call is None else call.dispatched - called
+        vehicle_wait = 0.0 if call is None else call.queue_wait
         vehicle = -1 if call is None else call.vehicle.index
         self.log.transfers.append((p.id, p.tier, origin, ward.location, called, reached, self.env.now,
                                    bed_wait, vehicle_wait, vehicle, "delivered"))

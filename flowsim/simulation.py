@@ -160,8 +160,7 @@ def run(
         vehicles=transport.size if isinstance(transport, Fleet) else None,
     )
 
-    pathway = Pathway(env, scenario, c, admissions, transport, homes, log, district_location)
-    pathway.deteriorates = (det_u, det_t)
+    pathway = Pathway(env, scenario, c, admissions, transport, homes, log, district_location, (det_u, det_t))
     _place_initial(scenario, pathway, c, n0, env, admissions, log)
 
     # Everyone else enters through one process walking the sorted entry times.
@@ -228,13 +227,7 @@ def _place_initial(scenario: Scenario, pathway: Pathway, c: cohort_mod.Cohort, n
             if ward is None:
                 pathway.mild_at_home(i)
                 continue
-            if pathway.deteriorates[0][i]:
-                ward.take(i)
-                log.census(0.0, 1, ward.place, 1)
-                pathway.start_at(c.time_to_deterioration[i], pathway.deteriorate_in_facility(
-                    Patient(i, d, 1, ward.place, ward.location, ward)))
-            else:
-                pathway.book_bed(i, ward, c.tier1_stay[i])
+            pathway.mild_in_bed(i, ward)
             continue
         ward = admissions.free_ward(sev, d)
         if ward is None:

@@ -28,6 +28,7 @@ from .cohort import Cohort, progression_probability
 from .cohort import draw as draw_cohort
 from .config import BUILTIN_DIR, Scenario, load_scenario
 from .distributions import Distribution, Empirical, Exponential, Fixed, Gamma, Lognormal, Weibull
+from .intervals import t_quantile
 from .records import HOME_POOL, POOLS
 from .simulation import RunResult, run
 
@@ -63,13 +64,6 @@ def mmc_mean_wait(servers: int, arrival_rate: float, mean_stay: float) -> float:
 
 
 # -- statistics ---------------------------------------------------------------------------------
-
-def t_quantile(df: int, p: float) -> float:
-    """Student t quantile (scipy), for intervals from few replications."""
-    from scipy.stats import t
-
-    return float(t.ppf(p, max(df, 1)))
-
 
 @dataclass
 class Check:
