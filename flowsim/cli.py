@@ -343,6 +343,35 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _port(text: str) -> int:
+    value = _seed(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535 (got {text})")
+    return value
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """The planner's app: `streamlit run` on the app module shipped in the package."""
+    import importlib.util
+    import socket
+    import subprocess
+    from importlib import resources
+
+    if importlib.util.find_spec("streamlit") is None:
+        print("flowsim app: needs Streamlit; install it with: pip install 'flowsim[app]'", file=sys.stderr)
+        return 2
+    with socket.socket() as probe:
+        try:
+            probe.bind((args.address, args.port))
+        except OSError as exc:
+            print(f"flowsim: error: --port {args.port}: cannot listen on {args.address} ({exc.strerror})",
+                  file=sys.stderr)
+            return 2
+    script = resources.files("flowsim") / "streamlit_app.py"
+    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
+                            "--server.address", args.address])
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="flowsim", description="COVID-19 patient-flow simulation (Hanoi 2021-22).")
     p.add_argument("--version", action="version", version=f"flowsim {__version__}")
@@ -402,6 +431,13 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--out", default="out/validation", help="folder for the tables and the census plot")
     v.add_argument("--quiet", action="store_true", help="no progress messages")
     v.set_defaults(func=cmd_validate)
+
+    a = sub.add_parser("app", help="open the planner's app in the browser (needs: pip install 'flowsim[app]')",
+                       description="Start the planner's Streamlit app; it opens on the built-in Hanoi scenario. "
+                                   "Streamlit's own settings (e.g. STREAMLIT_SERVER_HEADLESS=true) apply.")
+    a.add_argument("--port", type=_port, default=8501, help="port to serve on (default 8501)")
+    a.add_argument("--address", default="localhost", help="address to serve on (default localhost)")
+    a.set_defaults(func=cmd_app)
     return p
 
 

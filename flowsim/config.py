@@ -8,6 +8,7 @@ with one line naming the field path and the reason.
 from __future__ import annotations
 
 import copy
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,7 +28,17 @@ from pydantic import (
 from .distributions import Distribution, Exponential, Fixed
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+def _builtin_dir() -> Path:
+    """The built-in scenarios: `configs/` of the checkout, shipped as the package `flowsim._configs`."""
+    try:
+        return Path(str(resources.files("flowsim._configs")))
+    except ModuleNotFoundError:  # a checkout run without installing it
+        return Path(__file__).resolve().parent.parent / "configs"
+
+
+BUILTIN_DIR = _builtin_dir()
 HANOI = "hanoi"
 
 

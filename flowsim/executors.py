@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -72,12 +73,18 @@ class Serial:
 
 
 class Processes:
-    """A pool of local worker processes (concurrent.futures), by default one per core."""
+    """A pool of local worker processes (concurrent.futures), by default one per core.
+
+    `start_method` is multiprocessing's: the platform's default ("fork" on Linux: quickest), or
+    "forkserver" for a process that serves the network (the app): a forked worker would inherit
+    the server's open sockets and hold the browser's connections open after the server closed them.
+    """
 
     name = "processes"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
         self._workers = workers or available_cores()
+        self._start_method = start_method
         self._pool: cf.ProcessPoolExecutor | None = None
 
     @property
@@ -88,7 +95,10 @@ class Processes:
         if not tasks:
             return
         if self._pool is None:
-            self._pool = cf.ProcessPoolExecutor(max_workers=self._workers)
+            context = multiprocessing.get_context(self._start_method)
+            if self._start_method == "forkserver":
+                context.set_forkserver_preload(["flowsim.interactive"])  # imported once, not per worker
+            self._pool = cf.ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
         futures = [self._pool.submit(fn, task) for task in tasks]
         try:
             for future in cf.as_completed(futures):

@@ -1,11 +1,13 @@
 """The planner's Streamlit app, driven headless with streamlit.testing (every view).
 
 The app starts from the small teaching town (FLOWSIM_APP_SCENARIO) so each test runs in seconds;
-the real-browser test (test_browser.py) opens it on the built-in Hanoi scenario.
+the real-browser test (test_browser.py) opens it on the built-in Hanoi scenario. The script is the
+one shipped in the package (what `flowsim app` runs), so these tests also hold for an installed wheel.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,8 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+APP = str(resources.files("flowsim") / "streamlit_app.py")
+CLONE_APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
 
 
 @pytest.fixture
@@ -23,6 +26,14 @@ def app(monkeypatch) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.mark.skipif(not CLONE_APP.exists(), reason="not in a clone of the repository")
+def test_the_clone_script_opens_the_same_app(monkeypatch):
+    monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
+    at = AppTest.from_file(str(CLONE_APP), default_timeout=120).run()
+    assert not at.exception and at.title[0].value.startswith("flowsim")
+    assert "±" in metric(at, "Deaths")
 
 
 def metric(at: AppTest, label_start: str) -> str:
