@@ -10,7 +10,17 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
-from .config import ConfigError, Scenario, build, parse_set, read_raw, to_yaml
+from .config import (
+    MAX_HORIZON_DAYS,
+    MAX_REPLICATIONS,
+    MAX_WORKERS,
+    ConfigError,
+    Scenario,
+    build,
+    parse_set,
+    read_raw,
+    to_yaml,
+)
 from .executors import EXECUTORS, ExecutorError, WorkerLost
 from .simulation import ConservationError, RunResult, run
 from .store import StoreError
@@ -28,8 +38,8 @@ def _positive_days(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of days") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive, finite number of days (got {text})")
+    if not 0 < value <= MAX_HORIZON_DAYS:
+        raise argparse.ArgumentTypeError(f"must be a number of days above 0 and at most {MAX_HORIZON_DAYS:g} (got {text})")
     return value
 
 
@@ -49,11 +59,59 @@ def _replications(text: str) -> int | str:
     return _count(text)
 
 
-def _count(text: str) -> int:
+def _count(text: str, most: int = MAX_REPLICATIONS) -> int:
     value = _seed(text)  # a whole number, 0 or more
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {text})")
+    if not 1 <= value <= most:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {most:,} (got {text})")
     return value
+
+
+def _workers(text: str) -> int:
+    return _count(text, MAX_WORKERS)
+
+
+def _gigabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of GB") from None
+    if not 0 < value <= 1e6:
+        raise argparse.ArgumentTypeError(f"must be a number of GB above 0 (got {text})")
+    return value
+
+
+def writable_folder(text: str, flag: str = "--out") -> Path:
+    """Create the output folder and check that files can be written there, before any work."""
+    import tempfile
+
+    path = Path(text)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{flag} {text}: cannot write there ({exc.strerror or exc.__class__.__name__})") from None
+    return path
+
+
+def _checked(args: argparse.Namespace, scenarios: list[Scenario], concurrent: int = 1) -> None:
+    """The checks before any work: --out writable, memory enough, a warning for each tier with no bed."""
+    from .limits import check_memory, missing_beds
+
+    writable_folder(args.out)
+    check_memory(scenarios, concurrent, getattr(args, "patients", False), args.max_memory)
+    for scenario in scenarios[:1]:
+        for line in missing_beds(scenario):
+            print(f"flowsim: warning: {line}", file=sys.stderr)
+
+
+def _concurrent(args: argparse.Namespace) -> int:
+    """Runs at once on this machine: 1 serially or on a remote cluster, else a worker each."""
+    from .executors import available_cores
+
+    if args.executor == "serial" or args.scheduler:
+        return 1
+    return args.workers or available_cores()
 
 
 def _fraction(text: str) -> float:
@@ -85,6 +143,12 @@ def _add_scenario_args(p: argparse.ArgumentParser) -> None:
                         "--set 'facilities.Bach Mai Hospital.beds.tier2=300' (repeatable)")
     p.add_argument("--preset", action="append", metavar="NAME",
                    help="apply a named preset of the scenario, e.g. plan_3000 (repeatable)")
+    _add_memory_arg(p)
+
+
+def _add_memory_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-memory", type=_gigabytes, metavar="GB",
+                   help="refuse runs estimated to need more memory than this (default: 80%% of the memory available)")
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -135,6 +199,9 @@ def key_figure_table(result: RunResult) -> str:
     pools = result.resources[result.resources["level"] == "pool"].sort_values("share_time_full", ascending=False)
     tight = [f"{r.resource} ({r.share_time_full:.0%} of the time full)" for r in pools.itertuples()
              if r.share_time_full == r.share_time_full and r.share_time_full > 0]
+    empty = [r.resource for r in pools.itertuples() if r.capacity == 0]
+    if empty:
+        lines.append("no capacity at all: " + ", ".join(empty))
     if tight:
         lines.append("most constrained: " + "; ".join(tight[:3]))
     return "\n".join(lines)
@@ -189,7 +256,8 @@ class _Progress:
 
 def _experiment_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"executor": args.executor, "workers": args.workers, "scheduler": args.scheduler, "store": args.out,
-            "resume": args.resume, "overwrite": args.overwrite, "progress": not args.quiet}
+            "resume": args.resume, "overwrite": args.overwrite, "progress": not args.quiet,
+            "max_memory_gb": args.max_memory}
 
 
 def _executor_note(args: argparse.Namespace) -> str:
@@ -202,9 +270,10 @@ def _wrote(paths: list[Path], out: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
+    if args.replications is not None and args.patients:
+        raise ConfigError("--patients: per-patient records are for a single run, not with --replications")
+    _checked(args, [scenario], _concurrent(args) if args.replications is not None else 1)
     if args.replications is not None:
-        if args.patients:
-            raise ConfigError("--patients: per-patient records are for a single run, not with --replications")
         from .replications import replicate
         from .reports import replication_table, write_replications
 
@@ -236,6 +305,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     check_figures([args.figure], "--figure")
     scenario = scenario_from_args(args)
+    _checked(args, [scenario], _concurrent(args))
     factors: dict[str, list] = {}
     for text in args.vary or []:
         path, values = parse_vary(text)
@@ -277,6 +347,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             raise ConfigError(f"--variant {label}: {exc}") from None
     if len(scenarios) < 2:
         raise ConfigError("compare: give at least two scenarios (config files, or --variant on one file)")
+    _checked(args, list(scenarios.values()), _concurrent(args))
     result = compare(scenarios, args.replications, seed=args.seed, **_experiment_options(args))
     print(comparison_table(result, figures))
     print(_wrote(write_comparison(result, Path(args.out), figures), args.out))
@@ -288,6 +359,7 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
     from .reports import bottleneck_table, write_bottlenecks
 
     scenario = scenario_from_args(args)
+    _checked(args, [scenario], _concurrent(args))
     result = bottlenecks(scenario, args.step, args.replications, seed=args.seed, **_experiment_options(args))
     print(bottleneck_table(result))
     print(_wrote(write_bottlenecks(result, Path(args.out)), args.out))
@@ -306,7 +378,7 @@ def _add_experiment_args(p: argparse.ArgumentParser, out: str) -> None:
 def _add_executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=EXECUTORS, default="processes",
                    help="where replications run: serial, processes (default, all cores) or dask")
-    p.add_argument("--workers", type=_count, metavar="N", help="processes or local Dask workers (default: all cores)")
+    p.add_argument("--workers", type=_workers, metavar="N", help="processes or local Dask workers (default: all cores)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="with --executor dask: an existing Dask scheduler (default: start a local cluster)")
     p.add_argument("--resume", action="store_true",
@@ -318,8 +390,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     names = args.case or [*validation.CASES, "census"]
     theory = [n for n in names if n != "census"]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = writable_folder(args.out)
     failed = False
     if theory:
         def progress(name: str) -> None:
@@ -410,6 +481,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=_seed, help="root seed shared by every scenario (default: the first one's)")
     c.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a field in every scenario")
     c.add_argument("--preset", action="append", metavar="NAME", help="apply a preset to every scenario")
+    _add_memory_arg(c)
     c.add_argument("--figures", type=_figures, metavar="F1,F2",
                    help="figures to print and plot (default: deaths, deaths while waiting, p90 waits, peaks)")
     _add_experiment_args(c, "out/compare")

@@ -29,6 +29,26 @@ from .distributions import Distribution, Exponential, Fixed
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
+# Bounds on every number a user gives (the schema below and the command line); a run within them
+# can still be too large for the machine, which `limits.check_memory` refuses before it starts.
+MAX_RATE_PER_DAY = 1e6
+"""New F0 per day (every rate of an arrival profile): a third of a megacity diagnosed each week."""
+MAX_HORIZON_DAYS = 3650.0
+"""Ten years."""
+MAX_BEDS = 1_000_000
+"""Beds of one tier at one facility."""
+MAX_POPULATION = 1e10
+MAX_VEHICLES = 100_000
+"""Vehicles at one ambulance base."""
+MAX_SCALE = 100.0
+"""A `capacity_scale` multiplier."""
+MAX_REPLICATIONS = 10_000
+MAX_WORKERS = 1024
+
+Rate = Annotated[float, Field(ge=0.0, le=MAX_RATE_PER_DAY)]
+"""F0 per day."""
+Scale = Annotated[float, Field(ge=0.0, le=MAX_SCALE)]
+
 
 def _builtin_dir() -> Path:
     """The built-in scenarios: `configs/` of the checkout, shipped as the package `flowsim._configs`."""
@@ -47,12 +67,12 @@ class ConfigError(ValueError):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Step(Strict):
-    from_day: NonNegativeFloat
-    rate_per_day: NonNegativeFloat
+    from_day: Annotated[float, Field(ge=0.0, le=MAX_HORIZON_DAYS)]
+    rate_per_day: Rate
 
 
 class Arrivals(Strict):
@@ -64,14 +84,14 @@ class Arrivals(Strict):
     """
 
     profile: Literal["constant", "steps", "daily", "wave"] = "constant"
-    rate_per_day: NonNegativeFloat | None = None
+    rate_per_day: Rate | None = None
     steps: list[Step] | None = None
     csv: str | None = None
-    daily_cases: list[NonNegativeFloat] | None = None
-    base_per_day: NonNegativeFloat = 0.0
-    peak_per_day: NonNegativeFloat | None = None
-    peak_day: float | None = None
-    width_days: PositiveFloat | None = None
+    daily_cases: list[Rate] | None = Field(default=None, max_length=int(MAX_HORIZON_DAYS) + 1)
+    base_per_day: Rate = 0.0
+    peak_per_day: Rate | None = None
+    peak_day: float | None = Field(default=None, ge=-MAX_HORIZON_DAYS, le=2 * MAX_HORIZON_DAYS)
+    width_days: float | None = Field(default=None, gt=0.0, le=MAX_HORIZON_DAYS)
 
     @model_validator(mode="after")
     def _profile_fields(self) -> Arrivals:
@@ -98,18 +118,21 @@ class Designated(Strict):
 
 class District(Strict):
     name: str
-    population: PositiveFloat
+    population: float = Field(gt=0.0, le=MAX_POPULATION)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    home_monitoring_capacity: NonNegativeInt | None = None
+    home_monitoring_capacity: int | None = Field(default=None, ge=0, le=int(MAX_POPULATION))
     """Home patients the local health team can follow; `null` is unlimited."""
     designated: Designated = Designated()
 
 
+BedCount = Annotated[int, Field(ge=0, le=MAX_BEDS)]
+
+
 class Beds(Strict):
-    tier1: NonNegativeInt = 0
-    tier2: NonNegativeInt = 0
-    tier3: NonNegativeInt = 0
+    tier1: BedCount = 0
+    tier2: BedCount = 0
+    tier3: BedCount = 0
 
     def of(self, tier: int) -> int:
         return (self.tier1, self.tier2, self.tier3)[tier - 1]
@@ -206,7 +229,7 @@ class AmbulanceBase(Strict):
     district: str
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    vehicles: NonNegativeInt
+    vehicles: int = Field(ge=0, le=MAX_VEHICLES)
     serves: list[str] | None = None
     """Districts this base answers under dispatch `district_base` (default: those nearest to it)."""
 
@@ -234,18 +257,18 @@ class Ambulances(Strict):
     dispatch_delay: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=0.0035))
     on_scene: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=0.007))
     handover: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=0.007))
-    speed_kmh: PositiveFloat = 30.0
-    detour_factor: float = Field(default=1.3, ge=1.0)
+    speed_kmh: float = Field(default=30.0, gt=0.0, le=1000.0)
+    detour_factor: float = Field(default=1.3, ge=1.0, le=10.0)
     rush_hours: list[RushHour] = Field(default_factory=list)
-    travel_noise_sd: NonNegativeFloat = 0.25
+    travel_noise_sd: float = Field(default=0.25, ge=0.0, le=5.0)
 
 
 class WaitingHazard(Strict):
     """Extra death hazard (per day) while waiting for a bed of the tier, or for the ambulance
     that takes a patient of that tier to it."""
 
-    tier2: NonNegativeFloat = 0.0
-    tier3: NonNegativeFloat = 0.0
+    tier2: float = Field(default=0.0, ge=0.0, le=1000.0)
+    tier3: float = Field(default=0.0, ge=0.0, le=1000.0)
 
 
 class InitialCensus(Strict):
@@ -266,18 +289,18 @@ class InitialCensus(Strict):
 class CapacityScale(Strict):
     """Multipliers on declared capacities (sweeps, sliders); beds are rounded."""
 
-    home_monitoring: NonNegativeFloat = 1.0
-    station_beds: NonNegativeFloat = 1.0
-    hospital_tier1_beds: NonNegativeFloat = 1.0
-    oxygen_beds: NonNegativeFloat = 1.0
-    icu_beds: NonNegativeFloat = 1.0
-    ambulances: NonNegativeFloat = 1.0
+    home_monitoring: Scale = 1.0
+    station_beds: Scale = 1.0
+    hospital_tier1_beds: Scale = 1.0
+    oxygen_beds: Scale = 1.0
+    icu_beds: Scale = 1.0
+    ambulances: Scale = 1.0
 
 
 class Scenario(Strict):
     name: str
     description: str = ""
-    horizon_days: PositiveFloat
+    horizon_days: float = Field(gt=0.0, le=MAX_HORIZON_DAYS)
     warmup_days: NonNegativeFloat = 0.0
     record_step_days: PositiveFloat = 0.25
     seed: NonNegativeInt = 0
@@ -473,13 +496,16 @@ def cases_from_table(table: Any, where: str) -> list[float]:
     if cases.isna().any():
         row = int(cases.isna().to_numpy().argmax())
         raise ConfigError(f"{where}: row {row + 1}: 'cases' is not a number")
-    if (cases < 0).any():
-        row = int((cases < 0).to_numpy().argmax())
-        raise ConfigError(f"{where}: row {row + 1}: 'cases' is negative")
+    bad = ~((cases >= 0) & (cases <= MAX_RATE_PER_DAY))
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise ConfigError(f"{where}: row {row + 1}: 'cases' must be from 0 to {MAX_RATE_PER_DAY:,.0f} a day")
     if "day" in cols:
         day = pd.to_numeric(table[cols["day"]], errors="coerce")
         if day.isna().any() or not (np.diff(day.to_numpy()) > 0).all():
             raise ConfigError(f"{where}: 'day' must be increasing numbers")
+        if not ((day >= 0) & (day <= MAX_HORIZON_DAYS) & (day == day.round())).all():
+            raise ConfigError(f"{where}: 'day' must be whole days from 0 to {MAX_HORIZON_DAYS:g}")
         order = day.to_numpy()
         series = np.zeros(int(order.max()) + 1)
         series[order.astype(int)] = cases.to_numpy()

@@ -169,7 +169,8 @@ class Sweep:
 def sweep(scenario: Scenario, factors: Mapping[str, Sequence[Any]], replications: int = 10,
           seed: int | None = None, *, executor: ExecutorLike = "processes", workers: int | None = None,
           scheduler: str | None = None, store: str | Path | None = None, resume: bool = False,
-          overwrite: bool = False, progress: bool = False, confidence: float = CONFIDENCE) -> Sweep:
+          overwrite: bool = False, progress: bool = False, confidence: float = CONFIDENCE,
+          max_memory_gb: float | None = None) -> Sweep:
     """Run the full factorial grid of `factors` ({field path: values}) × `replications`.
 
     Every grid point uses replications 0..R-1 of the same seed (common random numbers), so
@@ -180,7 +181,8 @@ def sweep(scenario: Scenario, factors: Mapping[str, Sequence[Any]], replications
     design = Design("sweep", tuple(s for _, s in points), tuple(_label(f) for f, _ in points), seed,
                     tuple(f for f, _ in points))
     reps = run_design(design, replications, executor=executor, workers=workers, scheduler=scheduler,
-                      store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence)
+                      store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence,
+                   max_memory_gb=max_memory_gb)
     table = intervals(reps.table, by=["scenario"], confidence=confidence,
                       figures=figure_columns(reps.table, exclude=list(factors)))
     settings = pd.DataFrame([{"scenario": label, **f} for label, f in zip(design.labels, design.factors, strict=True)])
@@ -202,7 +204,8 @@ class Comparison:
 def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications: int = 10,
             seed: int | None = None, *, executor: ExecutorLike = "processes", workers: int | None = None,
             scheduler: str | None = None, store: str | Path | None = None, resume: bool = False,
-            overwrite: bool = False, progress: bool = False, confidence: float = CONFIDENCE) -> Comparison:
+            overwrite: bool = False, progress: bool = False, confidence: float = CONFIDENCE,
+            max_memory_gb: float | None = None) -> Comparison:
     """Each scenario's difference from the first, with paired 95% intervals.
 
     All scenarios run replications 0..R-1 of one seed (`seed`, else the first scenario's), so
@@ -218,7 +221,8 @@ def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications
     seed = items[0].seed if seed is None else int(seed)
     design = Design("compare", tuple(items), tuple(labels), seed)
     reps = run_design(design, replications, executor=executor, workers=workers, scheduler=scheduler,
-                      store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence)
+                      store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence,
+                   max_memory_gb=max_memory_gb)
     figures = list(reps.intervals["figure"].drop_duplicates())
     diffs = paired_differences(reps.table, labels[0], figures=figures, confidence=confidence)
     return Comparison(labels[0], reps, diffs)
@@ -252,7 +256,8 @@ BASELINE = "baseline"
 def bottlenecks(scenario: Scenario, step: float = 0.10, replications: int = 10, seed: int | None = None, *,
                 executor: ExecutorLike = "processes", workers: int | None = None, scheduler: str | None = None,
                 store: str | Path | None = None, resume: bool = False, overwrite: bool = False,
-                progress: bool = False, confidence: float = CONFIDENCE) -> Bottlenecks:
+                progress: bool = False, confidence: float = CONFIDENCE,
+                max_memory_gb: float | None = None) -> Bottlenecks:
     """Rank every resource of `capacity_scale` by what +`step` (0.10 = +10%) of it buys.
 
     One scenario per multiplier (that multiplier × (1 + step), the rest unchanged) is compared
@@ -269,7 +274,8 @@ def bottlenecks(scenario: Scenario, step: float = 0.10, replications: int = 10, 
         current = getattr(scenario.capacity_scale, name)
         scenarios[name] = variant(scenario, {f"capacity_scale.{name}": round(current * (1 + step), 12)})
     comp = compare(scenarios, replications, seed, executor=executor, workers=workers, scheduler=scheduler,
-                   store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence)
+                   store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence,
+                   max_memory_gb=max_memory_gb)
     return Bottlenecks(step, _rank(fields, comp, confidence), comp)
 
 

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from .config import ConfigError, Scenario
-from .executors import Dask, Executor, Processes, Serial, WorkerLost, make_executor
+from .executors import Dask, Executor, Processes, Serial, WorkerLost, available_cores, make_executor
 from .intervals import CONFIDENCE, Decision, figure_columns, intervals, replications_needed
+from .limits import check_memory
 from .metrics import SUMMARY_COLUMNS
 from .records import POOLS
 from .simulation import run
@@ -306,18 +307,29 @@ def _auto_rounds(design: Design, auto: Auto, runner: _Runner, records: dict, tim
         runner.run(_tasks(design, range(target), records, timeseries), records)
 
 
+def _at_once(executor: ExecutorLike, workers: int | None, scheduler: str | None) -> int:
+    """Replications running at once on this machine (a remote cluster's run elsewhere)."""
+    if isinstance(executor, Serial) or executor == "serial" or scheduler:
+        return 1
+    if isinstance(executor, Processes):
+        return executor.workers
+    return workers or available_cores()
+
+
 def run_design(design: Design, replications: int | Auto = 10, *, executor: ExecutorLike = "processes",
                workers: int | None = None, scheduler: str | None = None, store: str | Path | None = None,
                resume: bool = False, overwrite: bool = False, progress: bool = False, timeseries: bool = False,
-               confidence: float = CONFIDENCE) -> Replications:
+               confidence: float = CONFIDENCE, max_memory_gb: float | None = None) -> Replications:
     """Run every scenario of `design` for the same replications 0..R-1 and collect the results.
 
     With `store`, each finished replication is saved there at once; `resume` runs only the ones
-    missing from it. `replications` is a count or an `Auto` rule.
+    missing from it. `replications` is a count or an `Auto` rule. Runs estimated to need more
+    memory than `max_memory_gb` (default: 80% of the memory available) are refused before any starts.
     """
     started = time.perf_counter()
     if isinstance(replications, int) and replications < 1:
         raise ConfigError(f"--replications {replications}: must be at least 1, or auto")
+    check_memory(design.scenarios, _at_once(executor, workers, scheduler), max_memory_gb=max_memory_gb)
     plan = {"replications": replications if isinstance(replications, int) else
             {"auto": {"figure": replications.figure, "precision": replications.precision,
                       "max_replications": replications.max_replications}}}
@@ -378,7 +390,7 @@ def replicate(scenario: Scenario, replications: int | Literal["auto"] = 10, seed
               store: str | Path | None = None, resume: bool = False, overwrite: bool = False,
               progress: bool = False, figure: str = "died", precision: float = 0.05,
               max_replications: int = 100, timeseries: bool = False,
-              confidence: float = CONFIDENCE) -> Replications:
+              confidence: float = CONFIDENCE, max_memory_gb: float | None = None) -> Replications:
     """Replications 0..R-1 of one scenario, with a 95% interval for every key figure.
 
     `replications="auto"` adds replications until the interval of `figure` is within
@@ -397,5 +409,5 @@ def replicate(scenario: Scenario, replications: int | Literal["auto"] = 10, seed
         raise ConfigError(f"--replications {replications}: expected a whole number or auto")
     return run_design(design, rule, executor=executor, workers=workers, scheduler=scheduler, store=store,
                       resume=resume, overwrite=overwrite, progress=progress, timeseries=timeseries,
-                      confidence=confidence)
+                      confidence=confidence, max_memory_gb=max_memory_gb)
 
