@@ -23,6 +23,7 @@ from flowsim.ambulances import DISPATCH_RULES
 from flowsim.config import BUILTIN_DIR, ConfigError, build, cases_from_table, parse_yaml, read_raw, to_yaml
 from flowsim.executors import Processes
 from flowsim.interactive import look, warm
+from flowsim.limits import check_memory, missing_beds
 from flowsim.metrics import MINUTES_PER_DAY
 from flowsim.routing import ROUTING_RULES
 
@@ -266,6 +267,14 @@ def main() -> None:
     yaml_text = to_yaml(scenario)
     st.sidebar.download_button("Download this scenario (YAML)", yaml_text.encode(), "scenario.yaml",
                                "application/x-yaml", key="download-scenario")
+
+    try:
+        check_memory([scenario], worker_pool().workers, override=None)
+    except ConfigError as exc:
+        st.error(f"Not run: {exc}")
+        return
+    for line in missing_beds(scenario):
+        st.warning(line)
 
     bar = st.progress(0.0, text="Simulating…")
     try:

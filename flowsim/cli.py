@@ -99,7 +99,8 @@ def _checked(args: argparse.Namespace, scenarios: list[Scenario], concurrent: in
     from .limits import check_memory, missing_beds
 
     writable_folder(args.out)
-    check_memory(scenarios, concurrent, getattr(args, "patients", False), args.max_memory)
+    check_memory(scenarios, concurrent, getattr(args, "patients", False), args.max_memory,
+                 override="--max-memory GB" + (" (or use fewer --workers)" if concurrent > 1 else ""))
     for scenario in scenarios[:1]:
         for line in missing_beds(scenario):
             print(f"flowsim: warning: {line}", file=sys.stderr)

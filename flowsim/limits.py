@@ -82,9 +82,10 @@ def _gb(value: float) -> str:
 
 
 def check_memory(scenarios: Sequence[Scenario], concurrent: int = 1, patients: bool = False,
-                 max_memory_gb: float | None = None) -> RunSize:
+                 max_memory_gb: float | None = None, override: str | None = "max_memory_gb") -> RunSize:
     """Refuse runs whose estimated memory (the largest scenario × `concurrent` runs at once) is
-    more than `max_memory_gb`, by default 80% of the memory available now. Returns the largest size."""
+    more than `max_memory_gb`, by default 80% of the memory available now; the message names
+    `override`, the setting that raises the limit. Returns the largest size."""
     sizes = [run_size(s, patients) for s in scenarios]
     largest = max(sizes, key=lambda s: s.bytes)
     at_once = max(1, min(concurrent, len(scenarios) * 1_000_000))
@@ -92,11 +93,11 @@ def check_memory(scenarios: Sequence[Scenario], concurrent: int = 1, patients: b
     limit = MEMORY_SHARE * available_memory() if max_memory_gb is None else max_memory_gb * 2**30
     if need > limit:
         runs = f" × {at_once} runs at once" if at_once > 1 else ""
-        whose = "this machine can give (80% of the memory available)" if max_memory_gb is None else "--max-memory"
+        whose = "this machine can give (80% of the memory available)" if max_memory_gb is None else "allowed"
+        anyway = f", or raise {override} to try anyway" if override else ""
         raise TooLarge(f"run too large: ≈ {largest.patients:,.0f} patients over {largest.steps:,} record steps, "
                        f"≈ {_gb(largest.bytes)} of memory{runs}, more than the {_gb(limit)} {whose}; shorten "
-                       f"horizon_days (--days), lower the arrival rate, raise record_step_days, use fewer "
-                       f"--workers, or set --max-memory GB to try anyway")
+                       f"horizon_days, lower the arrival rate or raise record_step_days{anyway}")
     return largest
 
 

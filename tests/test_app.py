@@ -69,6 +69,20 @@ def test_bad_yaml_edit_gives_a_clear_message(app: AppTest):
     assert any("malformed YAML" in e.value for e in app.error)
 
 
+def test_too_large_a_run_is_refused_in_the_page(app: AppTest):
+    area = next(t for t in app.text_area if t.key.startswith("yaml:"))
+    area.set_value(area.value.replace("record_step_days: 0.5", "record_step_days: 1.0e-7")).run()
+    assert not app.exception
+    assert any(e.value.startswith("Not run: run too large") and "record_step_days" in e.value for e in app.error)
+    assert not app.metric  # nothing ran
+
+
+def test_no_icu_bed_is_a_warning_in_the_page(app: AppTest):
+    app.slider(key="lever:icu_beds_scale").set_value(0.0).run()
+    assert not app.exception and any("no ICU beds" in w.value for w in app.warning)
+    assert "±" in metric(app, "Deaths")  # it still runs
+
+
 def test_sliders_at_their_extremes_run(app: AppTest):
     for key in ("lever:icu_beds_scale", "lever:oxygen_beds_scale", "lever:station_beds_scale", "lever:daily_f0"):
         app.slider(key=key).set_value(0.0).run()
