@@ -1,8 +1,9 @@
 """A real browser on the running app: Debian's Chromium, driven by Playwright.
 
-Starts `streamlit run streamlit_app.py` on the built-in Hanoi scenario, waits for the first
-results, moves the daily-F0 slider and waits for the figures to change, then saves a screenshot.
-The two times (first results, a slider change that misses the cache) are printed and written to
+Starts `flowsim app` (from a folder outside the checkout) on the built-in Hanoi scenario, waits
+for what a planner sees (the key figures' numbers and the overview figure drawn), moves the
+daily-F0 slider and waits for both to change, reloads the page, then saves a screenshot. The two
+times (first results, a slider change that misses the cache) are printed and written to
 `out/browser/timings.json`; the README reports them.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,15 +21,27 @@ from pathlib import Path
 
 import pytest
 
-sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[dev]'")
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUT = ROOT / "out" / "browser"
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason="the browser test needs Debian's Chromium: apt-get install chromium (.ci/run does)"),
 ]
+TIMEOUT_MS = 120_000
+
+# What the planner sees: every key-figure card holds a number, the overview figure is drawn (its
+# image loaded), and nothing is still running.
+SHOWN = """() => {
+    const values = [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => e.innerText.trim());
+    const img = document.querySelector('[data-testid="stImage"] img');
+    const running = document.querySelector('[data-testid="stStatusWidget"]');
+    return values.length >= 4 && values.every(v => /[0-9]/.test(v)) && img && img.complete
+        && img.naturalWidth > 0 && !running;
+}"""
 
 
 def _free_port() -> int:
@@ -36,16 +50,63 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (from /proc)."""
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    kids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return kids
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        out += kids
+        todo += kids
+    return out
+
+
+def _port_sockets(port: int) -> set[str]:
+    """Socket inodes of TCP connections (or the listener) on `port`."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if port in (int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16)):
+                inodes.add(f"socket:[{fields[9]}]")
+    return inodes
+
+
+def _holds(pid: int, inodes: set[str]) -> bool:
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(fd) in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "FLOWSIM_APP_SCENARIO"}
+    env |= {"STREAMLIT_SERVER_HEADLESS": "true", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     OUT.mkdir(parents=True, exist_ok=True)
     log = open(OUT / "server.log", "w")  # noqa: SIM115 - closed when the server stops
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "flowsim", "app", "--port", str(port), "--address", "127.0.0.1"],
+                            cwd=tmp_path_factory.mktemp("elsewhere"), env=env, stdout=log, stderr=subprocess.STDOUT,
+                            text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -55,8 +116,8 @@ def server():
             time.sleep(0.3)
     else:
         proc.kill()
-        pytest.fail("streamlit did not start: " + (OUT / "server.log").read_text())
-    yield f"http://127.0.0.1:{port}"
+        pytest.fail("flowsim app did not start: " + (OUT / "server.log").read_text())
+    yield f"http://127.0.0.1:{port}", proc, port
     proc.terminate()
     try:
         proc.wait(10)
@@ -65,11 +126,23 @@ def server():
     log.close()
 
 
-def _deaths_text(page) -> str:
-    return page.locator('[data-testid="stMetric"]').first.inner_text()
+def _wait_shown(page, what: str) -> None:
+    try:
+        page.wait_for_function(SHOWN, timeout=TIMEOUT_MS)
+    except Exception:
+        page.screenshot(path=str(OUT / "failed.png"))
+        raise AssertionError(f"{what}: the figures and numbers were not shown in {TIMEOUT_MS / 1000:g} s "
+                             f"(screenshot {OUT / 'failed.png'})") from None
 
 
-def test_slider_changes_the_figures(server: str):
+def _seen(page) -> tuple[str, str]:
+    """The first key figure's card text, and the overview image's address."""
+    return (page.locator('[data-testid="stMetric"]').first.inner_text(),
+            page.locator('[data-testid="stImage"] img').first.get_attribute("src") or "")
+
+
+def test_slider_changes_the_figures(server):
+    url, proc, port = server
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
@@ -77,29 +150,34 @@ def test_slider_changes_the_figures(server: str):
             "--disable-background-networking", "--disable-component-update", "--disable-sync"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         start = time.perf_counter()
-        page.goto(server)
-        try:
-            page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=120_000)
-        except Exception:
-            page.screenshot(path=str(OUT / "failed.png"))
-            raise
+        page.goto(url)
+        _wait_shown(page, "first visit")
         first_results = time.perf_counter() - start
-        before = _deaths_text(page)
-        image_before = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
+        assert re.search(r"\d", page.locator('[data-testid="stMetricValue"]').first.inner_text())
 
+        # The app's worker processes hold none of the server's sockets (a forked worker would keep
+        # the browser's connections open after the server closed them: requests no one reads).
+        below = [pid for s in _children(proc.pid) for pid in _descendants(s)]  # the pool, fork server, tracker
+        assert len(below) >= 2
+        holding = [pid for pid in below if _holds(pid, _port_sockets(port))]
+        assert not holding, f"the app's worker processes {holding} hold the server's connections"
+
+        before, image_before = _seen(page)
         slider = page.get_by_role("slider").first  # "New F0 per day", the first lever
         slider.focus()
         start = time.perf_counter()
         page.keyboard.press("ArrowRight")  # +50 F0/day: a setting never simulated, so the cache misses
-        page.wait_for_function(
-            """([text, src]) => {
-                const m = document.querySelector('[data-testid="stMetric"]');
-                const img = document.querySelector('[data-testid="stImage"] img');
-                const running = document.querySelector('[data-testid="stStatusWidget"]');
-                return m && img && m.innerText !== text && img.src !== src && !running;
-            }""", arg=[before, image_before], timeout=120_000)
+        page.wait_for_function("""([text, src]) => {
+            const m = document.querySelector('[data-testid="stMetric"]');
+            const img = document.querySelector('[data-testid="stImage"] img');
+            return m && img && m.innerText !== text && img.src !== src;
+        }""", arg=[before, image_before], timeout=TIMEOUT_MS)
+        _wait_shown(page, "after moving the slider")
         slider_change = time.perf_counter() - start
         page.screenshot(path=str(OUT / "app.png"), full_page=False)
+
+        page.reload()  # a reload after the first runs is served too (once, half-open connections hung it)
+        _wait_shown(page, "after a reload")
 
         # A bad upload: a daily-cases CSV with a word among the numbers gives its message, in the page.
         bad = OUT / "bad_cases.csv"

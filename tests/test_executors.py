@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -80,3 +82,25 @@ def _dies_on_one(x: int) -> int:
 def test_a_dead_worker_is_reported_not_hung_on():
     with Processes(workers=2) as pool, pytest.raises(WorkerLost, match="a worker process died"):
         list(pool.map_unordered(_dies_on_one, [0, 1, 2, 3]))
+
+
+def _socket_inodes(_: object) -> set[str]:
+    """The socket inodes this process holds open (runs in a worker)."""
+    fds = Path("/proc/self/fd")
+    links = (os.readlink(fd) for fd in fds.iterdir() if fd.is_symlink())
+    return {link for link in links if link.startswith("socket:")}
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs Linux's /proc")
+def test_a_forkserver_pool_does_not_hold_the_servers_sockets():
+    """The app's pool: a forked worker keeps every socket its parent had open (a web server's
+    listening socket and its browsers' connections), so a connection the server closes stays
+    open; a pool started by a fork server holds none of them."""
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        mine = f"socket:[{os.fstat(listening.fileno()).st_ino}]"
+        with Processes(workers=1, start_method="fork") as forked:
+            assert mine in next(forked.map_unordered(_socket_inodes, [None]))
+        with Processes(workers=1, start_method="forkserver") as served:
+            assert mine not in next(served.map_unordered(_socket_inodes, [None]))
