@@ -425,8 +425,8 @@ def _port(text: str) -> int:
 def cmd_app(args: argparse.Namespace) -> int:
     """The planner's app: `streamlit run` on the app module shipped in the package."""
     import importlib.util
+    import os
     import socket
-    import subprocess
     from importlib import resources
 
     if importlib.util.find_spec("streamlit") is None:
@@ -440,8 +440,11 @@ def cmd_app(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
     script = resources.files("flowsim") / "streamlit_app.py"
-    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
-                            "--server.address", args.address])
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
+               "--server.address", args.address]
+    sys.stdout.flush()
+    os.execv(sys.executable, command)  # this process becomes the server: a signal to it reaches Streamlit
+    return 0  # not reached
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""The planner's levers (MODEL.md "Policies a planner can move") as edits of a scenario.
+"""The planner's levers (docs/model.md, "What a planner can move") as edits of a scenario.
 
 A lever reads its current value from a scenario and writes a new value into the scenario's raw
 data, which is then validated like a file. The Streamlit app and notebooks move these levers;
