@@ -26,11 +26,16 @@ from .simulation import ConservationError, RunResult, run
 from .store import StoreError
 
 
+def one_line(message: str) -> str:
+    """A message as one printable line: control characters a user typed (a newline, \\x1e) are escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message)
+
+
 class _Parser(argparse.ArgumentParser):
     """Bad flags are one line (the usage is in --help), exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
 def _positive_days(text: str) -> float:
@@ -60,7 +65,10 @@ def _replications(text: str) -> int | str:
 
 
 def _count(text: str, most: int = MAX_REPLICATIONS) -> int:
-    value = _seed(text)  # a whole number, 0 or more
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
     if not 1 <= value <= most:
         raise argparse.ArgumentTypeError(f"must be from 1 to {most:,} (got {text})")
     return value
@@ -522,16 +530,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as exc:
-        print(f"flowsim: config error: {exc}", file=sys.stderr)
+        print(f"flowsim: config error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except (StoreError, ExecutorError) as exc:
-        print(f"flowsim: error: {exc}", file=sys.stderr)
+        print(f"flowsim: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except WorkerLost as exc:
-        print(f"flowsim: error: {exc}", file=sys.stderr)
+        print(f"flowsim: error: {one_line(str(exc))}", file=sys.stderr)
         return 1
     except ConservationError as exc:
-        print(f"flowsim: internal error: {exc}", file=sys.stderr)
+        print(f"flowsim: internal error: {one_line(str(exc))}", file=sys.stderr)
         return 3
     except KeyboardInterrupt as exc:
         print(f"flowsim: interrupted{': ' + str(exc) if str(exc) else ''}", file=sys.stderr)

@@ -44,6 +44,8 @@ def refused(argv: list[str], capsys) -> str:
     (["--set", "clinical.tier2_stay.value=.nan"], "clinical.tier2_stay.value: Input should be a finite number"),
     (["--days", "1e6"], "argument --days: must be a number of days above 0 and at most 3650"),
     (["--days", "inf"], "argument --days"),
+    (["--days", "\x1e"], "argument --days: '\\x1e' is not a number of days"),  # a control character stays one line
+    (["--set", "name=a\nb\x1e", "--set", "horizon_days=x\ny"], "horizon_days: Input should be a valid number"),
     (["--replications", "100000"], "argument --replications: must be from 1 to 10,000"),
     (["--replications", "2", "--workers", "5000"], "argument --workers: must be from 1 to 1,024"),
     (["--set", "arrivals.rate_per_day=1000000"], "run too large"),
