@@ -33,8 +33,8 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 # can still be too large for the machine, which `limits.check_memory` refuses before it starts.
 MAX_RATE_PER_DAY = 1e6
 """New F0 per day (every rate of an arrival profile): a third of a megacity diagnosed each week."""
-MAX_HORIZON_DAYS = 3650.0
-"""Ten years."""
+MAX_HORIZON_DAYS = 100_000.0
+"""Days: long single-ward queueing runs need tens of thousands (configs/teaching/mmc.yaml: 40,000)."""
 MAX_BEDS = 1_000_000
 """Beds of one tier at one facility."""
 MAX_POPULATION = 1e10

@@ -39,11 +39,12 @@ def refused(argv: list[str], capsys) -> str:
 
 @pytest.mark.parametrize(("argv", "names"), [
     (["--set", "arrivals.rate_per_day=.inf"], "arrivals.rate_per_day: Input should be a finite number"),
-    (["--set", "horizon_days=1.0e+300"], "horizon_days: Input should be less than or equal to 3650"),
+    (["--set", "horizon_days=1.0e+300"], "horizon_days: Input should be less than or equal to 100000"),
     (["--set", "arrivals.rate_per_day=1.0e+7"], "arrivals.rate_per_day: Input should be less than or equal to 1000000"),
     (["--set", "clinical.tier2_stay.value=.nan"], "clinical.tier2_stay.value: Input should be a finite number"),
-    (["--days", "1e6"], "argument --days: must be a number of days above 0 and at most 3650"),
+    (["--days", "1e6"], "argument --days: must be a number of days above 0 and at most 100000"),
     (["--days", "inf"], "argument --days"),
+    (["--days", "100001"], "argument --days"),
     (["--days", "\x1e"], "argument --days: '\\x1e' is not a number of days"),  # a control character stays one line
     (["--set", "name=a\nb\x1e", "--set", "horizon_days=x\ny"], "horizon_days: Input should be a valid number"),
     (["--replications", "100000"], "argument --replications: must be from 1 to 10,000"),
@@ -82,6 +83,15 @@ def test_out_is_checked_before_simulating(out: str, command: list[str], config: 
         argv.insert(1, str(config))
     err = refused(argv, capsys)
     assert f"--out {folder}: cannot write there" in err
+
+
+def test_every_built_in_scenario_loads_within_the_bounds():
+    from flowsim.config import BUILTIN_DIR
+
+    paths = sorted(BUILTIN_DIR.glob("**/*.yaml"))
+    assert len(paths) >= 6
+    for path in paths:
+        assert flowsim.load_scenario(path).horizon_days > 0, path
 
 
 def test_a_duplicate_yaml_key_names_the_key_and_line(tmp_path: Path, capsys):
