@@ -449,7 +449,7 @@ def cmd_app(args: argparse.Namespace) -> int:
             return 2
     script = resources.files("flowsim") / "streamlit_app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
-               "--server.address", args.address]
+               "--server.address", args.address, "--server.fileWatcherType", "none"]  # an installed app: no reloads
     sys.stdout.flush()
     os.execv(sys.executable, command)  # this process becomes the server: a signal to it reaches Streamlit
     return 0  # not reached

@@ -101,7 +101,8 @@ def _holds(pid: int, inodes: set[str]) -> bool:
 def server(tmp_path_factory):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "FLOWSIM_APP_SCENARIO"}
-    env |= {"STREAMLIT_SERVER_HEADLESS": "true", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env |= {"STREAMLIT_SERVER_HEADLESS": "true", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+            "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}  # an edit of the code mid-test must not show "File change"
     OUT.mkdir(parents=True, exist_ok=True)
     log = open(OUT / "server.log", "w")  # noqa: SIM115 - closed when the server stops
     proc = subprocess.Popen([sys.executable, "-m", "flowsim", "app", "--port", str(port), "--address", "127.0.0.1"],
