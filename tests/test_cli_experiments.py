@@ -114,7 +114,7 @@ def test_bottlenecks_writes_a_ranking_and_a_bar_chart(config: Path, tmp_path: Pa
      "flowsim: error: --scheduler: only used with --executor dask"),
     (["run", "{config}", "--replications", "2", "--executor", "threads"],
      "flowsim run: error: argument --executor: invalid choice: 'threads'"),
-    (["run", "{config}", "--replications", "0"], "flowsim run: error: argument --replications: must be at least 1"),
+    (["run", "{config}", "--replications", "0"], "flowsim run: error: argument --replications: must be from 1 to 10,000 (got 0)"),
     (["run", "{config}", "--replications", "auto", "--precision", "5"], "argument --precision: must be between"),
 ])
 def test_bad_experiment_input_is_one_clear_line(config: Path, tmp_path: Path, capsys, args, expected):
