@@ -394,16 +394,17 @@ def _check_facility_census(s: Scenario, by_name: dict[str, Facility]) -> None:
     """Every row names a known facility, and no ward holds more patients than it has beds."""
     from_csv = s.initial_census.csv is not None
     held: dict[tuple[str, int], int] = {}
+    def field(i: int, name: str) -> str:
+        return f"initial_census.csv: row {i + 1}: '{name}'" if from_csv else f"initial_census.facilities[{i}].{name}"
+
     for i, row in enumerate(s.initial_census.facilities):
-        where = f"initial_census.csv: row {i + 1}" if from_csv else f"initial_census.facilities[{i}]"
-        field = (lambda name: f"{where}: '{name}'") if from_csv else (lambda name: f"{where}.{name}")
         if row.facility not in by_name:
-            raise ConfigError(f"{field('facility')}: unknown facility '{row.facility}'")
+            raise ConfigError(f"{field(i, 'facility')}: unknown facility '{row.facility}'")
         beds = by_name[row.facility].beds.of(row.tier)
         key = (row.facility, row.tier)
         held[key] = held.get(key, 0) + row.patients
         if held[key] > beds:
-            raise ConfigError(f"{field('patients')}: {held[key]} patients in the tier-{row.tier} beds of "
+            raise ConfigError(f"{field(i, 'patients')}: {held[key]} patients in the tier-{row.tier} beds of "
                               f"'{row.facility}', which has {beds}")
 
 

@@ -17,10 +17,10 @@ import pandas as pd
 import simpy
 
 from . import cohort as cohort_mod
+from . import initial as initial_state
 from .ambulances import Fleet
 from .arrivals import diagnosis_times, districts_of
 from .config import Scenario
-from . import initial as initial_state
 from .facilities import HOME, HomeCare, Ward
 from .initial import STAGE_OF_BED_TIER, VISITS
 from .metrics import key_figures
