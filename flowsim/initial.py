@@ -317,8 +317,8 @@ def _accept(scenario: Scenario, streams: Streams, reqs: list[Request],
         if all(len(p) == r.patients for p, r in zip(picked, reqs, strict=True)):
             break
         if n >= MAX_CANDIDATES:
-            worst = int(np.argmin([len(p) / r.patients for p, r in zip(picked, reqs, strict=True)]))
-            raise ConfigError(_impossible(reqs[worst]))
+            short = int(np.argmin([len(p) / r.patients for p, r in zip(picked, reqs, strict=True)]))
+            raise ConfigError(_impossible(reqs[short]))
         n = int(min(MAX_CANDIDATES, 1.5 * n))
     rows = np.concatenate(picked)
     label_of = np.repeat(np.arange(len(reqs)), [r.patients for r in reqs])
