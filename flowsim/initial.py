@@ -255,7 +255,7 @@ class _Pool:
         """Durations (parts × n) of `n` stays in progress and the days elapsed in each."""
         if days_in_care is None:
             scaled = self.length / self.length.max()
-            rows = rng.choice(len(self.length), size=n, p=scaled / scaled.sum())
+            rows = rng.choice(len(self.length), size=n, p=scaled / scaled.sum())  # length-biased
             return self.parts[:, rows], self.length[rows] * rng.random(n)
         longer = np.flatnonzero(self.length >= days_in_care)
         rows = longer[rng.integers(0, len(longer), n)]
@@ -268,31 +268,31 @@ def draw(scenario: Scenario, streams: Streams) -> InitialState:
     if not reqs:
         empty = cohort_mod.draw(scenario, np.zeros(0), np.zeros(0, np.int32), streams, purpose="initial")
         return InitialState(empty, cohort_mod.course(scenario, empty), np.zeros(0, np.int64), [], np.zeros(0))
-    need = {v: 0 for v in VISITS}
+    # requests alike but for their facility are drawn as one (the facility only places them)
+    groups: dict[tuple[str, float | None], list[Request]] = {}
     for r in reqs:
-        for v in VISITS:
-            if v.stage == r.stage:
-                need[v] += r.patients
+        groups.setdefault((r.stage, r.days_in_care), []).append(r)
+    reqs = [r for members in groups.values() for r in members]
+    alike = [Request(stage, sum(r.patients for r in members), days, None, members[0].field)
+             for (stage, days), members in groups.items()]
+    need = {v: sum(g.patients for g in alike if g.stage == v.stage) for v in VISITS}
     pools = {v: _Pool(scenario, v, streams, 8 * n + 2000) for v, n in need.items() if n}
-    weights = np.zeros((len(reqs), len(VISITS)))
-    for i, r in enumerate(reqs):
-        for j, v in enumerate(VISITS):
-            if v.stage == r.stage:
-                weights[i, j] = pools[v].weight(r.days_in_care)
-    chosen, visit_of = _accept(scenario, streams, reqs, weights)
+    weights = np.array([[pools[v].weight(g.days_in_care) if v.stage == g.stage else 0.0 for v in VISITS]
+                        for g in alike])
+    chosen, visit_of = _accept(scenario, streams, alike, weights)
 
     n0 = sum(r.patients for r in reqs)
     c, course = chosen
     rng = streams.rng("initial", "elapsed")
     elapsed = np.zeros(n0)
     index = np.arange(n0)
-    offsets = np.cumsum([0] + [r.patients for r in reqs])
-    for i, r in enumerate(reqs):
+    offsets = np.cumsum([0] + [g.patients for g in alike])
+    for i, g in enumerate(alike):
         part = index[offsets[i]:offsets[i + 1]]
         for j, v in enumerate(VISITS):
             rows = part[visit_of[part] == j]
             if len(rows):
-                durations, elapsed[rows] = pools[v].pick(rng, len(rows), r.days_in_care)
+                durations, elapsed[rows] = pools[v].pick(rng, len(rows), g.days_in_care)
                 _go_on(c, course, v, rows, durations, elapsed[rows])
     c.arrival = np.zeros(n0)
     c.severity = np.array([STAGE_SEVERITY[VISITS[j].stage] for j in visit_of], np.int8)
@@ -335,15 +335,18 @@ def _accept(scenario: Scenario, streams: Streams, reqs: list[Request],
         district = districts_of(scenario, n, streams.rng("initial", "districts"))
         c = cohort_mod.draw(scenario, np.zeros(n), district, streams, purpose="initial")
         course = cohort_mod.course(scenario, c)
-        made = visits_made(c, course)
-        share = weights @ made  # (requests, candidates): each candidate's chance of being accepted
-        entered = {r.stage: entering(c, course, r.stage) for i, r in enumerate(reqs) if forced[i]}
-        for i, r in enumerate(reqs):
-            if forced[i]:
-                share[i] = weights[i] @ entered[r.stage]
         label = streams.rng("initial", "offer").choice(len(reqs), size=n, p=offer)
-        keep = streams.rng("initial", "accept").random(n) < share[label, np.arange(n)]
-        picked = [np.flatnonzero(keep & (label == i))[: r.patients] for i, r in enumerate(reqs)]
+        made = visits_made(c, course)
+        for stage in {r.stage for r, f in zip(reqs, forced, strict=True) if f}:
+            mine = np.flatnonzero(np.array([f and r.stage == stage for r, f in zip(reqs, forced, strict=True)])[label])
+            made[:, mine] = entering(c.take(mine), course.take(mine), stage)
+        # each candidate's chance of being accepted by the request it was offered to
+        share = np.einsum("vj,jv->j", made, weights[label])
+        keep = streams.rng("initial", "accept").random(n) < share
+        accepted = np.flatnonzero(keep)
+        by_request = accepted[np.argsort(label[accepted], kind="stable")]
+        bounds = np.searchsorted(label[by_request], np.arange(len(reqs) + 1))
+        picked = [by_request[bounds[i]:bounds[i + 1]][: r.patients] for i, r in enumerate(reqs)]
         if all(len(p) == r.patients for p, r in zip(picked, reqs, strict=True)):
             break
         if n >= MAX_CANDIDATES:
@@ -354,10 +357,6 @@ def _accept(scenario: Scenario, streams: Streams, reqs: list[Request],
     label_of = np.repeat(np.arange(len(reqs)), [r.patients for r in reqs])
     # which of a candidate's visits to the stage it is seen in: in proportion to their weights
     vw = weights[label_of] * made[:, rows].T
-    for i, r in enumerate(reqs):
-        if forced[i]:
-            mine = label_of == i
-            vw[mine] = weights[i] * entered[r.stage][:, rows[mine]].T
     u = streams.rng("initial", "visit").random(len(rows)) * vw.sum(axis=1)
     visit_of = np.minimum((vw.cumsum(axis=1) < u[:, None]).sum(axis=1), len(VISITS) - 1)
     return _subset(c, course, rows), visit_of
