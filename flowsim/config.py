@@ -188,8 +188,12 @@ def _check_renewal(a: Arrivals) -> None:
         raise ValueError("profile 'renewal' needs 'renewal.rt' or a case history (daily_cases or csv) to fit it to")
     if r.rt is None and len(a.daily_cases or []) <= r.fit_window_days:
         raise ValueError(f"the case history needs more than renewal.fit_window_days = {r.fit_window_days} days")
-    if r.rt is None and sum((a.daily_cases or [])[-r.fit_window_days - 1:]) == 0:
-        raise ValueError("the case history has no cases in its last window: nothing to fit R_t to")
+    if r.rt is None:
+        from .epidemic import estimate_rt
+
+        fit = estimate_rt(a.daily_cases or [], r.fit_window_days, r.generation_interval)
+        if int(fit["day"].iloc[-1]) != len(a.daily_cases or []) - 1:
+            raise ValueError("the case history has no cases before its last window: nothing to fit R_t to")
     if r.cases_per_day is None and not a.daily_cases:
         raise ValueError("profile 'renewal' needs 'renewal.cases_per_day' or a case history (daily_cases or csv)")
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 from scipy.integrate import solve_ivp
 
 from .config import Arrivals, Delay, Intervention, Renewal, Seir
@@ -147,17 +147,21 @@ def growth_rate_from_r(r: float | np.ndarray, w: np.ndarray) -> np.ndarray:
     """Growth rate (per day) for reproduction number R and a daily generation interval w:
     the root of 1 = R Σ_s w_s e^{−r s} (Euler–Lotka; Wallinga & Lipsitch 2007)."""
     s = np.arange(len(w))
-
-    def one(value: float) -> float:
-        return optimize.brentq(lambda g: value * np.sum(w * np.exp(-g * s)) - 1, -5.0, 5.0)
-
-    return np.vectorize(one, otypes=[float])(r)
+    r = np.asarray(r, float)
+    g = np.zeros_like(r)
+    for _ in range(100):  # Newton: the sum is convex and decreasing in g, so this converges
+        terms = w * np.exp(-np.multiply.outer(g, s))
+        step = (r * terms.sum(axis=-1) - 1) / (r * (terms * s).sum(axis=-1))
+        g = g + step
+        if np.all(np.abs(step) < 1e-12):
+            break
+    return g
 
 
 def renewal_history(renewal: Renewal, history: Sequence[float] | None, rt: float) -> np.ndarray:
     """The case history the renewal equation starts from (oldest first, ending the day before
     day 0): the given one, or `cases_per_day` on the growth path R_t implies."""
-    if history:
+    if history is not None and len(history):
         return np.asarray(history, float)
     w = delay_pmf(renewal.generation_interval, minimum=1)
     g = float(growth_rate_from_r(rt, w))
@@ -195,7 +199,7 @@ def renewal_rt(renewal: Renewal, history: Sequence[float] | None) -> float:
     """R_t of a renewal profile: given, or the posterior mean fitted to the history's last window."""
     if renewal.rt is not None:
         return renewal.rt
-    fit = estimate_rt(history or [], renewal.fit_window_days, renewal.generation_interval)
+    fit = estimate_rt([] if history is None else history, renewal.fit_window_days, renewal.generation_interval)
     return float(fit["rt_mean"].iloc[-1])
 
 
@@ -208,22 +212,22 @@ def estimate_rt(cases: Sequence[float], window_days: int, generation_interval: D
     the growth rate and doubling time they imply through the generation interval."""
     c = np.asarray(cases, float)
     w = delay_pmf(generation_interval, minimum=1)
-    pressure = np.array([np.dot(c[max(0, t - len(w) + 1) : t][::-1], w[1 : t + 1][: min(t, len(w) - 1)])
-                         for t in range(len(c))])
-    rows = []
-    for t in range(window_days, len(c)):
-        sl = slice(t - window_days + 1, t + 1)
-        shape = prior_shape + c[sl].sum()
-        rate = 1 / prior_scale + pressure[sl].sum()
-        if pressure[sl].sum() <= 0:
-            continue
-        post = stats.gamma(shape, scale=1 / rate)
-        lo, hi = post.ppf([0.025, 0.975])
-        rows.append({"day": t, "cases": c[t], "rt_mean": post.mean(), "rt_sd": post.std(), "rt_lower": lo,
-                     "rt_upper": hi, "shape": shape, "rate": rate})
-    if not rows:
+    pressure = np.convolve(c, w)[: len(c)]  # Λ_t = Σ_s w_s c_(t-s), w_0 = 0
+
+    def window_sum(x: np.ndarray) -> np.ndarray:
+        total = np.concatenate([[0.0], np.cumsum(x)])
+        return total[window_days + 1 :] - total[1 : len(x) - window_days + 1]
+
+    days = np.arange(window_days, len(c))
+    pressure_sum = window_sum(pressure)
+    keep = pressure_sum > 0
+    shape = prior_shape + window_sum(c)[keep]
+    rate = 1 / prior_scale + pressure_sum[keep]
+    if not keep.any():
         raise ValueError(f"the case history needs more than {window_days} days with cases to estimate R_t")
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame({"day": days[keep], "cases": c[days[keep]], "rt_mean": shape / rate,
+                          "rt_sd": np.sqrt(shape) / rate, "rt_lower": stats.gamma.ppf(0.025, shape) / rate,
+                          "rt_upper": stats.gamma.ppf(0.975, shape) / rate, "shape": shape, "rate": rate})
     for col in ("mean", "lower", "upper"):
         table[f"growth_{col}"] = growth_rate_from_r(table[f"rt_{col}"].to_numpy(), w)
     table["doubling_days"] = np.where(table["growth_mean"] > 0, np.log(2) / table["growth_mean"], np.inf)
