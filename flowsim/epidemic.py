@@ -96,6 +96,14 @@ def seir_r0(seir: Seir) -> float:
     return (1 + r * seir.incubation_days) * (1 + r * seir.infectious_days) / (1 - seir.immune_share)
 
 
+def seir_doubling_days(seir: Seir) -> float:
+    """Doubling time (days) of infections at the start: given, or the one R0 implies (inf if it declines)."""
+    if seir.doubling_days is not None:
+        return seir.doubling_days
+    r = seir_growth_rate(seir_r0(seir) * (1 - seir.immune_share), seir.incubation_days, seir.infectious_days)
+    return math.log(2) / r if r > 0 else math.inf
+
+
 def seir_curve(seir: Seir, interventions: Sequence[Intervention], days: int) -> pd.DataFrame:
     """One row per day 0..days-1: compartments at the start of the day, `infections` during the
     day, and `diagnoses`, the expected F0 that day (detection share × infections, delayed)."""
@@ -156,6 +164,11 @@ def growth_rate_from_r(r: float | np.ndarray, w: np.ndarray) -> np.ndarray:
         if np.all(np.abs(step) < 1e-12):
             break
     return g
+
+
+def rt_from_growth(growth: float, w: np.ndarray) -> float:
+    """The reproduction number whose renewal process grows at `growth` per day (Euler–Lotka)."""
+    return float(1 / np.sum(w * np.exp(-growth * np.arange(len(w)))))
 
 
 def renewal_history(renewal: Renewal, history: Sequence[float] | None, rt: float) -> np.ndarray:

@@ -124,7 +124,7 @@ def test_hanoi_omicron_preset_is_the_fit_to_the_reported_totals():
     s = load_scenario(presets=["omicron_fit"])
     r, rate = epidemic.growth_from_totals(20_400, 9, 69_400 + 40_040)
     w = epidemic.delay_pmf(s.arrivals.renewal.generation_interval, minimum=1)
-    assert s.arrivals.renewal.rt == pytest.approx(1 / np.sum(w * np.exp(-r * np.arange(len(w)))), abs=0.002)
+    assert s.arrivals.renewal.rt == pytest.approx(epidemic.rt_from_growth(r, w), abs=0.002)
     assert s.arrivals.renewal.cases_per_day == pytest.approx(rate * math.exp(r / 2), rel=0.002)
 
 
@@ -240,3 +240,46 @@ def test_poisson_band_is_the_poisson_quantiles():
     s = scenario(epidemic_changes())
     band = epidemic.arrivals_curve(s.arrivals, 30)
     assert band["lower"].iloc[-1] == stats.poisson.ppf(0.025, band["expected"].iloc[-1])
+
+
+def test_fit_command_prints_rt_with_its_interval_and_writes_the_projection(tmp_path, capsys):
+    from flowsim.cli import main
+
+    history = np.random.default_rng(4).poisson(epidemic.renewal_curve(Renewal(rt=1.2, cases_per_day=60), [], 30, None))
+    path = tmp_path / "cases.csv"
+    path.write_text("day,cases\n" + "\n".join(f"{d},{c}" for d, c in enumerate(history)))
+    assert main(["fit", str(path), "--days", "20", "--intervention", "5:0.3:2", "--out", str(tmp_path / "fit")]) == 0
+    out = capsys.readouterr().out
+    assert "R_t 1." in out and "95% credible interval" in out and "doubling" in out
+    proj = __import__("pandas").read_csv(tmp_path / "fit" / "projection.csv")
+    assert len(proj) == 20 and (proj["lower"] <= proj["upper"]).all()
+    assert (tmp_path / "fit" / "projection.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--doubling-days", "5"], "doubling_days: needs epidemic-driven arrivals"),
+    (["run", "--preset", "omicron_fit", "--distancing", "120:0.3"], "arrivals.interventions[0].day: 120 is not within"),
+    (["run", "--preset", "omicron_fit", "--rt", "99"], "--rt must be between"),
+    (["fit", "missing.csv"], "cases: file not found"),
+])
+def test_bad_epidemic_flags_are_one_line_exit_2(argv, message, capsys):
+    from flowsim.cli import main
+
+    try:
+        code = main([*argv, "--days", "60"] if argv[0] == "run" else argv)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_cli_levers_move_the_epidemic():
+    from flowsim.cli import parser, scenario_from_args
+
+    args = parser().parse_args(["run", "--preset", "omicron_fit", "--rt", "1.2", "--distancing", "14:0.4:7",
+                                "--detection-share", "0.5"])
+    s = scenario_from_args(args)
+    assert s.arrivals.renewal.rt == 1.2 and s.arrivals.renewal.detection_share == 0.5
+    assert s.arrivals.interventions[0].model_dump() == {"day": 14, "effect": 0.4, "ramp_days": 7, "label": ""}
+    slower = scenario_from_args(parser().parse_args(["run", "--preset", "omicron_fit", "--doubling-days", "60"]))
+    assert 1 < slower.arrivals.renewal.rt < 1.085
