@@ -405,3 +405,19 @@ def projection_chart(cases: list[float], curve: pd.DataFrame, rt: pd.DataFrame) 
     bx.set_title("R_t over trailing windows (Cori et al.)")
     bx.legend(loc="upper left", fontsize=8)
     return fig
+
+
+def epidemic_lesson_chart(series: pd.DataFrame) -> Figure:
+    """Expected F0/day and mean ICU demand over time, one line per variant (distancing on time or late)."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for (variant, part), colour in zip(series.groupby("variant", sort=False), ("#235", TIER_COLOURS[3]), strict=False):
+        ax.plot(part["day"], part["f0_expected"], color=colour, label=variant)
+        bx.plot(part["day"], part["icu_demand"], color=colour, label=variant)
+    bx.axhline(series["icu_beds"].iloc[0], color="grey", ls="--", lw=1, label="ICU beds")
+    ax.set_title("new F0 per day (expected)")
+    bx.set_title("patients needing ICU (mean census, waiting included)")
+    for a in (ax, bx):
+        a.set_xlabel("day")
+        a.set_ylim(bottom=0)
+        a.legend(loc="upper right", fontsize=8)
+    return fig
