@@ -9,17 +9,29 @@ compare / bottlenecks → tables → plots). No simulation logic lives here.
 from __future__ import annotations
 
 import io
+import math
 import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+import yaml
 
 import flowsim
 from flowsim import levers, plots, teaching
 from flowsim.ambulances import DISPATCH_RULES
-from flowsim.config import BUILTIN_DIR, ConfigError, build, cases_from_table, parse_yaml, read_raw, to_yaml
+from flowsim.config import (
+    BUILTIN_DIR,
+    EPIDEMIC_PROFILES,
+    ConfigError,
+    build,
+    cases_from_table,
+    parse_yaml,
+    read_raw,
+    to_yaml,
+)
+from flowsim.epidemic import arrivals_curve
 from flowsim.executors import Processes
 from flowsim.interactive import look, warm
 from flowsim.metrics import MINUTES_PER_DAY
@@ -110,6 +122,10 @@ def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = 
         fig = plots.sweep_chart(table, list(option[0]), option[1])
     elif kind == "comparison":
         fig = plots.forest(table, list(option))
+    elif kind == "epidemic":
+        fig = plots.epidemic_curve(table, option)
+    elif kind == "epidemic_lesson":
+        fig = plots.epidemic_lesson_chart(table)
     else:
         raise ValueError(f"unknown figure {kind}")
     return png(fig)
@@ -224,6 +240,54 @@ def lever_inputs(scenario: flowsim.Scenario, source: str) -> dict[str, Any]:
     return values
 
 
+# -- epidemic-driven demand: a preset chooser and its sliders ----------------------------------------
+
+def epidemic_demand(data: dict, source: str) -> tuple[dict, str]:
+    """Raw data with an epidemic preset of the scenario applied if one is chosen, and the source key
+    the sliders reset on."""
+    choices = [name for name, changes in (data.get("presets") or {}).items()
+               if changes.get("arrivals.profile") in EPIDEMIC_PROFILES]
+    if not choices:
+        return data, source
+    choice = st.sidebar.selectbox(
+        "Epidemic-driven demand", ["off: the scenario's arrivals", *choices], key=f"epidemic:{source}",
+        help="New F0 from an epidemic model instead of a fixed rate. omicron_fit: Hanoi's Omicron wave from "
+             "25 Jan 2022, fitted to the reported totals (Rt 1.085, the 9-day reading; 1.11 for the 7-day one).")
+    if choice not in choices:
+        return data, source
+    return yaml.safe_load(to_yaml(build(data, presets=[choice]))), f"{source}+{choice}"
+
+
+def epidemic_sliders(scenario: flowsim.Scenario) -> dict[str, Any]:
+    """Doubling time or Rt, a distancing change and the detection share, for an epidemic profile."""
+    now = levers.epidemic_current(scenario)
+    if scenario.arrivals.profile not in EPIDEMIC_PROFILES:
+        return {}
+    st.sidebar.caption("Epidemic: the F0 curve is drawn beside the results (Overview)")
+    values: dict[str, Any] = {}
+    for lever in levers.EPIDEMIC_LEVERS:
+        if now.get(lever.key) is None:
+            continue
+        high = min(lever.high, scenario.horizon_days - 1) if lever.key == "distancing_day" else lever.high
+        key = f"lever:{lever.key}"
+        if key not in st.session_state:
+            st.session_state[key] = float(min(max(now[lever.key], lever.low), high))
+        values[lever.key] = st.sidebar.slider(f"{lever.label} ({lever.unit})", float(lever.low), float(high),
+                                              step=float(lever.step), key=key, help=lever.help)
+    return values
+
+
+def epidemic_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
+    """The projected F0/day curve (with its Poisson band) beside the F0 the run drew."""
+    curve = arrivals_curve(scenario.arrivals, int(math.ceil(scenario.horizon_days)))
+    show_figure("epidemic", "f0_curve", curve, result["timeseries"])
+    peak = curve.loc[curve["expected"].idxmax()]
+    st.caption(f"Expected F0/day peaks at {peak['expected']:,.0f} on day {int(peak['day'])}; the band is the "
+               "central 95% of one day's count around the curve (Poisson, or negative binomial with "
+               "overdispersion) — not the uncertainty of the epidemic's parameters.")
+    download_table(curve, "f0_curve")
+
+
 def main() -> None:
     st.title("flowsim · where will the network jam?")
     source, data = source_data()
@@ -232,8 +296,11 @@ def main() -> None:
     except ConfigError as exc:
         st.error(f"Scenario not valid: {exc}")
         return
+    data, source = epidemic_demand(data, source)
+    base = build(data)
     cases = daily_cases_upload()
     values = lever_inputs(base, source)
+    values |= epidemic_sliders(base)
     if cases is not None:
         values.pop("daily_f0", None)
     st.sidebar.header("Experiment")
@@ -306,7 +373,14 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     st.caption(f"{scenario.name} · {scenario.horizon_days:g} days · {len(summary)} replication(s) · "
                f"arrivals {int(s['arrivals']):,} + initial census {int(s['initial_census']):,} = recovered "
                f"{int(s['recovered']):,} + died {int(s['died']):,} + still in care {int(s['in_system_end']):,}")
-    show_figure("overview", "overview", result["timeseries"], scenario.name)
+    if scenario.arrivals.profile in EPIDEMIC_PROFILES:
+        left, right = st.columns([3, 2])
+        with left:
+            show_figure("overview", "overview", result["timeseries"], scenario.name)
+        with right:
+            epidemic_panel(scenario, result)
+    else:
+        show_figure("overview", "overview", result["timeseries"], scenario.name)
     if intervals is not None:
         st.subheader("Key figures with 95% intervals")
         st.dataframe(intervals, hide_index=True, width="stretch")
@@ -423,6 +497,34 @@ def teach_tandem(beds: tuple[int, ...]) -> tuple[bytes, pd.DataFrame]:
     return png(fig), table
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def teach_epidemic_run(doubling: float, day: float, effect: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return teaching.epidemic_lesson(doubling, day, delay_days=14, effect=effect, replications=3)
+
+
+def teach_epidemic() -> None:
+    st.subheader("An epidemic: doubling time, ICU demand, and a two-week delay")
+    st.markdown(
+        "New F0 now come from an SEIR epidemic in the small town (`configs/teaching/epidemic.yaml`). "
+        "A shorter doubling time brings an earlier, higher peak of patients needing ICU. Distancing cuts "
+        "transmission from its day on; started two weeks later, the same distancing meets an epidemic "
+        "already 2^(14/doubling) times larger — watch the peak move and the deaths while waiting grow.")
+    c1, c2, c3 = st.columns(3)
+    doubling = c1.slider("Doubling time (days)", 3.0, 12.0, 6.0, step=0.5, key="teach-doubling",
+                         help="Days for infections to double at the start.")
+    day = c2.slider("Distancing on day", 10, 60, 30, key="teach-distancing-day",
+                    help="The 'on time' start; the other line starts 14 days later.")
+    effect = c3.slider("Distancing strength", 0.1, 0.8, 0.5, step=0.05, key="teach-distancing-effect",
+                       help="Share of transmission cut (reached over 5 days).")
+    with st.spinner("Simulating the town twice, three replications each…"):
+        table, series = teach_epidemic_run(doubling, float(day), effect)
+    show_figure("epidemic_lesson", "epidemic_lesson", series)
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("Means over 3 replications with the half-width of their 95% interval; peak ICU demand counts "
+               "patients needing ICU, in a bed or waiting for one.")
+    download_table(table, "epidemic_lesson")
+
+
 def teach_view() -> None:
     st.subheader("One ward as an M/M/c queue")
     st.markdown(
@@ -450,6 +552,7 @@ def teach_view() -> None:
         data, table = teach_tandem(tuple(range(low, high + 1, max(1, (high - low) // 4))))
     st.image(data, width="stretch")
     download_table(table, "tandem")
+    teach_epidemic()
 
 
 main()
