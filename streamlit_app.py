@@ -31,7 +31,7 @@ from flowsim.config import (
     read_raw,
     to_yaml,
 )
-from flowsim.epidemic import arrivals_curve
+from flowsim.epidemic import arrivals_curve, estimate_rt
 from flowsim.executors import Processes
 from flowsim.interactive import look, warm
 from flowsim.metrics import MINUTES_PER_DAY
@@ -176,7 +176,9 @@ def source_data() -> tuple[str, dict]:
 def daily_cases_upload() -> list[float] | None:
     upload = st.sidebar.file_uploader(
         "Daily cases (CSV)", type=["csv"], key="upload_cases",
-        help="Columns `day` (0, 1, 2, …) and `cases` (new F0 that day). Replaces the daily-F0 slider.")
+        help="Columns `day` (0, 1, 2, …) and `cases` (new F0 that day). Replaces the daily-F0 slider; with "
+             "epidemic-driven demand (renewal, e.g. omicron_fit) it is the history the projection starts from, "
+             "Rt fitted to its last week (Cori et al.).")
     if upload is None:
         return None
     try:
@@ -272,8 +274,10 @@ def epidemic_sliders(scenario: flowsim.Scenario) -> dict[str, Any]:
         key = f"lever:{lever.key}"
         if key not in st.session_state:
             st.session_state[key] = float(min(max(now[lever.key], lever.low), high))
-        values[lever.key] = st.sidebar.slider(f"{lever.label} ({lever.unit})", float(lever.low), float(high),
-                                              step=float(lever.step), key=key, help=lever.help)
+        value = st.sidebar.slider(f"{lever.label} ({lever.unit})", float(lever.low), float(high),
+                                  step=float(lever.step), key=key, help=lever.help)
+        if value != now[lever.key]:  # unmoved: the scenario's own value (a fitted Rt stays fitted)
+            values[lever.key] = value
     return values
 
 
@@ -286,6 +290,13 @@ def epidemic_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
                "central 95% of one day's count around the curve (Poisson, or negative binomial with "
                "overdispersion) — not the uncertainty of the epidemic's parameters.")
     download_table(curve, "f0_curve")
+    a = scenario.arrivals
+    if a.profile == "renewal" and a.renewal is not None and a.renewal.rt is None and a.daily_cases:
+        fit = estimate_rt(a.daily_cases, a.renewal.fit_window_days, a.renewal.generation_interval).iloc[-1]
+        st.caption(f"Rt fitted to the last {a.renewal.fit_window_days} days of the case history: "
+                   f"{fit['rt_mean']:.3f}, 95% credible interval [{fit['rt_lower']:.3f}, {fit['rt_upper']:.3f}] "
+                   "(Cori et al. 2013; covers Rt given those counts, not a later change). Move the Rt slider "
+                   "to override it.")
 
 
 def main() -> None:
@@ -297,8 +308,14 @@ def main() -> None:
         st.error(f"Scenario not valid: {exc}")
         return
     data, source = epidemic_demand(data, source)
-    base = build(data)
     cases = daily_cases_upload()
+    if cases is not None and (data.get("arrivals") or {}).get("profile") == "renewal":
+        data, source, cases = levers.with_history(data, cases), f"{source}+cases:{hash(tuple(cases))}", None
+    try:
+        base = build(data)
+    except ConfigError as exc:
+        st.error(f"Case history not used: {exc}")
+        return
     values = lever_inputs(base, source)
     values |= epidemic_sliders(base)
     if cases is not None:

@@ -404,8 +404,6 @@ def cmd_fit(args: argparse.Namespace) -> int:
         interventions = [Intervention(day=d, effect=e, ramp_days=r) for d, e, r in args.intervention or []]
     except ValueError as exc:
         raise ConfigError(f"fit: {str(exc).splitlines()[-1].strip()}") from None
-    if len(cases) <= args.window:
-        raise ConfigError(f"{args.cases}: {len(cases)} days of cases; the fit needs more than --window {args.window}")
     from .epidemic import project
 
     try:

@@ -186,8 +186,6 @@ def _check_renewal(a: Arrivals) -> None:
     assert r is not None
     if r.rt is None and not a.daily_cases:
         raise ValueError("profile 'renewal' needs 'renewal.rt' or a case history (daily_cases or csv) to fit it to")
-    if r.rt is None and len(a.daily_cases or []) <= r.fit_window_days:
-        raise ValueError(f"the case history needs more than renewal.fit_window_days = {r.fit_window_days} days")
     if r.rt is None:
         from .epidemic import estimate_rt
 

@@ -220,8 +220,8 @@ def renewal_rt(renewal: Renewal, history: Sequence[float] | None) -> float:
 
 def estimate_rt(cases: Sequence[float], window_days: int, generation_interval: Delay,
                 prior_shape: float = CORI_PRIOR_SHAPE, prior_scale: float = CORI_PRIOR_SCALE) -> pd.DataFrame:
-    """R_t over every trailing window of `window_days` ending on day t (from the first day with a
-    full window and some infection pressure): posterior mean, SD and 95% credible interval, and
+    """R_t over every trailing window of `window_days` ending on day t (windows start after one mean
+    generation interval, where the history before day 0 no longer matters much): posterior mean, SD and 95% credible interval, and
     the growth rate and doubling time they imply through the generation interval."""
     c = np.asarray(cases, float)
     w = delay_pmf(generation_interval, minimum=1)
@@ -233,11 +233,13 @@ def estimate_rt(cases: Sequence[float], window_days: int, generation_interval: D
 
     days = np.arange(window_days, len(c))
     pressure_sum = window_sum(pressure)
-    keep = pressure_sum > 0
+    first = math.ceil(generation_interval.mean_days) + 1  # EpiEstim: windows start after one mean interval
+    keep = (pressure_sum > 0) & (days - window_days + 1 >= first)
     shape = prior_shape + window_sum(c)[keep]
     rate = 1 / prior_scale + pressure_sum[keep]
     if not keep.any():
-        raise ValueError(f"the case history needs more than {window_days} days with cases to estimate R_t")
+        raise ValueError(f"the case history needs at least {window_days + first} days, with cases, to estimate R_t "
+                         f"(a {window_days}-day window after one mean generation interval)")
     table = pd.DataFrame({"day": days[keep], "cases": c[days[keep]], "rt_mean": shape / rate,
                           "rt_sd": np.sqrt(shape) / rate, "rt_lower": stats.gamma.ppf(0.025, shape) / rate,
                           "rt_upper": stats.gamma.ppf(0.975, shape) / rate, "shape": shape, "rate": rate})

@@ -236,6 +236,18 @@ def apply_facility_table(data: dict[str, Any], table: pd.DataFrame) -> dict[str,
     return data
 
 
+def with_history(data: dict[str, Any], cases: list[float]) -> dict[str, Any]:
+    """Raw data whose renewal profile starts from this case history, R_t fitted to its last window."""
+    data = copy.deepcopy(data)
+    arrivals = data.get("arrivals") or {}
+    if arrivals.get("profile") != "renewal":
+        raise ConfigError("daily cases: a case history to fit needs the renewal profile")
+    arrivals.pop("csv", None)
+    arrivals["daily_cases"] = list(cases)
+    arrivals.setdefault("renewal", {}).pop("rt", None)
+    return data
+
+
 def with_levers(scenario: Scenario, values: dict[str, Any]) -> Scenario:
     """A validated scenario with levers moved (after its presets and overrides were applied)."""
     import yaml

@@ -160,3 +160,4 @@ def test_hanoi_offers_the_omicron_fit_as_epidemic_demand(monkeypatch):
     chooser.set_value("omicron_fit").run()
     assert not at.exception and not at.error
     assert at.slider(key="lever:rt").value == pytest.approx(1.085)
+

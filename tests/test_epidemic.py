@@ -283,3 +283,20 @@ def test_cli_levers_move_the_epidemic():
     assert s.arrivals.interventions[0].model_dump() == {"day": 14, "effect": 0.4, "ramp_days": 7, "label": ""}
     slower = scenario_from_args(parser().parse_args(["run", "--preset", "omicron_fit", "--doubling-days", "60"]))
     assert 1 < slower.arrivals.renewal.rt < 1.085
+
+
+def test_a_case_history_given_to_the_hanoi_fit_is_fitted_again():
+    import yaml
+
+    from flowsim import levers
+    from flowsim.config import build, to_yaml
+
+    history = np.random.default_rng(1).poisson(epidemic.renewal_curve(Renewal(rt=1.2, cases_per_day=2000), [], 21,
+                                                                      None))
+    data = levers.with_history(yaml.safe_load(to_yaml(load_scenario(presets=["omicron_fit"]))), list(history))
+    s = build(data)
+    assert s.arrivals.renewal.rt is None
+    fit = epidemic.estimate_rt(history, 7, s.arrivals.renewal.generation_interval).iloc[-1]
+    assert levers.current(s)["rt"] == pytest.approx(fit["rt_mean"]) and fit["rt_lower"] < 1.2 < fit["rt_upper"]
+    with pytest.raises(ConfigError, match="needs the renewal profile"):
+        levers.with_history(yaml.safe_load(to_yaml(load_scenario())), list(history))
