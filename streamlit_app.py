@@ -260,8 +260,9 @@ def epidemic_demand(data: dict, source: str) -> tuple[dict, str]:
     return yaml.safe_load(to_yaml(build(data, presets=[choice]))), f"{source}+{choice}"
 
 
-def epidemic_sliders(scenario: flowsim.Scenario) -> dict[str, Any]:
-    """Doubling time or Rt, a distancing change and the detection share, for an epidemic profile."""
+def epidemic_sliders(scenario: flowsim.Scenario, horizon_days: float) -> dict[str, Any]:
+    """Doubling time or Rt, a distancing change and the detection share, for an epidemic profile:
+    only the sliders moved from the scenario's values (so a fitted Rt stays fitted)."""
     now = levers.epidemic_current(scenario)
     if scenario.arrivals.profile not in EPIDEMIC_PROFILES:
         return {}
@@ -270,9 +271,9 @@ def epidemic_sliders(scenario: flowsim.Scenario) -> dict[str, Any]:
     for lever in levers.EPIDEMIC_LEVERS:
         if now.get(lever.key) is None:
             continue
-        high = min(lever.high, scenario.horizon_days - 1) if lever.key == "distancing_day" else lever.high
+        high = float(min(lever.high, math.ceil(horizon_days) - 1)) if lever.key == "distancing_day" else lever.high
         key = f"lever:{lever.key}"
-        if key not in st.session_state:
+        if key not in st.session_state or st.session_state[key] > high:
             st.session_state[key] = float(min(max(now[lever.key], lever.low), high))
         value = st.sidebar.slider(f"{lever.label} ({lever.unit})", float(lever.low), float(high),
                                   step=float(lever.step), key=key, help=lever.help)
@@ -317,7 +318,7 @@ def main() -> None:
         st.error(f"Case history not used: {exc}")
         return
     values = lever_inputs(base, source)
-    values |= epidemic_sliders(base)
+    values |= epidemic_sliders(base, values.get("horizon_days", base.horizon_days))
     if cases is not None:
         values.pop("daily_f0", None)
     st.sidebar.header("Experiment")
@@ -362,7 +363,8 @@ def main() -> None:
     elif view == "Bottlenecks":
         bottleneck_view(scenario, result, yaml_text, replications, seed)
     elif view == "Sweep":
-        sweep_view(scenario, yaml_text, values, replications, seed)
+        epidemic_now = {k: v for k, v in levers.epidemic_current(scenario).items() if v is not None}
+        sweep_view(scenario, yaml_text, epidemic_now | values, replications, seed)
     elif view == "Compare":
         compare_view(scenario, yaml_text, replications, seed)
     elif view == "Map":

@@ -161,3 +161,15 @@ def test_hanoi_offers_the_omicron_fit_as_epidemic_demand(monkeypatch):
     assert not at.exception and not at.error
     assert at.slider(key="lever:rt").value == pytest.approx(1.085)
 
+
+
+def test_a_shorter_horizon_pulls_the_distancing_day_in(monkeypatch):
+    monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "epidemic")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.slider(key="lever:distancing_day").set_value(100.0).run()
+    at.slider(key="lever:horizon_days").set_value(40.0).run()
+    assert not at.exception and not at.error
+    assert at.slider(key="lever:distancing_day").max == 39
+    at.radio(key="view").set_value("Sweep").run()
+    assert "Doubling time of cases (days)" in at.multiselect(key="sweep-levers").options
