@@ -151,6 +151,7 @@ def test_epidemic_demand_draws_the_f0_curve_and_its_sliders_move_results(monkeyp
     assert not at.exception and not at.error
 
 
+@pytest.mark.slow  # the Hanoi scenario: about 17 s
 def test_hanoi_offers_the_omicron_fit_as_epidemic_demand(monkeypatch):
     monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "hanoi")
     at = AppTest.from_file(APP, default_timeout=180)

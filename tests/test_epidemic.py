@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from flowsim import epidemic
 from flowsim.arrivals import diagnosis_times
@@ -234,12 +233,6 @@ def test_interventions_need_an_epidemic_profile():
 def test_renewal_without_rt_or_history_is_refused():
     with pytest.raises(ConfigError, match="^arrivals: profile 'renewal' needs 'renewal.rt'"):
         scenario({"arrivals": {"profile": "renewal", "renewal": {"cases_per_day": 10}}})
-
-
-def test_poisson_band_is_the_poisson_quantiles():
-    s = scenario(epidemic_changes())
-    band = epidemic.arrivals_curve(s.arrivals, 30)
-    assert band["lower"].iloc[-1] == stats.poisson.ppf(0.025, band["expected"].iloc[-1])
 
 
 def test_fit_command_prints_rt_with_its_interval_and_writes_the_projection(tmp_path, capsys):
