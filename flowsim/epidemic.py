@@ -80,7 +80,8 @@ def delay_pmf(delay: Delay, minimum: int = 0) -> np.ndarray:
 
 def seir_growth_rate(r0: float, incubation_days: float, infectious_days: float) -> float:
     """Early exponential growth rate r (per day) of an SEIR epidemic whose effective reproduction
-    number is `r0`: the positive root of (1 + r·T_E)(1 + r·T_I) = R (Wallinga & Lipsitch 2007)."""
+    number is `r0`: the larger root of (1 + r·T_E)(1 + r·T_I) = R, negative when R < 1
+    (Wallinga & Lipsitch 2007)."""
     a = incubation_days * infectious_days
     b = incubation_days + infectious_days
     return (-b + math.sqrt(b * b - 4 * a * (1 - r0))) / (2 * a)
