@@ -389,9 +389,10 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
         cols[i % 4].metric(f"{label} ({unit})", text, help="mean ± half-width of the 95% interval"
                            if intervals is not None else "one replication: add replications for an interval")
     s = summary.iloc[0]
-    st.caption(f"{scenario.name} · {scenario.horizon_days:g} days · {len(summary)} replication(s) · "
-               f"arrivals {int(s['arrivals']):,} + initial census {int(s['initial_census']):,} = recovered "
-               f"{int(s['recovered']):,} + died {int(s['died']):,} + still in care {int(s['in_system_end']):,}")
+    st.caption(f"{scenario.name} · every figure over days {s['window_start']:g}-{s['window_end']:g} · "
+               f"{len(summary)} replication(s) · in care on day {s['window_start']:g} {int(s['in_system_start']):,} + "
+               f"arrivals {int(s['arrivals']):,} = recovered {int(s['recovered']):,} + died {int(s['died']):,} + "
+               f"still in care {int(s['in_system_end']):,}")
     if scenario.arrivals.profile in EPIDEMIC_PROFILES:
         left, right = st.columns([3, 2])
         with left:

@@ -13,7 +13,7 @@ from . import __version__
 from .config import ConfigError, Scenario, build, parse_set, read_raw, to_yaml
 from .executors import EXECUTORS, ExecutorError, WorkerLost
 from .levers import with_levers
-from .simulation import ConservationError, RunResult, run
+from .simulation import ConservationError, RunResult, conserved, run
 from .store import StoreError
 
 
@@ -151,14 +151,16 @@ def key_figure_table(result: RunResult) -> str:
     """The key figures of a run as a plain-text table."""
     s = result.summary
     sc = result.scenario
+    window = f"days {s['window_start']:g}-{s['window_end']:g}"
     rows = [
+        (f"in care on day {s['window_start']:g}", _fmt(s["in_system_start"])),
         ("F0 diagnosed (arrivals)", _fmt(s["arrivals"])),
-        ("initial census", _fmt(s["initial_census"])),
         ("recovered", _fmt(s["recovered"])),
         ("died", _fmt(s["died"])),
         ("  of whom while waiting", _fmt(s["died_waiting"])),
         ("in system at the end", _fmt(s["in_system_end"])),
-        ("peak census tier 1 / 2 / 3", " / ".join(_fmt(s[f"peak_tier{t}"]) for t in (1, 2, 3))),
+        ("peak census tier 1 / 2 / 3, by need", " / ".join(_fmt(s[f"peak_tier{t}"]) for t in (1, 2, 3))),
+        ("  by facility (as Hanoi reports)", " / ".join(_fmt(s[f"peak_tier{t}_by_facility"]) for t in (1, 2, 3))),
         ("oxygen-bed wait p50 / p90 (days)", f"{_fmt(s['wait_tier2_p50'])} / {_fmt(s['wait_tier2_p90'])}"),
         ("ICU-bed wait p50 / p90 (days)", f"{_fmt(s['wait_tier3_p50'])} / {_fmt(s['wait_tier3_p90'])}"),
         ("days all oxygen beds full", _fmt(s["full_days_oxygen"], 1)),
@@ -174,12 +176,14 @@ def key_figure_table(result: RunResult) -> str:
              f"{_fmt(s['transfers_delayed_by_vehicle'])} / {_fmt(s['transfers_delayed_by_bed'])} of {_fmt(s['transfers'])}"),
             ("utilisation ambulances", f"{_fmt(s['utilisation_ambulances'] * 100, 0)}%"),
         ]
+    if s["window_start"] > 0:
+        rows.append(("deaths while waiting in the warm-up", _fmt(s["died_waiting_warmup"])))
     width = max(len(r[0]) for r in rows)
     head = f"{sc.name} · {sc.horizon_days:g} days · seed {result.seed} · {result.seconds:.1f} s"
-    lines = [head, "-" * len(head)]
-    lines += [f"{name:<{width}}  {value:>14}" for name, value in rows]
-    ok = s["arrivals"] + s["initial_census"] == s["recovered"] + s["died"] + s["in_system_end"]
-    lines.append(f"{'conservation':<{width}}  {'holds' if ok else 'VIOLATED':>14}")
+    lines = [head, f"every figure over {window}" + (" (after the warm-up)" if s["window_start"] > 0 else ""),
+             "-" * len(head)]
+    lines += [f"{name:<{width}}  {value:>20}" for name, value in rows]
+    lines.append(f"{'conservation':<{width}}  {'holds' if conserved(s) else 'VIOLATED':>20}")
     pools = result.resources[result.resources["level"] == "pool"].sort_values("share_time_full", ascending=False)
     tight = [f"{r.resource} ({r.share_time_full:.0%} of the time full)" for r in pools.itertuples()
              if r.share_time_full == r.share_time_full and r.share_time_full > 0]

@@ -229,6 +229,19 @@ class Facility(Strict):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     beds: Beds
+    level: Literal[1, 2, 3] | None = None
+    """The facility's level in the three-tier tower: the tier at which the city's reports count
+    the patients it treats (`census.counted_tier`). Default: 1 for a station or a hospital
+    without oxygen or ICU beds (a collection facility), else 2 (a hospital treating moderate
+    F0: mild F0 in its tier-1 beds are counted at tier 2, as Hanoi's report counts them)."""
+
+    @property
+    def tower_level(self) -> int:
+        if self.kind == "station":
+            return 1
+        if self.level is not None:
+            return self.level
+        return 2 if self.beds.tier2 or self.beds.tier3 else 1
 
 
 class RiskGroup(Strict):
@@ -273,7 +286,11 @@ class Clinical(Strict):
     vaccine_efficacy: Probability
     """Relative reduction of progression (tier 1 → 2) for vaccinated F0."""
     stay_multiplier: PositiveFloat = 1.0
-    """Scales every stay and delay above (variant, sensitivity)."""
+    """Scales every stay and delay above, the isolation rule included (sensitivity)."""
+    hospital_stay_multiplier: PositiveFloat = 1.0
+    """Scales the hospital stays alone (`tier2_stay`, `tier3_stay`, `step_down_stay`), on top of
+    `stay_multiplier`: a variant's shorter stays (Omicron ≈ 0.6-0.7 × Delta) without touching
+    the isolation rule or the delays."""
 
 
 class Home(Strict):
@@ -353,19 +370,48 @@ class WaitingHazard(Strict):
     tier3: NonNegativeFloat = 0.0
 
 
+class FacilityCensus(Strict):
+    """Patients in one facility's beds of one tier at t = 0 (a row of a health department's list)."""
+
+    facility: str
+    tier: Literal[1, 2, 3]
+    """The tier of the beds they lie in (tier-1 beds, oxygen beds, ICU beds)."""
+    patients: NonNegativeInt
+    days_in_care: NonNegativeFloat | None = None
+    """Days they have already spent in this stage of care (known from admission dates); unknown
+    (null): drawn as the model's own steady state would have it."""
+
+
 class InitialCensus(Strict):
-    """Patients already in care at t = 0, part-way through their stay."""
+    """Patients already in care at t = 0, counted where they are treated.
+
+    City totals: `tier1_home` at home, `tier1_facility` in tier-1 beds (stations, collection
+    facilities, hospitals' tier-1 beds), `tier2` in oxygen beds, `tier3` in ICU beds, placed in
+    the nearest free bed of their tier — or, with `counted_by: facility`, as a report counts them. `facilities` (or a CSV `csv` with columns
+    facility, tier, patients and optionally days_in_care) lists patients by facility instead;
+    the city totals then count only the patients not listed. Each patient's elapsed time in
+    care and future are drawn conditional on having got this far (`flowsim.initial`).
+    """
 
     tier1_home: NonNegativeInt = 0
     tier1_facility: NonNegativeInt = 0
     tier2: NonNegativeInt = 0
     tier3: NonNegativeInt = 0
+    facilities: list[FacilityCensus] = Field(default_factory=list)
+    csv: str | None = None
+    counted_by: Literal["beds", "facility"] = "beds"
+    """How the city totals were counted: `beds`, by the tier of the beds patients lie in (tier2 in
+    oxygen beds, tier3 in ICU beds); `facility`, as a report that counts patients where they are
+    treated (tier1_facility, tier2, tier3 at the tier their facility counts them, `Facility.level`):
+    each total is then shared among the beds counted at that tier in proportion to their number."""
     part_way: bool = True
-    """True: each is part-way through their stay (equilibrium residual); false: stays start at 0."""
+    """True: each patient is part-way through their stay, as in the model's steady state; false:
+    every stay starts at t = 0 (as if all were admitted at once)."""
 
     @property
     def total(self) -> int:
-        return self.tier1_home + self.tier1_facility + self.tier2 + self.tier3
+        return (self.tier1_home + self.tier1_facility + self.tier2 + self.tier3
+                + sum(r.patients for r in self.facilities))
 
 
 class CapacityScale(Strict):
@@ -441,6 +487,10 @@ def _cross_check(s: Scenario) -> None:
             raise ConfigError(f"{where}.beds.tier3: a mobile station has no ICU beds")
         if (f.lat is None) != (f.lon is None):
             raise ConfigError(f"{where}.lat: give both lat and lon, or neither")
+    _check_facility_census(s, by_name)
+    from .initial import check as check_initial_census
+
+    check_initial_census(s)
     for i, d in enumerate(s.districts):
         for tier in (2, 3):
             target = getattr(d.designated, f"tier{tier}")
@@ -463,6 +513,24 @@ def _cross_check(s: Scenario) -> None:
     gnames = [g.name for g in s.risk_groups]
     if len(set(gnames)) != len(gnames):
         raise ConfigError("risk_groups: duplicate group name")
+
+
+def _check_facility_census(s: Scenario, by_name: dict[str, Facility]) -> None:
+    """Every row names a known facility, and no ward holds more patients than it has beds."""
+    from_csv = s.initial_census.csv is not None
+    held: dict[tuple[str, int], int] = {}
+    def field(i: int, name: str) -> str:
+        return f"initial_census.csv: row {i + 1}: '{name}'" if from_csv else f"initial_census.facilities[{i}].{name}"
+
+    for i, row in enumerate(s.initial_census.facilities):
+        if row.facility not in by_name:
+            raise ConfigError(f"{field(i, 'facility')}: unknown facility '{row.facility}'")
+        beds = by_name[row.facility].beds.of(row.tier)
+        key = (row.facility, row.tier)
+        held[key] = held.get(key, 0) + row.patients
+        if held[key] > beds:
+            raise ConfigError(f"{field(i, 'patients')}: {held[key]} patients in the tier-{row.tier} beds of "
+                              f"'{row.facility}', which has {beds}")
 
 
 def _check_fleet(s: Scenario, districts: list[str]) -> None:
@@ -571,6 +639,60 @@ def _read_csv_cases(path: Path, where: str) -> list[float]:
     return cases_from_table(table, where)
 
 
+FACILITY_CENSUS_COLUMNS = ("facility", "tier", "patients", "days_in_care")
+
+
+def read_facility_census(path: Path, where: str = "initial_census.csv") -> list[dict[str, Any]]:
+    """Rows of a per-facility census CSV (facility, tier, patients[, days_in_care])."""
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: file not found: {path}") from None
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+        raise ConfigError(f"{where}: cannot read {path.name} as CSV ({exc})") from None
+    return facility_census_from_table(table, where)
+
+
+def facility_census_from_table(table: Any, where: str = "initial_census.csv") -> list[dict[str, Any]]:
+    """Validated rows from a table with columns facility, tier, patients[, days_in_care]; an error
+    names the row (1 = first data row) and the reason."""
+    cols = {str(c).strip().lower(): c for c in table.columns}
+    for need in FACILITY_CENSUS_COLUMNS[:3]:
+        if need not in cols:
+            raise ConfigError(f"{where}: the table needs a '{need}' column (has {list(table.columns)})")
+    unknown = [c for c in cols if c not in FACILITY_CENSUS_COLUMNS]
+    if unknown:
+        raise ConfigError(f"{where}: unknown column '{unknown[0]}' (known: {', '.join(FACILITY_CENSUS_COLUMNS)})")
+    rows = []
+    for i, raw in enumerate(table.to_dict("records")):
+        row = f"{where}: row {i + 1}"
+        name = str(raw[cols["facility"]]).strip()
+        if not name:
+            raise ConfigError(f"{row}: 'facility' is empty")
+        values: dict[str, Any] = {"facility": name}
+        for col, kind in (("tier", int), ("patients", int), ("days_in_care", float)):
+            if col not in cols:
+                continue
+            text = str(raw[cols[col]]).strip()
+            if col == "days_in_care" and text == "":
+                continue
+            try:
+                number = float(text)
+            except ValueError:
+                raise ConfigError(f"{row}: '{col}' is not a number ({text!r})") from None
+            if not np.isfinite(number) or number < 0:
+                raise ConfigError(f"{row}: '{col}' must be a finite number ≥ 0 (got {text})")
+            if kind is int and number != int(number):
+                raise ConfigError(f"{row}: '{col}' must be a whole number (got {text})")
+            values[col] = kind(number)
+        if values["tier"] not in (1, 2, 3):
+            raise ConfigError(f"{row}: 'tier' must be 1, 2 or 3 (got {values['tier']})")
+        rows.append(values)
+    return rows
+
+
 def cases_from_table(table: Any, where: str) -> list[float]:
     """Daily cases from a table with columns `day` and `cases` (one row per day, from 0)."""
     cols = {str(c).strip().lower(): c for c in table.columns}
@@ -661,6 +783,14 @@ def build(
             csv_path = base_dir / csv_path
         arrivals["daily_cases"] = _read_csv_cases(csv_path, "arrivals.csv")
         arrivals.setdefault("profile", "daily")
+    census = data.get("initial_census")
+    if isinstance(census, dict) and census.get("csv"):
+        if census.get("facilities"):
+            raise ConfigError("initial_census.csv: give either 'facilities' or 'csv', not both")
+        csv_path = Path(census["csv"])
+        if not csv_path.is_absolute() and base_dir is not None:
+            csv_path = base_dir / csv_path
+        census["facilities"] = read_facility_census(csv_path)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
@@ -685,4 +815,5 @@ def to_yaml(scenario: Scenario) -> str:
     """The scenario as YAML that loads back to an equal scenario."""
     data = scenario.model_dump(mode="json", exclude_none=True)
     data["arrivals"].pop("csv", None)
+    data["initial_census"].pop("csv", None)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
