@@ -44,15 +44,96 @@ class Step(Strict):
     rate_per_day: NonNegativeFloat
 
 
+MAX_DAYS = 3650.0
+"""Upper bound on any day or duration in the arrival profile (ten years)."""
+
+
+class Delay(Strict):
+    """A gamma-distributed delay (days) given by its mean and SD; SD 0 is a fixed delay."""
+
+    mean_days: float = Field(ge=0, le=60)
+    sd_days: float = Field(default=0.0, ge=0, le=60)
+
+
+class Intervention(Strict):
+    """From `day` on (days from the run's start), transmission is cut by `effect` (0.3: 30% less;
+    negative: more, e.g. holiday gatherings), reached linearly over `ramp_days`. Each intervention
+    replaces the previous one's effect (0 lifts it); they do not stack."""
+
+    day: float = Field(ge=0, le=MAX_DAYS)
+    effect: float = Field(ge=-1, le=1)
+    ramp_days: float = Field(default=0.0, ge=0, le=365)
+    label: str = ""
+
+
+class Seir(Strict):
+    """SEIR compartments over a closed population; give `r0` or `doubling_days`, not both."""
+
+    population: float = Field(gt=0, le=1e10)
+    initial_infected: float = Field(gt=0, le=1e10)
+    """People infected (exposed + infectious) at day 0."""
+    incubation_days: float = Field(gt=0, le=60)
+    """Mean latent period, infection → infectious (exponential)."""
+    infectious_days: float = Field(gt=0, le=60)
+    """Mean infectious period (exponential)."""
+    r0: float | None = Field(default=None, gt=0, le=30)
+    """Basic reproduction number, before immunity and interventions."""
+    doubling_days: float | None = Field(default=None, ge=0.5, le=365)
+    """Doubling time of infections at the start (with `immune_share` immune, before interventions)."""
+    immune_share: float = Field(default=0.0, ge=0, lt=1)
+    """Share immune at day 0 (vaccination, past infection): starts in R."""
+    detection_share: float = Field(default=1.0, gt=0, le=1)
+    """Share of infections diagnosed as F0."""
+    diagnosis_delay: Delay = Delay(mean_days=0.0)
+    """Infection → diagnosis as F0."""
+
+    @model_validator(mode="after")
+    def _one_speed(self) -> Seir:
+        if (self.r0 is None) == (self.doubling_days is None):
+            raise ValueError("give exactly one of 'r0' and 'doubling_days'")
+        if self.initial_infected > self.population * (1 - self.immune_share):
+            raise ValueError("initial_infected is more than the non-immune population")
+        return self
+
+
+class Renewal(Strict):
+    """Diagnoses from the renewal equation c_t = R_t·m(t)·(S_t/S_0)·Σ_s w_s c_(t-s).
+
+    The case history before day 0 is `arrivals.daily_cases` (or `arrivals.csv`); without one, the
+    run starts at `cases_per_day` on the growth path `rt` implies. Without `rt`, R_t is fitted to
+    the history's last `fit_window_days` (Cori et al. 2013, posterior mean)."""
+
+    rt: float | None = Field(default=None, gt=0, le=30)
+    """Reproduction number at the start (before interventions)."""
+    rt_sd: float = Field(default=0.0, ge=0, le=10)
+    """If above 0, each replication draws its R_t from a gamma with mean `rt` and this SD."""
+    cases_per_day: float | None = Field(default=None, gt=0, le=1e7)
+    """Diagnoses a day at the start, when there is no case history."""
+    generation_interval: Delay = Delay(mean_days=3.5, sd_days=2.4)
+    fit_window_days: int = Field(default=7, ge=2, le=60)
+    population: float | None = Field(default=None, gt=0, le=1e10)
+    """For depletion of susceptibles; none: R_t does not fall as people are infected."""
+    immune_share: float = Field(default=0.0, ge=0, lt=1)
+    detection_share: float = Field(default=1.0, gt=0, le=1)
+    """Share of infections diagnosed (infections = diagnoses ÷ this, for depletion)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Renewal:
+        if self.generation_interval.mean_days < 1:
+            raise ValueError("generation_interval.mean_days must be at least 1 day")
+        return self
+
+
 class Arrivals(Strict):
     """Daily rate λ(t) of newly diagnosed F0 (patients/day).
 
     `constant` uses `rate_per_day`; `steps` a list of (from_day, rate) changes; `daily` one rate
     per day, from `daily_cases` or a CSV file (`csv`, columns `day,cases`); `wave` a Gaussian
-    epidemic curve `base + peak·exp(-(t-peak_day)²/(2·width²))`.
+    epidemic curve `base + peak·exp(-(t-peak_day)²/(2·width²))`; `seir` and `renewal` an epidemic
+    model (`seir:`, `renewal:`, see `flowsim.epidemic`) with dated `interventions`.
     """
 
-    profile: Literal["constant", "steps", "daily", "wave"] = "constant"
+    profile: Literal["constant", "steps", "daily", "wave", "seir", "renewal"] = "constant"
     rate_per_day: NonNegativeFloat | None = None
     steps: list[Step] | None = None
     csv: str | None = None
@@ -61,6 +142,12 @@ class Arrivals(Strict):
     peak_per_day: NonNegativeFloat | None = None
     peak_day: float | None = None
     width_days: PositiveFloat | None = None
+    seir: Seir | None = None
+    renewal: Renewal | None = None
+    interventions: list[Intervention] = Field(default_factory=list, max_length=50)
+    overdispersion: float | None = Field(default=None, gt=0, le=1e6)
+    """Daily counts negative binomial with this size k (variance μ + μ²/k); none: Poisson.
+    For the daily, seir and renewal profiles."""
 
     @model_validator(mode="after")
     def _profile_fields(self) -> Arrivals:
@@ -69,6 +156,8 @@ class Arrivals(Strict):
             "steps": ["steps"],
             "daily": ["daily_cases"],
             "wave": ["peak_per_day", "peak_day", "width_days"],
+            "seir": ["seir"],
+            "renewal": ["renewal"],
         }[self.profile]
         for name in need:
             if getattr(self, name) is None:
@@ -77,7 +166,34 @@ class Arrivals(Strict):
             raise ValueError("profile 'steps' needs at least one step")
         if self.profile == "daily" and not self.daily_cases:
             raise ValueError("profile 'daily' needs at least one day of cases")
+        if self.interventions and self.profile not in EPIDEMIC_PROFILES:
+            raise ValueError("interventions need an epidemic profile (seir or renewal)")
+        if self.overdispersion is not None and self.profile not in ("daily", *EPIDEMIC_PROFILES):
+            raise ValueError("overdispersion applies to daily counts: profile daily, seir or renewal")
+        days = [iv.day for iv in self.interventions]
+        if days != sorted(days):
+            raise ValueError("interventions must be in order of day")
+        if self.profile == "renewal":
+            _check_renewal(self)
         return self
+
+
+EPIDEMIC_PROFILES = ("seir", "renewal")
+
+
+def _check_renewal(a: Arrivals) -> None:
+    r = a.renewal
+    assert r is not None
+    if r.rt is None and not a.daily_cases:
+        raise ValueError("profile 'renewal' needs 'renewal.rt' or a case history (daily_cases or csv) to fit it to")
+    if r.rt is None:
+        from .epidemic import estimate_rt
+
+        fit = estimate_rt(a.daily_cases or [], r.fit_window_days, r.generation_interval)
+        if int(fit["day"].iloc[-1]) != len(a.daily_cases or []) - 1:
+            raise ValueError("the case history has no cases before its last window: nothing to fit R_t to")
+    if r.cases_per_day is None and not a.daily_cases:
+        raise ValueError("profile 'renewal' needs 'renewal.cases_per_day' or a case history (daily_cases or csv)")
 
 
 class Designated(Strict):
@@ -351,6 +467,10 @@ def _cross_check(s: Scenario) -> None:
     """References and sums that one field alone cannot check."""
     if s.warmup_days >= s.horizon_days:
         raise ConfigError("warmup_days: must be shorter than horizon_days")
+    for i, iv in enumerate(s.arrivals.interventions):
+        if iv.day >= s.horizon_days:
+            raise ConfigError(f"arrivals.interventions[{i}].day: {iv.day:g} is not within the run (0 to "
+                              f"horizon_days = {s.horizon_days:g})")
     names = [d.name for d in s.districts]
     for i, name in enumerate(names):
         if names.index(name) != i:

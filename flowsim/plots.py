@@ -366,3 +366,62 @@ def tandem_chart(table: pd.DataFrame) -> Figure:
         ax.set_ylim(bottom=0)
     fig.suptitle("Two tiers in tandem: a full ward blocks beds upstream")
     return fig
+
+
+def epidemic_curve(curve: pd.DataFrame, timeseries: pd.DataFrame | None = None, title: str = "") -> Figure:
+    """Expected F0/day with the 95% band of one day's count, and the F0 a run drew (per day)."""
+    fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+    ax.fill_between(curve["day"] + 0.5, curve["lower"], curve["upper"], color="#9ab", alpha=0.4,
+                    label="95% band of a day's count", step=None)
+    ax.plot(curve["day"] + 0.5, curve["expected"], color="#235", label="expected F0/day (epidemic curve)")
+    if timeseries is not None and len(timeseries):
+        day = np.floor(timeseries["time"].to_numpy() - 1e-9).astype(int)
+        drawn = pd.Series(timeseries["arrivals"].to_numpy()).groupby(day).sum()
+        drawn = drawn[(drawn.index >= 0) & (drawn.index < len(curve))]
+        ax.plot(drawn.index + 0.5, drawn.to_numpy(), ".", color=TIER_COLOURS[3], ms=4, label="F0 drawn (replication 0)")
+    ax.set_xlabel("day")
+    ax.set_ylabel("new F0 per day")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(title or "Projected F0 per day")
+    return fig
+
+
+def projection_chart(cases: list[float], curve: pd.DataFrame, rt: pd.DataFrame) -> Figure:
+    """The case history and its projection (with the fit's band), and R_t over the history."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    past = np.arange(-len(cases), 0)
+    ax.plot(past, cases, ".", color="black", ms=4, label="reported cases")
+    ax.fill_between(curve["day"], curve["lower"], curve["upper"], color="#9ab", alpha=0.5,
+                    label="95% band (R_t uncertainty)")
+    ax.plot(curve["day"], curve["expected"], color="#235", label="projection at the posterior mean")
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_xlabel("day (0 = the day after the last report)")
+    ax.set_ylabel("new F0 per day")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("Case history and projection")
+    days = rt["day"] - len(cases)
+    bx.fill_between(days, rt["rt_lower"], rt["rt_upper"], color="#e0a030", alpha=0.4, label="95% credible interval")
+    bx.plot(days, rt["rt_mean"], color="#a05000", label="R_t (posterior mean)")
+    bx.axhline(1, color="grey", lw=0.8, ls="--")
+    bx.set_xlabel("end of the window (days before day 0)")
+    bx.set_title("R_t over trailing windows (Cori et al.)")
+    bx.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def epidemic_lesson_chart(series: pd.DataFrame) -> Figure:
+    """Expected F0/day and mean ICU demand over time, one line per variant (distancing on time or late)."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for (variant, part), colour in zip(series.groupby("variant", sort=False), ("#235", TIER_COLOURS[3]), strict=False):
+        ax.plot(part["day"], part["f0_expected"], color=colour, label=variant)
+        bx.plot(part["day"], part["icu_demand"], color=colour, label=variant)
+    bx.axhline(series["icu_beds"].iloc[0], color="grey", ls="--", lw=1, label="ICU beds")
+    ax.set_title("new F0 per day (expected)")
+    bx.set_title("patients needing ICU (mean census, waiting included)")
+    for a in (ax, bx):
+        a.set_xlabel("day")
+        a.set_ylim(bottom=0)
+        a.legend(loc="upper right", fontsize=8)
+    return fig
