@@ -10,17 +10,29 @@ compare / bottlenecks → tables → plots). No simulation logic lives here.
 from __future__ import annotations
 
 import io
+import math
 import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+import yaml
 
 import flowsim
 from flowsim import levers, plots, teaching
 from flowsim.ambulances import DISPATCH_RULES
-from flowsim.config import BUILTIN_DIR, ConfigError, build, cases_from_table, parse_yaml, read_raw, to_yaml
+from flowsim.config import (
+    BUILTIN_DIR,
+    EPIDEMIC_PROFILES,
+    ConfigError,
+    build,
+    cases_from_table,
+    parse_yaml,
+    read_raw,
+    to_yaml,
+)
+from flowsim.epidemic import arrivals_curve, estimate_rt
 from flowsim.executors import Processes
 from flowsim.interactive import look, warm
 from flowsim.limits import check_memory, missing_beds
@@ -114,6 +126,10 @@ def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = 
         fig = plots.sweep_chart(table, list(option[0]), option[1])
     elif kind == "comparison":
         fig = plots.forest(table, list(option))
+    elif kind == "epidemic":
+        fig = plots.epidemic_curve(table, option)
+    elif kind == "epidemic_lesson":
+        fig = plots.epidemic_lesson_chart(table)
     else:
         raise ValueError(f"unknown figure {kind}")
     return png(fig)
@@ -165,7 +181,9 @@ def source_data() -> tuple[str, dict]:
 def daily_cases_upload() -> list[float] | None:
     upload = st.sidebar.file_uploader(
         "Daily cases (CSV)", type=["csv"], key="upload_cases",
-        help="Columns `day` (0, 1, 2, …) and `cases` (new F0 that day). Replaces the daily-F0 slider.")
+        help="Columns `day` (0, 1, 2, …) and `cases` (new F0 that day). Replaces the daily-F0 slider; with "
+             "epidemic-driven demand (renewal, e.g. omicron_fit) it is the history the projection starts from, "
+             "Rt fitted to its last week (Cori et al.).")
     if upload is None:
         return None
     try:
@@ -229,6 +247,64 @@ def lever_inputs(scenario: flowsim.Scenario, source: str) -> dict[str, Any]:
     return values
 
 
+# -- epidemic-driven demand: a preset chooser and its sliders ----------------------------------------
+
+def epidemic_demand(data: dict, source: str) -> tuple[dict, str]:
+    """Raw data with an epidemic preset of the scenario applied if one is chosen, and the source key
+    the sliders reset on."""
+    choices = [name for name, changes in (data.get("presets") or {}).items()
+               if changes.get("arrivals.profile") in EPIDEMIC_PROFILES]
+    if not choices:
+        return data, source
+    choice = st.sidebar.selectbox(
+        "Epidemic-driven demand", ["off: the scenario's arrivals", *choices], key=f"epidemic:{source}",
+        help="New F0 from an epidemic model instead of a fixed rate. omicron_fit: Hanoi's Omicron wave from "
+             "25 Jan 2022, fitted to the reported totals (Rt 1.085, the 9-day reading; 1.11 for the 7-day one).")
+    if choice not in choices:
+        return data, source
+    return yaml.safe_load(to_yaml(build(data, presets=[choice]))), f"{source}+{choice}"
+
+
+def epidemic_sliders(scenario: flowsim.Scenario, horizon_days: float) -> dict[str, Any]:
+    """Doubling time or Rt, a distancing change and the detection share, for an epidemic profile:
+    only the sliders moved from the scenario's values (so a fitted Rt stays fitted)."""
+    now = levers.epidemic_current(scenario)
+    if scenario.arrivals.profile not in EPIDEMIC_PROFILES:
+        return {}
+    st.sidebar.caption("Epidemic: the F0 curve is drawn beside the results (Overview)")
+    values: dict[str, Any] = {}
+    for lever in levers.EPIDEMIC_LEVERS:
+        if now.get(lever.key) is None:
+            continue
+        high = float(min(lever.high, math.ceil(horizon_days) - 1)) if lever.key == "distancing_day" else lever.high
+        key = f"lever:{lever.key}"
+        if key not in st.session_state or st.session_state[key] > high:
+            st.session_state[key] = float(min(max(now[lever.key], lever.low), high))
+        value = st.sidebar.slider(f"{lever.label} ({lever.unit})", float(lever.low), float(high),
+                                  step=float(lever.step), key=key, help=lever.help)
+        if value != now[lever.key]:  # unmoved: the scenario's own value (a fitted Rt stays fitted)
+            values[lever.key] = value
+    return values
+
+
+def epidemic_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
+    """The projected F0/day curve (with its Poisson band) beside the F0 the run drew."""
+    curve = arrivals_curve(scenario.arrivals, int(math.ceil(scenario.horizon_days)))
+    show_figure("epidemic", "f0_curve", curve, result["timeseries"])
+    peak = curve.loc[curve["expected"].idxmax()]
+    st.caption(f"Expected F0/day peaks at {peak['expected']:,.0f} on day {int(peak['day'])}; the band is the "
+               "central 95% of one day's count around the curve (Poisson, or negative binomial with "
+               "overdispersion) — not the uncertainty of the epidemic's parameters.")
+    download_table(curve, "f0_curve")
+    a = scenario.arrivals
+    if a.profile == "renewal" and a.renewal is not None and a.renewal.rt is None and a.daily_cases:
+        fit = estimate_rt(a.daily_cases, a.renewal.fit_window_days, a.renewal.generation_interval).iloc[-1]
+        st.caption(f"Rt fitted to the last {a.renewal.fit_window_days} days of the case history: "
+                   f"{fit['rt_mean']:.3f}, 95% credible interval [{fit['rt_lower']:.3f}, {fit['rt_upper']:.3f}] "
+                   "(Cori et al. 2013; covers Rt given those counts, not a later change). Move the Rt slider "
+                   "to override it.")
+
+
 def main() -> None:
     st.set_page_config(page_title="flowsim · patient flow", page_icon="🏥", layout="wide")
     st.title("flowsim · where will the network jam?")
@@ -238,8 +314,17 @@ def main() -> None:
     except ConfigError as exc:
         st.error(f"Scenario not valid: {exc}")
         return
+    data, source = epidemic_demand(data, source)
     cases = daily_cases_upload()
+    if cases is not None and (data.get("arrivals") or {}).get("profile") == "renewal":
+        data, source, cases = levers.with_history(data, cases), f"{source}+cases:{hash(tuple(cases))}", None
+    try:
+        base = build(data)
+    except ConfigError as exc:
+        st.error(f"Case history not used: {exc}")
+        return
     values = lever_inputs(base, source)
+    values |= epidemic_sliders(base, values.get("horizon_days", base.horizon_days))
     if cases is not None:
         values.pop("daily_f0", None)
     st.sidebar.header("Experiment")
@@ -292,7 +377,8 @@ def main() -> None:
     elif view == "Bottlenecks":
         bottleneck_view(scenario, result, yaml_text, replications, seed)
     elif view == "Sweep":
-        sweep_view(scenario, yaml_text, values, replications, seed)
+        epidemic_now = {k: v for k, v in levers.epidemic_current(scenario).items() if v is not None}
+        sweep_view(scenario, yaml_text, epidemic_now | values, replications, seed)
     elif view == "Compare":
         compare_view(scenario, yaml_text, replications, seed)
     elif view == "Map":
@@ -317,10 +403,18 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
         cols[i % 4].metric(f"{label} ({unit})", text, help="mean ± half-width of the 95% interval"
                            if intervals is not None else "one replication: add replications for an interval")
     s = summary.iloc[0]
-    st.caption(f"{scenario.name} · {scenario.horizon_days:g} days · {len(summary)} replication(s) · "
-               f"arrivals {int(s['arrivals']):,} + initial census {int(s['initial_census']):,} = recovered "
-               f"{int(s['recovered']):,} + died {int(s['died']):,} + still in care {int(s['in_system_end']):,}")
-    show_figure("overview", "overview", result["timeseries"], scenario.name)
+    st.caption(f"{scenario.name} · every figure over days {s['window_start']:g}-{s['window_end']:g} · "
+               f"{len(summary)} replication(s) · in care on day {s['window_start']:g} {int(s['in_system_start']):,} + "
+               f"arrivals {int(s['arrivals']):,} = recovered {int(s['recovered']):,} + died {int(s['died']):,} + "
+               f"still in care {int(s['in_system_end']):,}")
+    if scenario.arrivals.profile in EPIDEMIC_PROFILES:
+        left, right = st.columns([3, 2])
+        with left:
+            show_figure("overview", "overview", result["timeseries"], scenario.name)
+        with right:
+            epidemic_panel(scenario, result)
+    else:
+        show_figure("overview", "overview", result["timeseries"], scenario.name)
     if intervals is not None:
         st.subheader("Key figures with 95% intervals")
         st.dataframe(intervals, hide_index=True, width="stretch")
@@ -437,6 +531,34 @@ def teach_tandem(beds: tuple[int, ...]) -> tuple[bytes, pd.DataFrame]:
     return png(fig), table
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def teach_epidemic_run(doubling: float, day: float, effect: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return teaching.epidemic_lesson(doubling, day, delay_days=14, effect=effect, replications=3)
+
+
+def teach_epidemic() -> None:
+    st.subheader("An epidemic: doubling time, ICU demand, and a two-week delay")
+    st.markdown(
+        "New F0 now come from an SEIR epidemic in the small town (`configs/teaching/epidemic.yaml`). "
+        "A shorter doubling time brings an earlier, higher peak of patients needing ICU. Distancing cuts "
+        "transmission from its day on; started two weeks later, the same distancing meets an epidemic "
+        "already 2^(14/doubling) times larger — watch the peak move and the deaths while waiting grow.")
+    c1, c2, c3 = st.columns(3)
+    doubling = c1.slider("Doubling time (days)", 3.0, 12.0, 6.0, step=0.5, key="teach-doubling",
+                         help="Days for infections to double at the start.")
+    day = c2.slider("Distancing on day", 10, 60, 30, key="teach-distancing-day",
+                    help="The 'on time' start; the other line starts 14 days later.")
+    effect = c3.slider("Distancing strength", 0.1, 0.8, 0.5, step=0.05, key="teach-distancing-effect",
+                       help="Share of transmission cut (reached over 5 days).")
+    with st.spinner("Simulating the town twice, three replications each…"):
+        table, series = teach_epidemic_run(doubling, float(day), effect)
+    show_figure("epidemic_lesson", "epidemic_lesson", series)
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("Means over 3 replications with the half-width of their 95% interval; peak ICU demand counts "
+               "patients needing ICU, in a bed or waiting for one.")
+    download_table(table, "epidemic_lesson")
+
+
 def teach_view() -> None:
     st.subheader("One ward as an M/M/c queue")
     st.markdown(
@@ -464,3 +586,4 @@ def teach_view() -> None:
         data, table = teach_tandem(tuple(range(low, high + 1, max(1, (high - low) // 4))))
     st.image(data, width="stretch")
     download_table(table, "tandem")
+    teach_epidemic()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import Arrivals, Scenario
+from .config import EPIDEMIC_PROFILES, Arrivals, Scenario
+from .epidemic import draw_rt, expected_diagnoses
 
 WAVE_BIN_DAYS = 0.1
 
 
-def rate_bins(arrivals: Arrivals, horizon: float) -> tuple[np.ndarray, np.ndarray]:
+def rate_bins(arrivals: Arrivals, horizon: float, rt: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """λ(t) as a step function on [0, horizon]: bin edges (days) and a rate per bin (F0/day).
 
-    A daily series shorter than the horizon keeps its last day's rate to the end.
+    A daily series shorter than the horizon keeps its last day's rate to the end. An epidemic
+    profile gives one rate per day: its expected diagnoses that day (`rt` replaces its R_t).
     """
     if arrivals.profile == "constant":
         return np.array([0.0, horizon]), np.array([arrivals.rate_per_day])
@@ -24,11 +26,14 @@ def rate_bins(arrivals: Arrivals, horizon: float) -> tuple[np.ndarray, np.ndarra
             starts.insert(0, 0.0)
             rates.insert(0, 0.0)
         return np.array([*starts, horizon]), np.array(rates)
-    if arrivals.profile == "daily":
-        cases = np.asarray(arrivals.daily_cases, float)
+    if arrivals.profile in ("daily", *EPIDEMIC_PROFILES):
         days = int(np.ceil(horizon))
-        if len(cases) < days:
-            cases = np.concatenate([cases, np.full(days - len(cases), cases[-1])])
+        if arrivals.profile == "daily":
+            cases = np.asarray(arrivals.daily_cases, float)
+            if len(cases) < days:
+                cases = np.concatenate([cases, np.full(days - len(cases), cases[-1])])
+        else:
+            cases = expected_diagnoses(arrivals, days, rt)
         edges = np.minimum(np.arange(days + 1, dtype=float), horizon)
         return edges, cases[:days]
     edges = np.arange(0.0, horizon + WAVE_BIN_DAYS, WAVE_BIN_DAYS)
@@ -42,10 +47,14 @@ def rate_bins(arrivals: Arrivals, horizon: float) -> tuple[np.ndarray, np.ndarra
 
 
 def diagnosis_times(arrivals: Arrivals, horizon: float, rng: np.random.Generator) -> np.ndarray:
-    """Sorted times (days) of a non-homogeneous Poisson process with rate λ(t) on [0, horizon)."""
-    edges, rates = rate_bins(arrivals, horizon)
+    """Sorted times (days) of a non-homogeneous Poisson process with rate λ(t) on [0, horizon):
+    counts per bin Poisson (or negative binomial, `overdispersion`), times uniform within a bin.
+    A renewal profile with `rt_sd` first draws this replication's R_t from the same stream."""
+    edges, rates = rate_bins(arrivals, horizon, draw_rt(arrivals, rng))
     widths = np.diff(edges)
-    counts = rng.poisson(rates * widths)
+    mean = rates * widths
+    k = arrivals.overdispersion
+    counts = rng.poisson(mean) if k is None else rng.negative_binomial(k, k / (k + np.maximum(mean, 1e-12)))
     starts = np.repeat(edges[:-1], counts)
     times = starts + rng.random(int(counts.sum())) * np.repeat(widths, counts)
     times.sort()

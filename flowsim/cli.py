@@ -22,7 +22,8 @@ from .config import (
     to_yaml,
 )
 from .executors import EXECUTORS, ExecutorError, WorkerLost
-from .simulation import ConservationError, RunResult, run
+from .levers import with_levers
+from .simulation import ConservationError, RunResult, conserved, run
 from .store import StoreError
 
 
@@ -139,7 +140,53 @@ def scenario_from_args(args: argparse.Namespace, config: str | None = None) -> S
     overrides = parse_set(args.set or [])
     if getattr(args, "days", None) is not None:
         overrides.append(("horizon_days", args.days))
-    return build(data, overrides, args.preset or [], base)
+    scenario = build(data, overrides, args.preset or [], base)
+    values = {key: getattr(args, key, None) for key in EPIDEMIC_FLAGS}
+    if getattr(args, "distancing", None) is not None:
+        day, effect, ramp = args.distancing
+        values |= {"distancing_day": day, "distancing_effect": effect, "distancing_ramp": ramp}
+    values = {k: v for k, v in values.items() if v is not None}
+    return with_levers(scenario, values) if values else scenario
+
+
+EPIDEMIC_FLAGS = ("doubling_days", "rt", "detection_share")
+
+
+def _number(low: float, high: float, what: str):  # noqa: ANN202 - an argparse type
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be between {low:g} and {high:g} (got {text})")
+        return value
+
+    return parse
+
+
+def _intervention(text: str) -> tuple[float, float, float]:
+    """DAY:EFFECT[:RAMP], e.g. 14:0.3:7 — from day 14, 30% less transmission, reached over 7 days."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise argparse.ArgumentTypeError(f"expected DAY:EFFECT[:RAMP_DAYS], e.g. 14:0.3:7 (got {text})")
+    day = _number(0, 3650, "the day")(parts[0])
+    effect = _number(-1, 1, "the effect (share of transmission cut)")(parts[1])
+    ramp = _number(0, 365, "the ramp (days)")(parts[2]) if len(parts) == 3 else 0.0
+    return day, effect, ramp
+
+
+def _add_epidemic_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("epidemic-driven demand (arrivals.profile seir or renewal, e.g. --preset omicron_fit)")
+    g.add_argument("--doubling-days", dest="doubling_days", type=_number(0.5, 365, "--doubling-days"),
+                   metavar="D", help="SEIR: infections double every D days at the start")
+    g.add_argument("--rt", type=_number(0.01, 30, "--rt"), metavar="R",
+                   help="renewal: reproduction number at the start (before distancing)")
+    g.add_argument("--distancing", type=_intervention, metavar="DAY:EFFECT[:RAMP]",
+                   help="a distancing change from DAY, cutting transmission by EFFECT (0.3 = 30%%), "
+                        "reached over RAMP days; replaces the scenario's first intervention")
+    g.add_argument("--detection-share", dest="detection_share", type=_number(0.001, 1, "--detection-share"),
+                   metavar="S", help="share of infections diagnosed as F0")
 
 
 def _add_scenario_args(p: argparse.ArgumentParser) -> None:
@@ -151,7 +198,8 @@ def _add_scenario_args(p: argparse.ArgumentParser) -> None:
                    help="override any field, e.g. --set arrivals.rate_per_day=3000 "
                         "--set 'facilities.Bach Mai Hospital.beds.tier2=300' (repeatable)")
     p.add_argument("--preset", action="append", metavar="NAME",
-                   help="apply a named preset of the scenario, e.g. plan_3000 (repeatable)")
+                   help="apply a named preset of the scenario, e.g. plan_3000 or omicron_fit (repeatable)")
+    _add_epidemic_args(p)
     _add_memory_arg(p)
 
 
@@ -176,14 +224,16 @@ def key_figure_table(result: RunResult) -> str:
     """The key figures of a run as a plain-text table."""
     s = result.summary
     sc = result.scenario
+    window = f"days {s['window_start']:g}-{s['window_end']:g}"
     rows = [
+        (f"in care on day {s['window_start']:g}", _fmt(s["in_system_start"])),
         ("F0 diagnosed (arrivals)", _fmt(s["arrivals"])),
-        ("initial census", _fmt(s["initial_census"])),
         ("recovered", _fmt(s["recovered"])),
         ("died", _fmt(s["died"])),
         ("  of whom while waiting", _fmt(s["died_waiting"])),
         ("in system at the end", _fmt(s["in_system_end"])),
-        ("peak census tier 1 / 2 / 3", " / ".join(_fmt(s[f"peak_tier{t}"]) for t in (1, 2, 3))),
+        ("peak census tier 1 / 2 / 3, by need", " / ".join(_fmt(s[f"peak_tier{t}"]) for t in (1, 2, 3))),
+        ("  by facility (as Hanoi reports)", " / ".join(_fmt(s[f"peak_tier{t}_by_facility"]) for t in (1, 2, 3))),
         ("oxygen-bed wait p50 / p90 (days)", f"{_fmt(s['wait_tier2_p50'])} / {_fmt(s['wait_tier2_p90'])}"),
         ("ICU-bed wait p50 / p90 (days)", f"{_fmt(s['wait_tier3_p50'])} / {_fmt(s['wait_tier3_p90'])}"),
         ("days all oxygen beds full", _fmt(s["full_days_oxygen"], 1)),
@@ -199,12 +249,14 @@ def key_figure_table(result: RunResult) -> str:
              f"{_fmt(s['transfers_delayed_by_vehicle'])} / {_fmt(s['transfers_delayed_by_bed'])} of {_fmt(s['transfers'])}"),
             ("utilisation ambulances", f"{_fmt(s['utilisation_ambulances'] * 100, 0)}%"),
         ]
+    if s["window_start"] > 0:
+        rows.append(("deaths while waiting in the warm-up", _fmt(s["died_waiting_warmup"])))
     width = max(len(r[0]) for r in rows)
     head = f"{sc.name} · {sc.horizon_days:g} days · seed {result.seed} · {result.seconds:.1f} s"
-    lines = [head, "-" * len(head)]
-    lines += [f"{name:<{width}}  {value:>14}" for name, value in rows]
-    ok = s["arrivals"] + s["initial_census"] == s["recovered"] + s["died"] + s["in_system_end"]
-    lines.append(f"{'conservation':<{width}}  {'holds' if ok else 'VIOLATED':>14}")
+    lines = [head, f"every figure over {window}" + (" (after the warm-up)" if s["window_start"] > 0 else ""),
+             "-" * len(head)]
+    lines += [f"{name:<{width}}  {value:>20}" for name, value in rows]
+    lines.append(f"{'conservation':<{width}}  {'holds' if conserved(s) else 'VIOLATED':>20}")
     pools = result.resources[result.resources["level"] == "pool"].sort_values("share_time_full", ascending=False)
     tight = [f"{r.resource} ({r.share_time_full:.0%} of the time full)" for r in pools.itertuples()
              if r.share_time_full == r.share_time_full and r.share_time_full > 0]
@@ -423,6 +475,34 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_fit(args: argparse.Namespace) -> int:
+    from .config import Delay, Intervention, Renewal, _read_csv_cases
+    from .plots import projection_chart, save
+    from .reports import fit_table
+
+    out = writable_folder(args.out)
+    cases = _read_csv_cases(Path(args.cases), "cases")
+    try:
+        renewal = Renewal(fit_window_days=args.window, population=args.population, immune_share=args.immune_share,
+                          detection_share=args.detection_share or 1.0,
+                          generation_interval=Delay(mean_days=args.gi_mean, sd_days=args.gi_sd))
+        interventions = [Intervention(day=d, effect=e, ramp_days=r) for d, e, r in args.intervention or []]
+    except ValueError as exc:
+        raise ConfigError(f"fit: {str(exc).splitlines()[-1].strip()}") from None
+    from .epidemic import project
+
+    try:
+        result = project(renewal, cases, interventions, int(args.days), seed=args.seed or 0)
+    except ValueError as exc:
+        raise ConfigError(f"{args.cases}: {exc}") from None
+    print(fit_table(result, args.cases, renewal, interventions))
+    result.rt.to_csv(out / "rt.csv", index=False)
+    result.curve.to_csv(out / "projection.csv", index=False)
+    save(projection_chart(cases, result.curve, result.rt), str(out / "projection.png"))
+    print(f"wrote {args.out}/ (rt.csv, projection.csv, projection.png)")
+    return 0
+
+
 def _port(text: str) -> int:
     value = _seed(text)
     if not 1 <= value <= 65535:
@@ -515,6 +595,28 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--out", default="out/validation", help="folder for the tables and the census plot")
     v.add_argument("--quiet", action="store_true", help="no progress messages")
     v.set_defaults(func=cmd_validate)
+
+    f = sub.add_parser("fit", help="estimate Rt from a daily case CSV (Cori et al.) and project F0/day forward",
+                       description="Fit the reproduction number Rt to the last --window days of a case history "
+                                   "(Cori et al. 2013: gamma posterior, 95%% credible interval), give the growth "
+                                   "rate and doubling time it implies, and project diagnoses --days ahead under "
+                                   "the stated interventions (band: the fit's uncertainty).")
+    f.add_argument("cases", help="CSV with columns day,cases (one row per day, oldest first)")
+    f.add_argument("--window", type=_count, default=7, help="days of the trailing window (default 7)")
+    f.add_argument("--days", type=_positive_days, default=60, help="days to project (default 60)")
+    f.add_argument("--gi-mean", type=_number(1, 30, "--gi-mean"), default=3.5,
+                   help="mean generation interval, days (default 3.5, Omicron [A])")
+    f.add_argument("--gi-sd", type=_number(0, 30, "--gi-sd"), default=2.4, help="its SD, days (default 2.4)")
+    f.add_argument("--intervention", action="append", type=_intervention, metavar="DAY:EFFECT[:RAMP]",
+                   help="a dated change in transmission, days after the last observed day (repeatable)")
+    f.add_argument("--population", type=_number(1, 1e10, "--population"),
+                   help="population, for depletion of susceptibles (default: none)")
+    f.add_argument("--immune-share", dest="immune_share", type=_number(0, 0.99, "--immune-share"), default=0.0)
+    f.add_argument("--detection-share", dest="detection_share", type=_number(0.001, 1, "--detection-share"),
+                   help="share of infections diagnosed (depletion only; default 1)")
+    f.add_argument("--seed", type=_seed, help="seed of the posterior draws for the band (default 0)")
+    f.add_argument("--out", default="out/fit", help="output folder (default out/fit)")
+    f.set_defaults(func=cmd_fit)
 
     a = sub.add_parser("app", help="open the planner's app in the browser (needs: pip install 'flowsim[app]')",
                        description="Start the planner's Streamlit app; it opens on the built-in Hanoi scenario. "

@@ -13,12 +13,13 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .config import Scenario
+from .distributions import Distribution
 from .streams import Streams
 
 
 @dataclass
 class Cohort:
-    """Per-patient arrays, index = patient id. Durations in days, already scaled by stay_multiplier."""
+    """Per-patient arrays, index = patient id. Durations in days, already scaled (`duration_law`)."""
 
     arrival: np.ndarray
     district: np.ndarray
@@ -51,14 +52,42 @@ class Cohort:
     def concat(a: Cohort, b: Cohort) -> Cohort:
         return Cohort(**{f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(Cohort)})
 
+    def take(self, rows: np.ndarray) -> Cohort:
+        """A copy holding only the patients `rows`."""
+        return Cohort(**{f.name: getattr(self, f.name)[rows].copy() for f in fields(Cohort)})
+
+
+HOSPITAL_STAYS = ("tier2_stay", "tier3_stay", "step_down_stay")
+"""Durations that `clinical.hospital_stay_multiplier` scales."""
+COURSE = {
+    "tier1_stay": "tier1_stay", "time_to_deterioration": "deterioration_time", "tier2_stay": "tier2_stay",
+    "time_to_escalation": "escalation_time", "tier3_stay": "tier3_stay", "step_down_stay": "step_down_stay",
+    "convalescence_stay": "convalescence_stay", "detection_delay": "detection",
+    "late_detection_delay": "late_detection",
+}
+"""Each course duration of a `Cohort` and the name of its random stream."""
+
+
+def duration_law(scenario: Scenario, name: str) -> tuple[Distribution, float]:
+    """The distribution of a course duration (a `Cohort` field) and the factor it is scaled by."""
+    c = scenario.clinical
+    home = ("detection_delay", "late_detection_delay")
+    dist = getattr(scenario.home if name in home else c, name)
+    factor = c.stay_multiplier * (c.hospital_stay_multiplier if name in HOSPITAL_STAYS else 1.0)
+    return dist, factor
+
+
+def sample_duration(scenario: Scenario, name: str, rng: np.random.Generator, n: int) -> np.ndarray:
+    """`n` draws (days) of a course duration, scaled as the scenario says."""
+    dist, factor = duration_law(scenario, name)
+    return factor * dist.sample(rng, n)
+
 
 def draw(scenario: Scenario, arrival: np.ndarray, district: np.ndarray, streams: Streams,
          purpose: str = "clinical") -> Cohort:
     """Draw the attributes and course variates of F0 diagnosed at `arrival` in `district`."""
     n = len(arrival)
     groups = scenario.risk_groups
-    c = scenario.clinical
-    k = c.stay_multiplier
 
     def rng(item: str) -> np.random.Generator:
         return streams.rng(purpose, item)
@@ -87,15 +116,7 @@ def draw(scenario: Scenario, arrival: np.ndarray, district: np.ndarray, streams:
         u_convalescence=rng("convalescence").random(n),
         u_monitor=rng("monitor").random(n),
         waiting_budget=rng("waiting").standard_exponential(n),
-        tier1_stay=k * c.tier1_stay.sample(rng("tier1_stay"), n),
-        time_to_deterioration=k * c.time_to_deterioration.sample(rng("deterioration_time"), n),
-        tier2_stay=k * c.tier2_stay.sample(rng("tier2_stay"), n),
-        time_to_escalation=k * c.time_to_escalation.sample(rng("escalation_time"), n),
-        tier3_stay=k * c.tier3_stay.sample(rng("tier3_stay"), n),
-        step_down_stay=k * c.step_down_stay.sample(rng("step_down_stay"), n),
-        convalescence_stay=k * c.convalescence_stay.sample(rng("convalescence_stay"), n),
-        detection_delay=k * scenario.home.detection_delay.sample(rng("detection"), n),
-        late_detection_delay=k * scenario.home.late_detection_delay.sample(rng("late_detection"), n),
+        **{name: sample_duration(scenario, name, rng(stream), n) for name, stream in COURSE.items()},
     )
 
 
@@ -105,3 +126,57 @@ def progression_probability(scenario: Scenario, cohort: Cohort, treated: np.ndar
     ve = scenario.clinical.vaccine_efficacy * cohort.vaccinated
     av = scenario.home.antiviral_efficacy * np.asarray(treated, float)
     return base * (1.0 - ve) * (1.0 - av)
+
+
+@dataclass
+class Course:
+    """Which way each patient's course turns, from their own uniforms (one bool array per branch).
+
+    The pathway reads these when the moment comes; the initial census (`flowsim.initial`) reads
+    them to know which stages a patient would pass through, and overrides them for patients whose
+    history already settled a branch."""
+
+    deteriorates_untreated: np.ndarray
+    """Tier 1 → tier 2, without the antiviral package (facility beds, untreated home F0)."""
+    deteriorates_treated: np.ndarray
+    """Tier 1 → tier 2 if given the antiviral package (home F0 only)."""
+    treated: np.ndarray
+    """Given the antiviral package if treated at home."""
+    escalates: np.ndarray
+    """Tier 2 → tier 3."""
+    dies_tier2: np.ndarray
+    """Dies at the end of an oxygen-bed stay (never with `escalates`)."""
+    convalesces: np.ndarray
+    """After surviving oxygen care, a few days in a tier-1 bed."""
+    dies_tier3: np.ndarray
+    """Dies at the end of an ICU stay; else steps down to an oxygen bed."""
+
+    @staticmethod
+    def concat(a: Course, b: Course) -> Course:
+        return Course(**{f.name: np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(Course)})
+
+    def take(self, rows: np.ndarray) -> Course:
+        """A copy holding only the patients `rows`."""
+        return Course(**{f.name: getattr(self, f.name)[rows].copy() for f in fields(Course)})
+
+    def deteriorates(self, at_home: np.ndarray | bool) -> np.ndarray:
+        """Whether each patient deteriorates where they are (the antiviral acts at home only)."""
+        return np.where(np.asarray(at_home) & self.treated, self.deteriorates_treated, self.deteriorates_untreated)
+
+
+def course(scenario: Scenario, c: Cohort) -> Course:
+    """The branches of every patient's course under the scenario's probabilities."""
+    groups = scenario.risk_groups
+    p_escalate = np.array([g.p_escalate for g in groups])[c.group]
+    p_die2 = np.array([g.p_die_tier2 for g in groups])[c.group]
+    p_die3 = np.array([g.p_die_tier3 for g in groups])[c.group]
+    escalates = c.u_tier2 < p_escalate
+    return Course(
+        deteriorates_untreated=c.u_deteriorate < progression_probability(scenario, c, False),
+        deteriorates_treated=c.u_deteriorate < progression_probability(scenario, c, True),
+        treated=c.u_antiviral < scenario.home.antiviral_coverage,
+        escalates=escalates,
+        dies_tier2=~escalates & (c.u_tier2 < p_escalate + p_die2),
+        convalesces=c.u_convalescence < scenario.clinical.p_convalescence,
+        dies_tier3=c.u_tier3 < p_die3,
+    )

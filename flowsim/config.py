@@ -75,15 +75,96 @@ class Step(Strict):
     rate_per_day: Rate
 
 
+MAX_DAYS = 3650.0
+"""Upper bound on any day or duration in the arrival profile (ten years)."""
+
+
+class Delay(Strict):
+    """A gamma-distributed delay (days) given by its mean and SD; SD 0 is a fixed delay."""
+
+    mean_days: float = Field(ge=0, le=60)
+    sd_days: float = Field(default=0.0, ge=0, le=60)
+
+
+class Intervention(Strict):
+    """From `day` on (days from the run's start), transmission is cut by `effect` (0.3: 30% less;
+    negative: more, e.g. holiday gatherings), reached linearly over `ramp_days`. Each intervention
+    replaces the previous one's effect (0 lifts it); they do not stack."""
+
+    day: float = Field(ge=0, le=MAX_DAYS)
+    effect: float = Field(ge=-1, le=1)
+    ramp_days: float = Field(default=0.0, ge=0, le=365)
+    label: str = ""
+
+
+class Seir(Strict):
+    """SEIR compartments over a closed population; give `r0` or `doubling_days`, not both."""
+
+    population: float = Field(gt=0, le=1e10)
+    initial_infected: float = Field(gt=0, le=1e10)
+    """People infected (exposed + infectious) at day 0."""
+    incubation_days: float = Field(gt=0, le=60)
+    """Mean latent period, infection → infectious (exponential)."""
+    infectious_days: float = Field(gt=0, le=60)
+    """Mean infectious period (exponential)."""
+    r0: float | None = Field(default=None, gt=0, le=30)
+    """Basic reproduction number, before immunity and interventions."""
+    doubling_days: float | None = Field(default=None, ge=0.5, le=365)
+    """Doubling time of infections at the start (with `immune_share` immune, before interventions)."""
+    immune_share: float = Field(default=0.0, ge=0, lt=1)
+    """Share immune at day 0 (vaccination, past infection): starts in R."""
+    detection_share: float = Field(default=1.0, gt=0, le=1)
+    """Share of infections diagnosed as F0."""
+    diagnosis_delay: Delay = Delay(mean_days=0.0)
+    """Infection → diagnosis as F0."""
+
+    @model_validator(mode="after")
+    def _one_speed(self) -> Seir:
+        if (self.r0 is None) == (self.doubling_days is None):
+            raise ValueError("give exactly one of 'r0' and 'doubling_days'")
+        if self.initial_infected > self.population * (1 - self.immune_share):
+            raise ValueError("initial_infected is more than the non-immune population")
+        return self
+
+
+class Renewal(Strict):
+    """Diagnoses from the renewal equation c_t = R_t·m(t)·(S_t/S_0)·Σ_s w_s c_(t-s).
+
+    The case history before day 0 is `arrivals.daily_cases` (or `arrivals.csv`); without one, the
+    run starts at `cases_per_day` on the growth path `rt` implies. Without `rt`, R_t is fitted to
+    the history's last `fit_window_days` (Cori et al. 2013, posterior mean)."""
+
+    rt: float | None = Field(default=None, gt=0, le=30)
+    """Reproduction number at the start (before interventions)."""
+    rt_sd: float = Field(default=0.0, ge=0, le=10)
+    """If above 0, each replication draws its R_t from a gamma with mean `rt` and this SD."""
+    cases_per_day: float | None = Field(default=None, gt=0, le=1e7)
+    """Diagnoses a day at the start, when there is no case history."""
+    generation_interval: Delay = Delay(mean_days=3.5, sd_days=2.4)
+    fit_window_days: int = Field(default=7, ge=2, le=60)
+    population: float | None = Field(default=None, gt=0, le=1e10)
+    """For depletion of susceptibles; none: R_t does not fall as people are infected."""
+    immune_share: float = Field(default=0.0, ge=0, lt=1)
+    detection_share: float = Field(default=1.0, gt=0, le=1)
+    """Share of infections diagnosed (infections = diagnoses ÷ this, for depletion)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Renewal:
+        if self.generation_interval.mean_days < 1:
+            raise ValueError("generation_interval.mean_days must be at least 1 day")
+        return self
+
+
 class Arrivals(Strict):
     """Daily rate λ(t) of newly diagnosed F0 (patients/day).
 
     `constant` uses `rate_per_day`; `steps` a list of (from_day, rate) changes; `daily` one rate
     per day, from `daily_cases` or a CSV file (`csv`, columns `day,cases`); `wave` a Gaussian
-    epidemic curve `base + peak·exp(-(t-peak_day)²/(2·width²))`.
+    epidemic curve `base + peak·exp(-(t-peak_day)²/(2·width²))`; `seir` and `renewal` an epidemic
+    model (`seir:`, `renewal:`, see `flowsim.epidemic`) with dated `interventions`.
     """
 
-    profile: Literal["constant", "steps", "daily", "wave"] = "constant"
+    profile: Literal["constant", "steps", "daily", "wave", "seir", "renewal"] = "constant"
     rate_per_day: Rate | None = None
     steps: list[Step] | None = None
     csv: str | None = None
@@ -92,6 +173,12 @@ class Arrivals(Strict):
     peak_per_day: Rate | None = None
     peak_day: float | None = Field(default=None, ge=-MAX_HORIZON_DAYS, le=2 * MAX_HORIZON_DAYS)
     width_days: float | None = Field(default=None, gt=0.0, le=MAX_HORIZON_DAYS)
+    seir: Seir | None = None
+    renewal: Renewal | None = None
+    interventions: list[Intervention] = Field(default_factory=list, max_length=50)
+    overdispersion: float | None = Field(default=None, gt=0, le=1e6)
+    """Daily counts negative binomial with this size k (variance μ + μ²/k); none: Poisson.
+    For the daily, seir and renewal profiles."""
 
     @model_validator(mode="after")
     def _profile_fields(self) -> Arrivals:
@@ -100,6 +187,8 @@ class Arrivals(Strict):
             "steps": ["steps"],
             "daily": ["daily_cases"],
             "wave": ["peak_per_day", "peak_day", "width_days"],
+            "seir": ["seir"],
+            "renewal": ["renewal"],
         }[self.profile]
         for name in need:
             if getattr(self, name) is None:
@@ -108,7 +197,34 @@ class Arrivals(Strict):
             raise ValueError("profile 'steps' needs at least one step")
         if self.profile == "daily" and not self.daily_cases:
             raise ValueError("profile 'daily' needs at least one day of cases")
+        if self.interventions and self.profile not in EPIDEMIC_PROFILES:
+            raise ValueError("interventions need an epidemic profile (seir or renewal)")
+        if self.overdispersion is not None and self.profile not in ("daily", *EPIDEMIC_PROFILES):
+            raise ValueError("overdispersion applies to daily counts: profile daily, seir or renewal")
+        days = [iv.day for iv in self.interventions]
+        if days != sorted(days):
+            raise ValueError("interventions must be in order of day")
+        if self.profile == "renewal":
+            _check_renewal(self)
         return self
+
+
+EPIDEMIC_PROFILES = ("seir", "renewal")
+
+
+def _check_renewal(a: Arrivals) -> None:
+    r = a.renewal
+    assert r is not None
+    if r.rt is None and not a.daily_cases:
+        raise ValueError("profile 'renewal' needs 'renewal.rt' or a case history (daily_cases or csv) to fit it to")
+    if r.rt is None:
+        from .epidemic import estimate_rt
+
+        fit = estimate_rt(a.daily_cases or [], r.fit_window_days, r.generation_interval)
+        if int(fit["day"].iloc[-1]) != len(a.daily_cases or []) - 1:
+            raise ValueError("the case history has no cases before its last window: nothing to fit R_t to")
+    if r.cases_per_day is None and not a.daily_cases:
+        raise ValueError("profile 'renewal' needs 'renewal.cases_per_day' or a case history (daily_cases or csv)")
 
 
 class Designated(Strict):
@@ -147,6 +263,19 @@ class Facility(Strict):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     beds: Beds
+    level: Literal[1, 2, 3] | None = None
+    """The facility's level in the three-tier tower: the tier at which the city's reports count
+    the patients it treats (`census.counted_tier`). Default: 1 for a station or a hospital
+    without oxygen or ICU beds (a collection facility), else 2 (a hospital treating moderate
+    F0: mild F0 in its tier-1 beds are counted at tier 2, as Hanoi's report counts them)."""
+
+    @property
+    def tower_level(self) -> int:
+        if self.kind == "station":
+            return 1
+        if self.level is not None:
+            return self.level
+        return 2 if self.beds.tier2 or self.beds.tier3 else 1
 
 
 class RiskGroup(Strict):
@@ -191,7 +320,11 @@ class Clinical(Strict):
     vaccine_efficacy: Probability
     """Relative reduction of progression (tier 1 → 2) for vaccinated F0."""
     stay_multiplier: PositiveFloat = 1.0
-    """Scales every stay and delay above (variant, sensitivity)."""
+    """Scales every stay and delay above, the isolation rule included (sensitivity)."""
+    hospital_stay_multiplier: PositiveFloat = 1.0
+    """Scales the hospital stays alone (`tier2_stay`, `tier3_stay`, `step_down_stay`), on top of
+    `stay_multiplier`: a variant's shorter stays (Omicron ≈ 0.6-0.7 × Delta) without touching
+    the isolation rule or the delays."""
 
 
 class Home(Strict):
@@ -271,19 +404,48 @@ class WaitingHazard(Strict):
     tier3: float = Field(default=0.0, ge=0.0, le=1000.0)
 
 
+class FacilityCensus(Strict):
+    """Patients in one facility's beds of one tier at t = 0 (a row of a health department's list)."""
+
+    facility: str
+    tier: Literal[1, 2, 3]
+    """The tier of the beds they lie in (tier-1 beds, oxygen beds, ICU beds)."""
+    patients: NonNegativeInt
+    days_in_care: NonNegativeFloat | None = None
+    """Days they have already spent in this stage of care (known from admission dates); unknown
+    (null): drawn as the model's own steady state would have it."""
+
+
 class InitialCensus(Strict):
-    """Patients already in care at t = 0, part-way through their stay."""
+    """Patients already in care at t = 0, counted where they are treated.
+
+    City totals: `tier1_home` at home, `tier1_facility` in tier-1 beds (stations, collection
+    facilities, hospitals' tier-1 beds), `tier2` in oxygen beds, `tier3` in ICU beds, placed in
+    the nearest free bed of their tier — or, with `counted_by: facility`, as a report counts them. `facilities` (or a CSV `csv` with columns
+    facility, tier, patients and optionally days_in_care) lists patients by facility instead;
+    the city totals then count only the patients not listed. Each patient's elapsed time in
+    care and future are drawn conditional on having got this far (`flowsim.initial`).
+    """
 
     tier1_home: NonNegativeInt = 0
     tier1_facility: NonNegativeInt = 0
     tier2: NonNegativeInt = 0
     tier3: NonNegativeInt = 0
+    facilities: list[FacilityCensus] = Field(default_factory=list)
+    csv: str | None = None
+    counted_by: Literal["beds", "facility"] = "beds"
+    """How the city totals were counted: `beds`, by the tier of the beds patients lie in (tier2 in
+    oxygen beds, tier3 in ICU beds); `facility`, as a report that counts patients where they are
+    treated (tier1_facility, tier2, tier3 at the tier their facility counts them, `Facility.level`):
+    each total is then shared among the beds counted at that tier in proportion to their number."""
     part_way: bool = True
-    """True: each is part-way through their stay (equilibrium residual); false: stays start at 0."""
+    """True: each patient is part-way through their stay, as in the model's steady state; false:
+    every stay starts at t = 0 (as if all were admitted at once)."""
 
     @property
     def total(self) -> int:
-        return self.tier1_home + self.tier1_facility + self.tier2 + self.tier3
+        return (self.tier1_home + self.tier1_facility + self.tier2 + self.tier3
+                + sum(r.patients for r in self.facilities))
 
 
 class CapacityScale(Strict):
@@ -339,6 +501,10 @@ def _cross_check(s: Scenario) -> None:
     """References and sums that one field alone cannot check."""
     if s.warmup_days >= s.horizon_days:
         raise ConfigError("warmup_days: must be shorter than horizon_days")
+    for i, iv in enumerate(s.arrivals.interventions):
+        if iv.day >= s.horizon_days:
+            raise ConfigError(f"arrivals.interventions[{i}].day: {iv.day:g} is not within the run (0 to "
+                              f"horizon_days = {s.horizon_days:g})")
     names = [d.name for d in s.districts]
     for i, name in enumerate(names):
         if names.index(name) != i:
@@ -355,6 +521,10 @@ def _cross_check(s: Scenario) -> None:
             raise ConfigError(f"{where}.beds.tier3: a mobile station has no ICU beds")
         if (f.lat is None) != (f.lon is None):
             raise ConfigError(f"{where}.lat: give both lat and lon, or neither")
+    _check_facility_census(s, by_name)
+    from .initial import check as check_initial_census
+
+    check_initial_census(s)
     for i, d in enumerate(s.districts):
         for tier in (2, 3):
             target = getattr(d.designated, f"tier{tier}")
@@ -377,6 +547,24 @@ def _cross_check(s: Scenario) -> None:
     gnames = [g.name for g in s.risk_groups]
     if len(set(gnames)) != len(gnames):
         raise ConfigError("risk_groups: duplicate group name")
+
+
+def _check_facility_census(s: Scenario, by_name: dict[str, Facility]) -> None:
+    """Every row names a known facility, and no ward holds more patients than it has beds."""
+    from_csv = s.initial_census.csv is not None
+    held: dict[tuple[str, int], int] = {}
+    def field(i: int, name: str) -> str:
+        return f"initial_census.csv: row {i + 1}: '{name}'" if from_csv else f"initial_census.facilities[{i}].{name}"
+
+    for i, row in enumerate(s.initial_census.facilities):
+        if row.facility not in by_name:
+            raise ConfigError(f"{field(i, 'facility')}: unknown facility '{row.facility}'")
+        beds = by_name[row.facility].beds.of(row.tier)
+        key = (row.facility, row.tier)
+        held[key] = held.get(key, 0) + row.patients
+        if held[key] > beds:
+            raise ConfigError(f"{field(i, 'patients')}: {held[key]} patients in the tier-{row.tier} beds of "
+                              f"'{row.facility}', which has {beds}")
 
 
 def _check_fleet(s: Scenario, districts: list[str]) -> None:
@@ -483,6 +671,60 @@ def _read_csv_cases(path: Path, where: str) -> list[float]:
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
         raise ConfigError(f"{where}: cannot read {path.name} as CSV ({exc})") from None
     return cases_from_table(table, where)
+
+
+FACILITY_CENSUS_COLUMNS = ("facility", "tier", "patients", "days_in_care")
+
+
+def read_facility_census(path: Path, where: str = "initial_census.csv") -> list[dict[str, Any]]:
+    """Rows of a per-facility census CSV (facility, tier, patients[, days_in_care])."""
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: file not found: {path}") from None
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+        raise ConfigError(f"{where}: cannot read {path.name} as CSV ({exc})") from None
+    return facility_census_from_table(table, where)
+
+
+def facility_census_from_table(table: Any, where: str = "initial_census.csv") -> list[dict[str, Any]]:
+    """Validated rows from a table with columns facility, tier, patients[, days_in_care]; an error
+    names the row (1 = first data row) and the reason."""
+    cols = {str(c).strip().lower(): c for c in table.columns}
+    for need in FACILITY_CENSUS_COLUMNS[:3]:
+        if need not in cols:
+            raise ConfigError(f"{where}: the table needs a '{need}' column (has {list(table.columns)})")
+    unknown = [c for c in cols if c not in FACILITY_CENSUS_COLUMNS]
+    if unknown:
+        raise ConfigError(f"{where}: unknown column '{unknown[0]}' (known: {', '.join(FACILITY_CENSUS_COLUMNS)})")
+    rows = []
+    for i, raw in enumerate(table.to_dict("records")):
+        row = f"{where}: row {i + 1}"
+        name = str(raw[cols["facility"]]).strip()
+        if not name:
+            raise ConfigError(f"{row}: 'facility' is empty")
+        values: dict[str, Any] = {"facility": name}
+        for col, kind in (("tier", int), ("patients", int), ("days_in_care", float)):
+            if col not in cols:
+                continue
+            text = str(raw[cols[col]]).strip()
+            if col == "days_in_care" and text == "":
+                continue
+            try:
+                number = float(text)
+            except ValueError:
+                raise ConfigError(f"{row}: '{col}' is not a number ({text!r})") from None
+            if not np.isfinite(number) or number < 0:
+                raise ConfigError(f"{row}: '{col}' must be a finite number ≥ 0 (got {text})")
+            if kind is int and number != int(number):
+                raise ConfigError(f"{row}: '{col}' must be a whole number (got {text})")
+            values[col] = kind(number)
+        if values["tier"] not in (1, 2, 3):
+            raise ConfigError(f"{row}: 'tier' must be 1, 2 or 3 (got {values['tier']})")
+        rows.append(values)
+    return rows
 
 
 def cases_from_table(table: Any, where: str) -> list[float]:
@@ -603,6 +845,14 @@ def build(
             csv_path = base_dir / csv_path
         arrivals["daily_cases"] = _read_csv_cases(csv_path, "arrivals.csv")
         arrivals.setdefault("profile", "daily")
+    census = data.get("initial_census")
+    if isinstance(census, dict) and census.get("csv"):
+        if census.get("facilities"):
+            raise ConfigError("initial_census.csv: give either 'facilities' or 'csv', not both")
+        csv_path = Path(census["csv"])
+        if not csv_path.is_absolute() and base_dir is not None:
+            csv_path = base_dir / csv_path
+        census["facilities"] = read_facility_census(csv_path)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
@@ -627,4 +877,5 @@ def to_yaml(scenario: Scenario) -> str:
     """The scenario as YAML that loads back to an equal scenario."""
     data = scenario.model_dump(mode="json", exclude_none=True)
     data["arrivals"].pop("csv", None)
+    data["initial_census"].pop("csv", None)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

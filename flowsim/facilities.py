@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 from itertools import count
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import simpy
@@ -25,8 +25,41 @@ if TYPE_CHECKING:
     from .records import Log
 
 PENDING = simpy.events.PENDING
-HOME, STATION, HOSPITAL, TRANSIT = range(4)
-PLACES = ("home", "station", "hospital", "transit")
+
+
+class Place(NamedTuple):
+    """Where a patient is, as the census counts it: the kind of place, the tier of the bed they
+    lie in (0: none), and the tier at which the city's reports count them there (0: their need)."""
+
+    kind: str
+    bed_tier: int
+    counted_tier: int
+
+
+PLACES = (
+    Place("home", 0, 1),
+    Place("transit", 0, 0),
+    Place("station", 1, 1),
+    Place("station", 2, 1),
+    *(Place("hospital", bed, level) for bed in (1, 2, 3) for level in (1, 2, 3) if level >= bed),
+)
+"""Every place code of the census log (index = code). Home and stations count at tier 1; a
+hospital bed at the higher of its own tier and the hospital's level; a patient on the road at
+their need."""
+PLACE_KINDS = ("home", "station", "hospital", "transit")
+HOME, TRANSIT = 0, 1
+
+
+def counted_tier(kind: str, bed_tier: int, level: int) -> int:
+    """The tier at which the city's reports count a patient in a bed of `bed_tier` in a facility
+    of `kind` at tower `level`: a station's patients at tier 1, a hospital's at the higher of the
+    bed's tier and the hospital's level."""
+    return 1 if kind == "station" else max(bed_tier, level)
+
+
+def place_code(kind: str, bed_tier: int, level: int) -> int:
+    """The census place of a bed of `bed_tier` in a facility of `kind` at tower `level`."""
+    return PLACES.index(Place(kind, bed_tier, counted_tier(kind, bed_tier, level)))
 
 
 class BedRequest(simpy.Event):
@@ -104,12 +137,13 @@ class Ward:
                  "busy", "_lazy", "lists", "_wake_pending", "_log")
 
     def __init__(self, env: simpy.Environment, index: int, facility: str, kind: str, tier: int,
-                 capacity: int, location: int, log: Log) -> None:
+                 capacity: int, location: int, log: Log, level: int = 1) -> None:
         self.env = env
         self.index = index
         self.facility = facility
         self.kind = kind
-        self.place = STATION if kind == "station" else HOSPITAL
+        self.place = place_code(kind, tier, level)
+        """Census place of a patient in this ward (`PLACES`)."""
         self.tier = tier
         self.capacity = capacity
         self.location = location

@@ -8,6 +8,7 @@ they never edit the model's fields themselves.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,26 @@ LEVERS: tuple[Lever, ...] = (
 )
 LEVER = {lever.key: lever for lever in LEVERS}
 
+EPIDEMIC_LEVERS: tuple[Lever, ...] = (
+    Lever("doubling_days", "Doubling time of cases", "days", 2, 60, 0.5,
+          "How many days infections take to double at the start, before any distancing (SEIR profile). "
+          "Shorter is a faster epidemic and an earlier, higher peak."),
+    Lever("rt", "Reproduction number Rt", "new cases per case", 0.5, 3, 0.01,
+          "Cases each case causes at the start, before any distancing (renewal profile). Above 1 the "
+          "epidemic grows. The Hanoi fit (preset omicron_fit) gives 1.085–1.11."),
+    Lever("distancing_day", "Distancing starts on day", "day of the run", 0, 180, 1,
+          "The day a distancing round begins (e.g. one of Hanoi's four rounds in 2021)."),
+    Lever("distancing_effect", "Distancing strength", "share of transmission cut", 0, 0.9, 0.05,
+          "How much distancing cuts transmission from its day on (0.3 = 30% fewer infections); 0: none."),
+    Lever("distancing_ramp", "Distancing takes effect over", "days", 0, 30, 1,
+          "Days for the cut to reach full strength (linear ramp)."),
+    Lever("detection_share", "Detection share", "share of infections", 0.05, 1, 0.05,
+          "Share of infections diagnosed as F0. In the SEIR model it scales demand directly; in the "
+          "renewal model it sets how fast susceptibles run out."),
+)
+"""Levers of epidemic-driven demand; they apply only to the `seir` and `renewal` arrival profiles."""
+LEVER |= {lever.key: lever for lever in EPIDEMIC_LEVERS}
+
 
 def current(scenario: Scenario) -> dict[str, Any]:
     """The levers' values in a scenario."""
@@ -77,7 +98,63 @@ def current(scenario: Scenario) -> dict[str, Any]:
     }
     for g in s.risk_groups:
         values[f"home_share:{g.name}"] = g.home_share
+    values.update(epidemic_current(s))
     return values
+
+
+def epidemic_current(scenario: Scenario) -> dict[str, Any]:
+    """The epidemic levers' values (none unless the arrival profile is `seir` or `renewal`)."""
+    from .epidemic import renewal_rt, seir_doubling_days
+
+    a = scenario.arrivals
+    values: dict[str, Any] = {key.key: None for key in EPIDEMIC_LEVERS}
+    if a.profile not in ("seir", "renewal"):
+        return values
+    model = a.seir if a.profile == "seir" else a.renewal
+    assert model is not None
+    first = a.interventions[0] if a.interventions else None
+    values.update({
+        "distancing_day": first.day if first else min(14.0, float(int(scenario.horizon_days / 2))),
+        "distancing_effect": first.effect if first else 0.0,
+        "distancing_ramp": first.ramp_days if first else 0.0,
+        "detection_share": model.detection_share,
+    })
+    if a.seir is not None and a.profile == "seir":
+        values["doubling_days"] = seir_doubling_days(a.seir)
+    if a.renewal is not None and a.profile == "renewal":
+        values["rt"] = renewal_rt(a.renewal, a.daily_cases)
+    return values
+
+
+def _apply_epidemic(data: dict[str, Any], key: str, value: float) -> None:
+    """One epidemic lever into raw data whose arrivals are `seir` or `renewal`."""
+    arrivals = data.get("arrivals") or {}
+    profile = arrivals.get("profile")
+    if profile not in ("seir", "renewal"):
+        raise ConfigError(f"{key}: needs epidemic-driven arrivals (arrivals.profile seir or renewal, "
+                          "e.g. --preset omicron_fit)")
+    model = arrivals.setdefault(profile, {})
+    if key == "doubling_days" and profile == "seir":
+        model.pop("r0", None)
+        model["doubling_days"] = value
+    elif key == "doubling_days":  # renewal: the R_t whose growth doubles cases every `value` days
+        from .config import Renewal
+        from .epidemic import delay_pmf, rt_from_growth
+
+        gi = Renewal.model_validate({k: v for k, v in model.items() if k == "generation_interval"}).generation_interval
+        model["rt"] = rt_from_growth(math.log(2) / value, delay_pmf(gi, minimum=1))
+    elif key == "rt" and profile == "seir":  # R at the start = R0 × the non-immune share
+        model.pop("doubling_days", None)
+        model["r0"] = value / (1 - float(model.get("immune_share", 0.0)))
+    elif key == "rt":
+        model["rt"] = value
+    elif key == "detection_share":
+        model["detection_share"] = value
+    else:
+        ivs = arrivals.setdefault("interventions", [])
+        first = ivs[0] if ivs else {"day": 0.0, "effect": 0.0}
+        first[{"distancing_day": "day", "distancing_effect": "effect", "distancing_ramp": "ramp_days"}[key]] = value
+        arrivals["interventions"] = [first, *ivs[1:]]
 
 
 def apply(data: dict[str, Any], values: dict[str, Any], daily_cases: list[float] | None = None) -> dict[str, Any]:
@@ -117,6 +194,8 @@ def apply(data: dict[str, Any], values: dict[str, Any], daily_cases: list[float]
         elif key == "dispatch":
             if data.get("ambulances"):
                 data["ambulances"]["dispatch"] = value
+        elif key in {lever.key for lever in EPIDEMIC_LEVERS}:
+            _apply_epidemic(data, key, float(value))
         elif key.startswith("home_share:"):
             name = key.split(":", 1)[1]
             groups = [g for g in data.get("risk_groups", []) if g.get("name") == name]
@@ -157,6 +236,27 @@ def apply_facility_table(data: dict[str, Any], table: pd.DataFrame) -> dict[str,
     return data
 
 
+def with_history(data: dict[str, Any], cases: list[float]) -> dict[str, Any]:
+    """Raw data whose renewal profile starts from this case history, R_t fitted to its last window."""
+    data = copy.deepcopy(data)
+    arrivals = data.get("arrivals") or {}
+    if arrivals.get("profile") != "renewal":
+        raise ConfigError("daily cases: a case history to fit needs the renewal profile")
+    arrivals.pop("csv", None)
+    arrivals["daily_cases"] = list(cases)
+    arrivals.setdefault("renewal", {}).pop("rt", None)
+    return data
+
+
+def with_levers(scenario: Scenario, values: dict[str, Any]) -> Scenario:
+    """A validated scenario with levers moved (after its presets and overrides were applied)."""
+    import yaml
+
+    from .config import to_yaml
+
+    return build(apply(yaml.safe_load(to_yaml(scenario)), values))
+
+
 def scenario_with(data: dict[str, Any], values: dict[str, Any], table: pd.DataFrame | None = None,
                   daily_cases: list[float] | None = None) -> Scenario:
     """Validate raw data with levers (and an edited facility table) applied."""
@@ -176,5 +276,7 @@ SWEEP_PATHS: dict[str, str] = {
     "icu_beds_scale": "capacity_scale.icu_beds",
     "ambulances_scale": "capacity_scale.ambulances",
     "waiting_hazard_tier3": "waiting_hazard.tier3",
+    "rt": "arrivals.renewal.rt",
+    "doubling_days": "arrivals.seir.doubling_days",
 }
 """Levers a sweep can vary, and the scenario field each moves."""

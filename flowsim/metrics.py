@@ -7,15 +7,20 @@ import numpy as np
 from .records import Tables
 
 SUMMARY_COLUMNS = (
-    "replication", "seed", "arrivals", "initial_census", "recovered", "died", "died_waiting",
-    "in_system_end", "peak_tier1", "peak_tier2", "peak_tier3", "wait_tier2_p50", "wait_tier2_p90",
+    "replication", "seed", "window_start", "window_end", "initial_census", "in_system_start", "arrivals",
+    "recovered", "died", "died_waiting", "in_system_end", "died_waiting_warmup",
+    "peak_tier1", "peak_tier2", "peak_tier3", "peak_tier1_by_facility", "peak_tier2_by_facility",
+    "peak_tier3_by_facility", "wait_tier2_p50", "wait_tier2_p90",
     "wait_tier3_p50", "wait_tier3_p90", "full_days_oxygen", "full_days_icu", "full_days_station",
     "utilisation_oxygen", "utilisation_icu", "tier1_needing_bed", "tier1_overflow",
     "ambulance_response_p50", "ambulance_response_p90", "transfers", "transfers_delayed_by_vehicle",
     "transfers_delayed_by_bed", "utilisation_ambulances",
 )
-"""Columns of summary.csv, in order. Bed waits in days, ambulance response in minutes; peaks in
-patients. Ambulance figures are empty (NaN) for a scenario without a fleet."""
+"""Columns of summary.csv, in order. Every figure covers the statistics window [window_start,
+window_end] (days: `warmup_days` to the horizon), deaths included; `died_waiting_warmup` is the
+transient the window leaves out. Bed waits in days, ambulance response in minutes; peaks in
+patients, by clinical need and by facility (`records.COUNTED_BY`). Ambulance figures are empty
+(NaN) for a scenario without a fleet."""
 
 MINUTES_PER_DAY = 24 * 60
 
@@ -24,23 +29,28 @@ def _percentile(values: np.ndarray, q: float) -> float:
     return float(np.percentile(values, q)) if len(values) else float("nan")
 
 
-def key_figures(tables: Tables, arrivals: int, initial: int, warmup: float, horizon: float) -> dict[str, float]:
-    """Counts are over the whole run (so conservation reads off them); waits, peaks and full
-    days over the statistics window [warmup, horizon]. A wait still under way at the horizon
-    counts with its length so far. `tier1_overflow` of `tier1_needing_bed` new mild F0 found no
+def key_figures(tables: Tables, arrivals: np.ndarray, initial: int, warmup: float, horizon: float) -> dict[str, float]:
+    """Every figure over the statistics window (warmup, horizon]: counts of arrivals and outcomes
+    in it, so that conservation reads off them (in_system_start + arrivals = recovered + died +
+    in_system_end), and waits, peaks and full days. A wait still under way at the horizon counts
+    with its length so far. `tier1_overflow` of `tier1_needing_bed` new mild F0 found no
     facility bed (the blocking probability of the tier-1 pool, Erlang B when they go home)."""
     out = tables.outcomes
-    done = out[out["time"] <= horizon]["outcome"]
-    recovered = int((done == "recovered").sum())
-    died_waiting = int((done == "died_waiting").sum())
-    died = int((done == "died").sum()) + died_waiting
+    time = out["time"].to_numpy()
+    kind = out["outcome"].to_numpy()
+    inside = (time > warmup) & (time <= horizon)
+    died_waiting = int((kind[inside] == "died_waiting").sum())
     figures: dict[str, float] = {
-        "arrivals": arrivals,
+        "window_start": warmup,
+        "window_end": horizon,
         "initial_census": initial,
-        "recovered": recovered,
-        "died": died,
+        "in_system_start": tables.census_start,
+        "arrivals": int(((arrivals > warmup) & (arrivals <= horizon)).sum()),
+        "recovered": int((kind[inside] == "recovered").sum()),
+        "died": int((kind[inside] == "died").sum()) + died_waiting,
         "died_waiting": died_waiting,
         "in_system_end": tables.census_end,
+        "died_waiting_warmup": int((kind[(time <= warmup)] == "died_waiting").sum()) if warmup > 0 else 0,
         **tables.peaks,
     }
     w = tables.waits

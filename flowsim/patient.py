@@ -19,9 +19,10 @@ from collections.abc import Generator
 import numpy as np
 import simpy
 
-from .cohort import Cohort
+from .cohort import Cohort, Course
 from .config import Scenario
 from .facilities import HOME, TRANSIT, HomeCare, Ward
+from .initial import STAGE_SEVERITY, STEP_DOWN, TIER1_BEDS, Visit
 from .records import DIED, DIED_WAITING, RECOVERED, Log
 from .routing import Admissions
 from .transport import Transport
@@ -49,7 +50,7 @@ class Patient:
 class Pathway:
     def __init__(self, env: simpy.Environment, scenario: Scenario, cohort: Cohort, admissions: Admissions,
                  transport: Transport, homes: list[HomeCare], log: Log, district_location: np.ndarray,
-                 deteriorates: tuple[np.ndarray, np.ndarray]) -> None:
+                 course: Course) -> None:
         self.env = env
         self.s = scenario
         self.c = cohort
@@ -58,15 +59,10 @@ class Pathway:
         self.homes = homes
         self.log = log
         self.district_location = district_location
-        groups = scenario.risk_groups
-        self.p_escalate = [g.p_escalate for g in groups]
-        self.p_die2 = [g.p_die_tier2 for g in groups]
-        self.p_die3 = [g.p_die_tier3 for g in groups]
-        self.p_convalescence = scenario.clinical.p_convalescence
         self.hazard = {1: 0.0, 2: scenario.waiting_hazard.tier2, 3: scenario.waiting_hazard.tier3}
         self.budget = cohort.waiting_budget.copy()
-        self.deteriorates = deteriorates
-        """Whether each patient deteriorates, untreated and treated with the antiviral."""
+        self.course = course
+        """Which way each patient's course turns (deterioration, escalation, death)."""
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -128,7 +124,7 @@ class Pathway:
             self.mild_in_bed(i, ward)
             return
         if self.s.routing.tier1_overflow == "queue":
-            deteriorates = self.deteriorates[0][i]
+            deteriorates = bool(self.course.deteriorates_untreated[i])
             self.log.census(now, 1, HOME, 1)
             p = Patient(i, d, 1, HOME, loc)
             self.at_home(p)
@@ -139,7 +135,7 @@ class Pathway:
     def mild_in_bed(self, i: int, ward: Ward) -> None:
         """A tier-1 F0 given a facility bed now: booked unless they deteriorate there."""
         now = self.env.now
-        if self.deteriorates[0][i]:
+        if self.course.deteriorates_untreated[i]:
             ward.take(i)
             self.log.census(now, 1, ward.place, 1)
             p = Patient(i, int(self.c.district[i]), 1, ward.place, ward.location, ward)
@@ -151,8 +147,8 @@ class Pathway:
         """A tier-1 F0 at home (overflow, or initial census): booked unless they deteriorate."""
         c = self.c
         now = self.env.now
-        treated = c.u_antiviral[i] < self.s.home.antiviral_coverage
-        if self.deteriorates[int(treated)][i]:
+        course = self.course
+        if course.deteriorates_treated[i] if course.treated[i] else course.deteriorates_untreated[i]:
             d = int(c.district[i])
             self.log.census(now, 1, HOME, 1)
             p = Patient(i, d, 1, HOME, int(self.district_location[d]))
@@ -160,6 +156,35 @@ class Pathway:
             self.start_at(c.arrival[i] + c.time_to_deterioration[i], self.deteriorate_at_home(p))
         else:
             self.book_home(i, c.arrival[i] + c.tier1_stay[i])
+
+    def in_care_at_start(self, i: int, visit: Visit, ward: Ward | None) -> None:
+        """A patient of the initial census, in care at t = 0 on `visit` (`flowsim.initial`: their
+        durations are what remains), in `ward` if listed there with a bed free, else in the
+        nearest free bed of their tier, else waiting for one as a new patient would."""
+        c = self.c
+        d = int(c.district[i])
+        loc = int(self.district_location[d])
+        tier = STAGE_SEVERITY[visit.stage]
+        if ward is None or ward.free() <= 0:
+            ward = self.admissions.free_ward(tier, loc)
+        if visit.stage == TIER1_BEDS:
+            if ward is None:
+                self.mild_at_home(i)
+            else:
+                self.mild_in_bed(i, ward)
+            return
+        if ward is None:
+            self.env.process(self.severe_at_diagnosis(Patient(i, d, tier, HOME, loc), visit is STEP_DOWN))
+            return
+        ward.take(i)
+        self.log.census(self.env.now, tier, ward.place, 1)
+        p = Patient(i, d, tier, ward.place, ward.location, ward)
+        if visit is STEP_DOWN:
+            self.env.process(self.step_down_care(p, c.step_down_stay[i]))
+        elif tier == 2:
+            self.env.process(self.oxygen_care(p, c.time_to_escalation[i], c.tier2_stay[i]))
+        else:
+            self.env.process(self.icu_care(p, c.tier3_stay[i]))
 
     def start_at(self, when: float, process: Process) -> None:
         """Start `process` at time `when` (days)."""
@@ -189,14 +214,18 @@ class Pathway:
         if (yield from self.seek(p, 2, PRIORITY_TIER2)):
             yield from self.oxygen_care(p, self.c.time_to_escalation[p.id], self.c.tier2_stay[p.id])
 
-    def severe_at_diagnosis(self, p: Patient) -> Process:
-        """An F0 diagnosed at tier 2 or 3: waits at home for a hospital bed."""
+    def severe_at_diagnosis(self, p: Patient, stepping_down: bool = False) -> Process:
+        """An F0 diagnosed at tier 2 or 3: waits at home for a hospital bed. (`stepping_down`: a
+        patient of the initial census out of ICU, with no oxygen bed for their step-down care.)"""
         self.log.census(self.env.now, p.tier, HOME, 1)
         self.at_home(p)
-        priority = PRIORITY_TIER3 if p.tier == 3 else PRIORITY_TIER2
+        priority = PRIORITY_STEP_DOWN if stepping_down else PRIORITY_TIER3 if p.tier == 3 else PRIORITY_TIER2
+        start = self.env.now
         if not (yield from self.seek(p, p.tier, priority)):
             return
-        if p.tier == 3:
+        if stepping_down:
+            yield from self.step_down_care(p, max(0.0, self.c.step_down_stay[p.id] - (self.env.now - start)))
+        elif p.tier == 3:
             yield from self.icu_care(p, self.c.tier3_stay[p.id])
         else:
             yield from self.oxygen_care(p, self.c.time_to_escalation[p.id], self.c.tier2_stay[p.id])
@@ -228,18 +257,16 @@ class Pathway:
 
     def oxygen_care(self, p: Patient, escalation_time: float, stay: float) -> Process:
         """Tier 2: escalate to ICU, die, or recover (perhaps convalescing in a tier-1 bed)."""
-        u = self.c.u_tier2[p.id]
-        g = self.c.group[p.id]
-        if u < self.p_escalate[g]:
+        if self.course.escalates[p.id]:
             yield self.env.timeout(escalation_time)
             self.need(p, 3)
             if (yield from self.seek(p, 3, PRIORITY_TIER3)):
                 yield from self.icu_care(p, self.c.tier3_stay[p.id])
             return
         yield self.env.timeout(stay)
-        if u < self.p_escalate[g] + self.p_die2[g]:
+        if self.course.dies_tier2[p.id]:
             self.exit(p, DIED)
-        elif self.c.u_convalescence[p.id] < self.p_convalescence:
+        elif self.course.convalesces[p.id]:
             self.convalesce(p)
         else:
             self.exit(p, RECOVERED)
@@ -247,7 +274,7 @@ class Pathway:
     def icu_care(self, p: Patient, stay: float) -> Process:
         """Tier 3: die, or step down to a ward bed (treated in place while none is free)."""
         yield self.env.timeout(stay)
-        if self.c.u_tier3[p.id] < self.p_die3[self.c.group[p.id]]:
+        if self.course.dies_tier3[p.id]:
             self.exit(p, DIED)
             return
         self.need(p, 2)
@@ -265,6 +292,11 @@ class Pathway:
         self.log.wait(2, p.id, start, self.env.now, "admitted", "step_down")
         yield from self.transfer(p, req.ward, hazard=0.0)
         yield self.env.timeout(max(0.0, remaining - (self.env.now - start)))
+        self.exit(p, RECOVERED)
+
+    def step_down_care(self, p: Patient, remaining: float) -> Process:
+        """Oxygen-bed care after ICU, until discharge."""
+        yield self.env.timeout(remaining)
         self.exit(p, RECOVERED)
 
     def convalesce(self, p: Patient) -> None:

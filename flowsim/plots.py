@@ -278,7 +278,8 @@ def bottleneck_bars(ranking: pd.DataFrame, step: float, title: str = "") -> Figu
         ax.barh(ypos, value, xerr=err, color=TIER_COLOURS[2] if col != "deaths_averted" else TIER_COLOURS[1],
                 capsize=3)
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_title(col.replace("_reduction", " reduction (days)").replace("_", " "), fontsize=10)
+        unit = " reduction (minutes)" if col.startswith("ambulance") else " reduction (days)"
+        ax.set_title(col.replace("_reduction", unit).replace("_", " "), fontsize=10)
     axes[0, 0].set_yticks(ypos, labels)
     fig.suptitle(title or f"What +{step:.0%} of each resource buys (paired 95% intervals)")
     return fig
@@ -286,8 +287,9 @@ def bottleneck_bars(ranking: pd.DataFrame, step: float, title: str = "") -> Figu
 
 def census_comparison(table: pd.DataFrame, series: pd.DataFrame, window: tuple[float, float],
                       reported: dict[str, float]) -> Figure:
-    """Model against Hanoi's January 2022 report: census by tier over time (days) with the
-    reported levels, and the steady-state census per tier beside the report with relative errors.
+    """Model against Hanoi's January 2022 report, counted as the report counts (by facility):
+    census by tier over time (days) with the reported levels, and the steady-state census per
+    tier beside the report with relative errors (by need, lighter, for comparison).
 
     `table` and `series` are `flowsim.census.CensusComparison.table` / `.series`."""
     readings = list(dict.fromkeys(table["reading"]))
@@ -295,9 +297,9 @@ def census_comparison(table: pd.DataFrame, series: pd.DataFrame, window: tuple[f
     ax = axes[0]
     styles = ["-", "--", ":"]
     for k, reading in enumerate(readings):
-        s = series[series["reading"] == reading]
+        s = series[(series["reading"] == reading) & (series["counted_by"] == "facility")]
         for tier in (1, 2, 3):
-            ax.plot(s["time"], s[f"census_tier{tier}"], color=TIER_COLOURS[tier], ls=styles[k % 3],
+            ax.plot(s["time"], s[f"tier{tier}"], color=TIER_COLOURS[tier], ls=styles[k % 3],
                     label=f"tier {tier}, model ({reading})" if tier == 1 or k == 0 else None)
     for tier in (1, 2, 3):
         ax.axhline(reported[f"tier {tier}"], color=TIER_COLOURS[tier], lw=3, alpha=0.35,
@@ -305,7 +307,7 @@ def census_comparison(table: pd.DataFrame, series: pd.DataFrame, window: tuple[f
     ax.axvspan(*window, color="grey", alpha=0.12, label="comparison window")
     ax.set_yscale("log")
     ax.set_xlabel("days after the reported state (mid-January 2022)")
-    ax.set_ylabel("patients in care (clinical need)")
+    ax.set_ylabel("patients in care, by facility (as reported)")
     ax.set_title("Census by tier: model (lines) and report (bands)")
     ax.legend(fontsize=8, loc="lower left")
 
@@ -316,12 +318,15 @@ def census_comparison(table: pd.DataFrame, series: pd.DataFrame, window: tuple[f
     ax.bar([i - 0.4 + width / 2 for i in x], [reported[t] for t in tiers], width, color="black", alpha=0.6,
            label="reported")
     for k, reading in enumerate(readings):
-        g = table[table["reading"] == reading].set_index("quantity")
+        g = table[(table["reading"] == reading) & (table["counted_by"] == "facility")].set_index("quantity")
+        need = table[(table["reading"] == reading) & (table["counted_by"] == "need")].set_index("quantity")
         pos = [i - 0.4 + width * (k + 1.5) for i in x]
         vals = [g.loc[t, "model"] for t in tiers]
         err = [[g.loc[t, "model"] - g.loc[t, "ci_low"] for t in tiers], [g.loc[t, "ci_high"] - g.loc[t, "model"] for t in tiers]]
         ax.bar(pos, vals, width, yerr=err, color=[TIER_COLOURS[i + 1] for i in x], alpha=0.45 + 0.3 * k,
-               edgecolor="black", label=f"model, {g['arrivals_per_day'].iloc[0]:,.0f} F0/day ({reading})")
+               edgecolor="black", label=f"model by facility, {g['arrivals_per_day'].iloc[0]:,.0f} F0/day ({reading})")
+        ax.scatter(pos, [need.loc[t, "model"] for t in tiers], marker="_", s=200, color="black",
+                   label="model by clinical need" if k == 0 else None)
         for p, t in zip(pos, tiers, strict=True):
             ax.annotate(f"{g.loc[t, 'error']:+.0%}", (p, g.loc[t, "model"]), ha="center", va="bottom", fontsize=8,
                         xytext=(0, 3), textcoords="offset points")
@@ -330,7 +335,6 @@ def census_comparison(table: pd.DataFrame, series: pd.DataFrame, window: tuple[f
     ax.set_ylabel("patients in care")
     ax.set_title(f"Steady state (days {window[0]:g}-{window[1]:g}) against the report, relative error")
     ax.legend(fontsize=8)
-    fig.suptitle("Hanoi, January 2022: model against the reported census")
     return fig
 
 
@@ -361,4 +365,63 @@ def tandem_chart(table: pd.DataFrame) -> Figure:
         ax.set_title(label)
         ax.set_ylim(bottom=0)
     fig.suptitle("Two tiers in tandem: a full ward blocks beds upstream")
+    return fig
+
+
+def epidemic_curve(curve: pd.DataFrame, timeseries: pd.DataFrame | None = None, title: str = "") -> Figure:
+    """Expected F0/day with the 95% band of one day's count, and the F0 a run drew (per day)."""
+    fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+    ax.fill_between(curve["day"] + 0.5, curve["lower"], curve["upper"], color="#9ab", alpha=0.4,
+                    label="95% band of a day's count", step=None)
+    ax.plot(curve["day"] + 0.5, curve["expected"], color="#235", label="expected F0/day (epidemic curve)")
+    if timeseries is not None and len(timeseries):
+        day = np.floor(timeseries["time"].to_numpy() - 1e-9).astype(int)
+        drawn = pd.Series(timeseries["arrivals"].to_numpy()).groupby(day).sum()
+        drawn = drawn[(drawn.index >= 0) & (drawn.index < len(curve))]
+        ax.plot(drawn.index + 0.5, drawn.to_numpy(), ".", color=TIER_COLOURS[3], ms=4, label="F0 drawn (replication 0)")
+    ax.set_xlabel("day")
+    ax.set_ylabel("new F0 per day")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(title or "Projected F0 per day")
+    return fig
+
+
+def projection_chart(cases: list[float], curve: pd.DataFrame, rt: pd.DataFrame) -> Figure:
+    """The case history and its projection (with the fit's band), and R_t over the history."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    past = np.arange(-len(cases), 0)
+    ax.plot(past, cases, ".", color="black", ms=4, label="reported cases")
+    ax.fill_between(curve["day"], curve["lower"], curve["upper"], color="#9ab", alpha=0.5,
+                    label="95% band (R_t uncertainty)")
+    ax.plot(curve["day"], curve["expected"], color="#235", label="projection at the posterior mean")
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_xlabel("day (0 = the day after the last report)")
+    ax.set_ylabel("new F0 per day")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title("Case history and projection")
+    days = rt["day"] - len(cases)
+    bx.fill_between(days, rt["rt_lower"], rt["rt_upper"], color="#e0a030", alpha=0.4, label="95% credible interval")
+    bx.plot(days, rt["rt_mean"], color="#a05000", label="R_t (posterior mean)")
+    bx.axhline(1, color="grey", lw=0.8, ls="--")
+    bx.set_xlabel("end of the window (days before day 0)")
+    bx.set_title("R_t over trailing windows (Cori et al.)")
+    bx.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def epidemic_lesson_chart(series: pd.DataFrame) -> Figure:
+    """Expected F0/day and mean ICU demand over time, one line per variant (distancing on time or late)."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for (variant, part), colour in zip(series.groupby("variant", sort=False), ("#235", TIER_COLOURS[3]), strict=False):
+        ax.plot(part["day"], part["f0_expected"], color=colour, label=variant)
+        bx.plot(part["day"], part["icu_demand"], color=colour, label=variant)
+    bx.axhline(series["icu_beds"].iloc[0], color="grey", ls="--", lw=1, label="ICU beds")
+    ax.set_title("new F0 per day (expected)")
+    bx.set_title("patients needing ICU (mean census, waiting included)")
+    for a in (ax, bx):
+        a.set_xlabel("day")
+        a.set_ylim(bottom=0)
+        a.legend(loc="upper right", fontsize=8)
     return fig

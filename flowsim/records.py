@@ -17,13 +17,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .facilities import HOME, PLACE_KINDS, PLACES
+
 RECOVERED, DIED, DIED_WAITING = 0, 1, 2
 OUTCOMES = ("recovered", "died", "died_waiting")
-N_PLACES = 4
+N_PLACES = len(PLACES)
+COUNTED_BY = ("need", "facility")
+"""The two ways the census is counted: by clinical need (the tier of care a patient needs now),
+and by facility (the tier of the place treating them, as Hanoi's reports count; `PLACES`)."""
 
 
 def census_key(tier: int, place: int) -> int:
     return (tier - 1) * N_PLACES + place
+
+
+COUNTED_TIER = np.array([p.counted_tier or tier for tier in (1, 2, 3) for p in PLACES], np.int64)
+"""The tier at which the facility count puts each census key (need, place)."""
 
 
 class Changes:
@@ -265,7 +274,7 @@ class StepSeries:
 class Layout:
     """The run's resources, as data: what the keys of the logs mean."""
 
-    wards: pd.DataFrame  # index = ward key; facility, kind, tier, capacity
+    wards: pd.DataFrame  # index = ward key; facility, kind, tier, capacity, place (census code)
     lists: pd.DataFrame  # index = list key; name, tier, ward (-1 for a list several wards serve)
     districts: pd.DataFrame  # index = district key; district, monitoring_capacity
     vehicles: int | None = None  # the fleet's size, or None without a fleet
@@ -298,6 +307,9 @@ class Tables:
     waits: pd.DataFrame
     outcomes: pd.DataFrame
     census_end: int
+    """Patients in care at the horizon."""
+    census_start: int
+    """Patients in care at the start of the statistics window (after every change then)."""
     peaks: dict[str, int]
     placements: pd.DataFrame
     transfers: pd.DataFrame
@@ -337,14 +349,12 @@ def _grid(horizon: float, step: float) -> np.ndarray:
 def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float, warmup: float,
                  step: float) -> Tables:
     """Turn a run's logs into its tidy tables; statistics cover [warmup, horizon]."""
-    from .facilities import HOME, HOSPITAL, PLACES, STATION
-
     grid = _grid(horizon, step)
     ts: dict[str, np.ndarray] = {"time": grid}
 
     wards, lists = layout.wards, layout.lists
     w_tier, w_kind, w_cap = wards["tier"].to_numpy(), wards["kind"].to_numpy(), wards["capacity"].to_numpy()
-    w_place = np.where(w_kind == "station", STATION, HOSPITAL)
+    w_place = wards["place"].to_numpy(np.int64)
     bed_p, bed_k, bed_s, bed_e, _ = log.bed_bookings.arrays()
     home_p, home_k, home_s, home_e, home_r = log.home_bookings.arrays()
     t, k, d = _join(log.census_changes.arrays(),
@@ -354,15 +364,27 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
     t, k, d = t[order], k[order], d[order]
     census = StepSeries(t, k, d, 3 * N_PLACES, horizon)
     by_tier = StepSeries(t, k // N_PLACES, d, 3, horizon)
+    by_facility = StepSeries(t, COUNTED_TIER[k] - 1, d, 3, horizon)
     levels = census.at(grid)
     tier_levels = by_tier.at(grid)
+    facility_levels = by_facility.at(grid)
     for tier in (1, 2, 3):
         ts[f"census_tier{tier}"] = tier_levels[tier - 1]
     for tier in (1, 2, 3):
-        for p, place in enumerate(PLACES):
-            ts[f"tier{tier}_{place}"] = levels[census_key(tier, p)]
+        ts[f"census_tier{tier}_by_facility"] = facility_levels[tier - 1]
+    kinds = np.array([p.kind for p in PLACES])
+    for tier in (1, 2, 3):
+        for kind in PLACE_KINDS:
+            ts[f"tier{tier}_{kind}"] = levels[[census_key(tier, p) for p in np.flatnonzero(kinds == kind)]].sum(axis=0)
+    bed_tier = np.array([p.bed_tier for p in PLACES])
+    for bed in (1, 2, 3):
+        keys = [census_key(tier, p) for tier in (1, 2, 3) for p in np.flatnonzero(bed_tier == bed)]
+        ts[f"in_beds_tier{bed}"] = levels[keys].sum(axis=0)
     peaks = {f"peak_tier{tier}": int(by_tier.stats(tier - 1, warmup, horizon)["max"]) for tier in (1, 2, 3)}
+    peaks |= {f"peak_tier{tier}_by_facility": int(by_facility.stats(tier - 1, warmup, horizon)["max"])
+              for tier in (1, 2, 3)}
     census_end = int(by_tier.at(np.array([horizon])).sum())
+    census_start = int(by_tier.at(np.array([warmup])).sum())
 
     bed_changes = _join(log.bed_changes.arrays(), Bookings.changes(bed_k, bed_s, bed_e))
     beds = StepSeries.of(bed_changes, len(wards), horizon)
@@ -427,7 +449,8 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
                              "outcome": np.array(OUTCOMES, dtype=object)[out_k]})
     placements = pd.DataFrame(log.placements, columns=["time", "placed"])
     transfers = transfer_table(log)
-    return Tables(timeseries, occupancy, resources, waits, outcomes, census_end, peaks, placements, transfers)
+    return Tables(timeseries, occupancy, resources, waits, outcomes, census_end, census_start, peaks, placements,
+                  transfers)
 
 
 TRANSFER_COLUMNS = ["patient", "tier", "origin", "destination", "called", "reached", "handed_over",

@@ -156,7 +156,8 @@ def bottleneck_table(result: Bottlenecks) -> str:
     head = (f"What +{result.step:.0%} of each resource buys · {_where(result.comparison.replications, '')} · "
             "paired 95% intervals")
     return head + "\n" + _text_table(rows, ["resource", "+units", "full: pool / ward", "deaths averted",
-                                      *[c.replace("_reduction", " −days") for c in waits]])
+                                      *[c.replace("_reduction", " −min" if c.startswith("ambulance") else " −days")
+                                        for c in waits]])
 
 
 def write_bottlenecks(result: Bottlenecks, out: Path) -> list[Path]:
@@ -171,3 +172,40 @@ def write_bottlenecks(result: Bottlenecks, out: Path) -> list[Path]:
     save(bottleneck_bars(result.ranking, result.step), str(paths[3]))
     return paths
 
+
+
+def fit_table(result, cases: str, renewal, interventions) -> str:  # noqa: ANN001 - epidemic.Projection, config types
+    """What `flowsim fit` prints: R_t of the last window with its credible interval, the growth it
+    implies, and the projection at a few horizons."""
+    last = result.rt.iloc[-1]
+    days = len(result.curve)
+    gi = renewal.generation_interval
+    doubling = [math.log(2) / g if g > 0 else math.inf for g in (last["growth_upper"], last["growth_lower"])]
+    lines = [
+        f"{cases}: R_t over the last {renewal.fit_window_days} days (days {int(last['day']) - renewal.fit_window_days + 1}"
+        f"–{int(last['day'])}), Cori et al. 2013, generation interval mean {gi.mean_days:g} d, SD {gi.sd_days:g} d",
+        f"  R_t {last['rt_mean']:.3f}  95% credible interval [{last['rt_lower']:.3f}, {last['rt_upper']:.3f}]"
+        f"  (posterior SD {last['rt_sd']:.3f})",
+        f"  growth {last['growth_mean']:+.4f}/day [{last['growth_lower']:+.4f}, {last['growth_upper']:+.4f}]"
+        + (f"  doubling {number(last['doubling_days'])} days [{number(doubling[0])}, {number(doubling[1])}]"
+           if last["growth_mean"] > 0 else "  (declining)"),
+        "  The interval covers R_t given these counts (Poisson, R_t constant over the window, this generation",
+        "  interval); not a change after the window, reporting delays or weekday effects.",
+        "",
+        "projection (day 0 = the day after the last observed day)"
+        + (": " + "; ".join(f"from day {iv.day:g}, transmission cut by {iv.effect:.0%}"
+                            + (f" over {iv.ramp_days:g} d" if iv.ramp_days else "") for iv in interventions)
+           if interventions else ", no intervention"),
+    ]
+    rows = [[f"day {d}", number(r.expected), f"[{number(r.lower)}, {number(r.upper)}]"]
+            for d in sorted({0, 7, 14, 28, days - 1} & set(range(days)))
+            for r in [result.curve.iloc[d]]]
+    peak = result.curve.loc[result.curve["expected"].idxmax()]
+    rows.append([f"peak (day {int(peak['day'])})", number(peak["expected"]), f"[{number(peak['lower'])}, {number(peak['upper'])}]"])
+    lines.append(_text_table(rows, ["", "F0/day", "95% band (R_t uncertainty)"]))
+    lines.append("")
+    lines.append(f"to simulate it: flowsim run --set arrivals.profile=renewal --set arrivals.csv={cases} "
+                 f"--set arrivals.renewal.rt_sd={last['rt_sd']:.3f}"
+                 + "".join(f" --distancing {iv.day:g}:{iv.effect:g}:{iv.ramp_days:g}" for iv in interventions[:1])
+                 + "  (R_t is fitted again from the CSV; rt_sd gives each replication its own draw)")
+    return "\n".join(lines)

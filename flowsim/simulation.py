@@ -17,11 +17,12 @@ import pandas as pd
 import simpy
 
 from . import cohort as cohort_mod
+from . import initial as initial_state
 from .ambulances import Fleet
 from .arrivals import diagnosis_times, districts_of
 from .config import Scenario
-from .distributions import residual
-from .facilities import HOME, HOSPITAL, HomeCare, Ward
+from .facilities import HOME, HomeCare, Ward
+from .initial import STAGE_OF_BED_TIER, VISITS
 from .metrics import key_figures
 from .patient import Pathway, Patient
 from .records import Layout, Log, Tables, build_tables, stays_table
@@ -30,6 +31,7 @@ from .streams import Streams
 from .transport import Transport, TravelTime
 
 ENTRY_MILD, ENTRY_SEVERE, ENTRY_HOME_DETERIORATION = 0, 1, 2
+STAGE_BED_TIER = {stage: tier for tier, stage in STAGE_OF_BED_TIER.items()}
 
 
 class Environment(simpy.Environment):
@@ -79,29 +81,8 @@ def build_wards(env: simpy.Environment, scenario: Scenario, log: Log) -> list[Wa
         for tier in (1, 2, 3):
             cap = scenario.beds(f, tier)
             if cap > 0:
-                wards.append(Ward(env, len(wards), f.name, f.kind, tier, cap, n_districts + fi, log))
+                wards.append(Ward(env, len(wards), f.name, f.kind, tier, cap, n_districts + fi, log, f.tower_level))
     return wards
-
-
-def _initial_cohort(scenario: Scenario, streams: Streams) -> cohort_mod.Cohort:
-    ic = scenario.initial_census
-    n = ic.total
-    district = districts_of(scenario, n, streams.rng("initial", "districts"))
-    c = cohort_mod.draw(scenario, np.zeros(n), district, streams, purpose="initial")
-    c.severity = np.repeat(np.array([1, 1, 2, 3], np.int8),
-                           [ic.tier1_home, ic.tier1_facility, ic.tier2, ic.tier3])
-    c.home_eligible = np.repeat([True, False, False, False], [ic.tier1_home, ic.tier1_facility, ic.tier2, ic.tier3])
-    if not ic.part_way:
-        return c
-    # Patients seen part-way through a stay: replace each stage length by its equilibrium residual.
-    k = scenario.clinical.stay_multiplier
-    clin = scenario.clinical
-    rng = streams.rng("initial", "residual")
-    for name, dist in (("tier1_stay", clin.tier1_stay), ("time_to_deterioration", clin.time_to_deterioration),
-                       ("tier2_stay", clin.tier2_stay), ("time_to_escalation", clin.time_to_escalation),
-                       ("tier3_stay", clin.tier3_stay)):
-        setattr(c, name, k * residual(dist, rng, n)[1])
-    return c
 
 
 def run(
@@ -123,9 +104,11 @@ def run(
 
     times = diagnosis_times(scenario.arrivals, horizon, streams.rng("arrivals", "times"))
     districts = districts_of(scenario, len(times), streams.rng("arrivals", "districts"))
-    initial = _initial_cohort(scenario, streams)
+    initial = initial_state.draw(scenario, streams)
     n0 = len(initial)
-    c = cohort_mod.Cohort.concat(initial, cohort_mod.draw(scenario, times, districts, streams))
+    arriving = cohort_mod.draw(scenario, times, districts, streams)
+    c = cohort_mod.Cohort.concat(initial.cohort, arriving)
+    course = cohort_mod.Course.concat(initial.course, cohort_mod.course(scenario, arriving))
     n = len(c)
 
     wards = build_wards(env, scenario, log)
@@ -138,10 +121,7 @@ def run(
     district_location = np.arange(len(scenario.districts))
 
     # Home-eligible mild F0 (new, and the initial home census): booked in one vectorised step.
-    treated = c.u_antiviral < scenario.home.antiviral_coverage
-    det_u = c.u_deteriorate < cohort_mod.progression_probability(scenario, c, False)
-    det_t = c.u_deteriorate < cohort_mod.progression_probability(scenario, c, True)
-    deteriorates = np.where(treated, det_t, det_u)
+    deteriorates = course.deteriorates(True)
     home = (c.severity == 1) & c.home_eligible
     home_end = c.arrival + np.where(deteriorates, c.time_to_deterioration, c.tier1_stay)
     caps = [scenario.monitoring_capacity(d) for d in scenario.districts]
@@ -152,16 +132,22 @@ def run(
     ids = np.flatnonzero(home)
     log.home_bookings.extend(ids, c.district[ids], c.arrival[ids], home_end[ids], ~deteriorates[ids])
     layout = Layout(
-        wards=pd.DataFrame([{"facility": w.facility, "kind": w.kind, "tier": w.tier, "capacity": w.capacity} for w in wards],
-                           columns=["facility", "kind", "tier", "capacity"]),
+        wards=pd.DataFrame([{"facility": w.facility, "kind": w.kind, "tier": w.tier, "capacity": w.capacity,
+                             "place": w.place} for w in wards],
+                           columns=["facility", "kind", "tier", "capacity", "place"]),
         lists=pd.DataFrame([{"name": q.name, "tier": q.tier, "ward": q.ward_index} for q in admissions.lists],
                            columns=["name", "tier", "ward"]),
         districts=pd.DataFrame({"district": [d.name for d in scenario.districts], "monitoring_capacity": caps}),
         vehicles=transport.size if isinstance(transport, Fleet) else None,
     )
 
-    pathway = Pathway(env, scenario, c, admissions, transport, homes, log, district_location, (det_u, det_t))
-    _place_initial(scenario, pathway, c, n0, env, admissions, log)
+    pathway = Pathway(env, scenario, c, admissions, transport, homes, log, district_location, course)
+    facility_index = {f.name: len(scenario.districts) + i for i, f in enumerate(scenario.facilities)}
+    for i in np.flatnonzero(~home[:n0]):  # home patients are booked above, with the new F0
+        listed = initial.facility[i]
+        tier = STAGE_BED_TIER[VISITS[initial.visit[i]].stage]
+        ward = None if listed is None else admissions.ward_at(facility_index[listed], tier)
+        pathway.in_care_at_start(int(i), VISITS[initial.visit[i]], ward)
 
     # Everyone else enters through one process walking the sorted entry times.
     new = np.arange(n) >= n0
@@ -177,9 +163,9 @@ def run(
     env.run(until=horizon)
 
     tables = build_tables(log, layout, c.arrival[n0:], horizon, scenario.warmup_days, scenario.record_step_days)
-    summary = key_figures(tables, arrivals=int(np.sum(c.arrival[n0:] <= horizon)), initial=n0,
-                          warmup=scenario.warmup_days, horizon=horizon)
+    summary = key_figures(tables, arrivals=c.arrival[n0:], initial=n0, warmup=scenario.warmup_days, horizon=horizon)
     check_conservation(summary)
+    _check_whole_run(tables, n0, int(np.sum(c.arrival[n0:] <= horizon)), horizon)
     result = RunResult(scenario, seed, replication, {"replication": replication, "seed": seed, **summary},
                        tables.timeseries, tables.occupancy, tables.resources, tables.waits, tables.transfers,
                        patients=_patient_table(scenario, c, n0, tables) if patients else None,
@@ -214,42 +200,28 @@ def _entries(env: Environment, pathway: Pathway, c: cohort_mod.Cohort, times: np
             env.process(pathway.deteriorate_at_home(Patient(i, d, 1, HOME, d), counted=False))
 
 
-def _place_initial(scenario: Scenario, pathway: Pathway, c: cohort_mod.Cohort, n0: int,
-                   env: simpy.Environment, admissions: Admissions, log: Log) -> None:
-    """Put the initial census in place at t = 0 (home stays are already booked)."""
-    ic = scenario.initial_census
-    home_n = ic.tier1_home
-    for i in range(home_n, n0):
-        d = int(c.district[i])
-        sev = int(c.severity[i])
-        if sev == 1:
-            ward = admissions.free_ward(1, d)
-            if ward is None:
-                pathway.mild_at_home(i)
-                continue
-            pathway.mild_in_bed(i, ward)
-            continue
-        ward = admissions.free_ward(sev, d)
-        if ward is None:
-            env.process(pathway.severe_at_diagnosis(Patient(i, d, sev, HOME, d)))
-            continue
-        ward.take(i)
-        log.census(0.0, sev, HOSPITAL, 1)
-        p = Patient(i, d, sev, HOSPITAL, ward.location, ward)
-        if sev == 2:
-            env.process(pathway.oxygen_care(p, c.time_to_escalation[i], c.tier2_stay[i]))
-        else:
-            env.process(pathway.icu_care(p, c.tier3_stay[i]))
+def conserved(summary: dict[str, float]) -> bool:
+    """Whether the window's books balance: in care at its start + arrivals in it = recovered +
+    died in it + in care at its end."""
+    inflow = summary["in_system_start"] + summary["arrivals"]
+    return bool(inflow == summary["recovered"] + summary["died"] + summary["in_system_end"])
+
+
+def _check_whole_run(tables: Tables, initial: int, arrivals: int, horizon: float) -> None:
+    """The books of the whole run balance too (the window's may start after a warm-up)."""
+    outcomes = int((tables.outcomes["time"].to_numpy() <= horizon).sum())
+    if initial + arrivals != outcomes + tables.census_end:
+        raise ConservationError(f"conservation violated over the whole run: {initial} in care at the start + "
+                                f"{arrivals} arrivals != {outcomes} outcomes + {tables.census_end} in care at the end")
 
 
 def check_conservation(summary: dict[str, float]) -> None:
-    """arrivals + initial census = recovered + died + in system at the end, or an error."""
-    inflow = summary["arrivals"] + summary["initial_census"]
-    outflow = summary["recovered"] + summary["died"] + summary["in_system_end"]
-    if inflow != outflow:
+    """The window's books balance (`conserved`), or an error saying by how much they do not."""
+    if not conserved(summary):
         raise ConservationError(
-            f"conservation violated: arrivals {summary['arrivals']} + initial {summary['initial_census']} = {inflow}, "
-            f"but recovered {summary['recovered']} + died {summary['died']} + in system {summary['in_system_end']} = {outflow}"
+            f"conservation violated: in care at day {summary['window_start']:g} {summary['in_system_start']} + "
+            f"arrivals {summary['arrivals']} != recovered {summary['recovered']} + died {summary['died']} + "
+            f"in care at the end {summary['in_system_end']}"
         )
 
 

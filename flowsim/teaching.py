@@ -64,3 +64,35 @@ def tandem_blocking(oxygen_beds: Sequence[int], replications: int = 3, horizon_d
             row[col], row[f"{col}_half_width"] = ci.mean, ci.half_width
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def epidemic_lesson(doubling_days: float, distancing_day: float, delay_days: float = 14, effect: float = 0.5,
+                    replications: int = 3, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The town's SEIR epidemic (configs/teaching/epidemic.yaml) with distancing on time and
+    `delay_days` late: key figures with 95% intervals (one row per variant), and per-day series of
+    expected F0 and mean ICU demand (census by clinical need, waiting included)."""
+    from .epidemic import arrivals_curve
+
+    rows, series = [], []
+    for label, day in (("on time", distancing_day), (f"{delay_days:g} days late", distancing_day + delay_days)):
+        scenario = teaching("epidemic", {"arrivals.seir.doubling_days": doubling_days,
+                                         "arrivals.interventions": [{"day": day, "effect": effect, "ramp_days": 5}]})
+        runs = [run(scenario, seed=seed, replication=i) for i in range(replications)]
+        curve = arrivals_curve(scenario.arrivals, int(scenario.horizon_days))
+        row: dict[str, float | str] = {"variant": label, "distancing_day": day,
+                                       "peak_f0_day": float(curve["day"][curve["expected"].idxmax()]),
+                                       "peak_f0": float(curve["expected"].max())}
+        peaks = [r.timeseries.loc[r.timeseries["census_tier3"].idxmax()] for r in runs]
+        figures = {"peak_icu_demand": [p["census_tier3"] for p in peaks], "peak_icu_day": [p["time"] for p in peaks],
+                   "died": [r.summary["died"] for r in runs], "died_waiting": [r.summary["died_waiting"] for r in runs]}
+        for name, values in figures.items():
+            ci = t_interval(np.asarray(values, float))
+            row[name], row[f"{name}_half_width"] = ci.mean, ci.half_width
+        rows.append(row)
+        icu = pd.concat([r.timeseries[["time", "census_tier3"]] for r in runs]).groupby("time").mean()
+        day_of = np.floor(icu.index.to_numpy() - 1e-9).astype(int)
+        daily = icu["census_tier3"].groupby(day_of).mean()
+        series.append(pd.DataFrame({"variant": label, "day": curve["day"], "f0_expected": curve["expected"],
+                                    "icu_demand": daily.reindex(curve["day"]).to_numpy(),
+                                    "icu_beds": scenario.beds(scenario.facilities[-1], 3)}))
+    return pd.DataFrame(rows), pd.concat(series, ignore_index=True)

@@ -138,7 +138,8 @@ def test_teach_view_shows_theory_beside_simulation(app: AppTest):
     app.radio(key="view").set_value("Teach").run()
     assert not app.exception
     assert any("Erlang C" in m.value for m in app.markdown)
-    assert len(app.get("image")) >= 2
+    assert any("two-week delay" in m.value for m in app.subheader)
+    assert len(app.get("image")) >= 3
 
 
 def test_the_app_shows_the_same_numbers_as_replicate():
@@ -157,3 +158,44 @@ def test_the_app_shows_the_same_numbers_as_replicate():
 def test_no_stray_text_above_the_title(app: AppTest):
     assert not [m.value for m in app.markdown if "Replications at least" in m.value]
     assert app.title[0].value.startswith("flowsim")
+
+
+def test_epidemic_demand_draws_the_f0_curve_and_its_sliders_move_results(monkeypatch):
+    monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "epidemic")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    assert "epidemic" in at.selectbox(key="source").value
+    assert len(at.get("image")) >= 2  # the overview and, beside it, the projected F0/day curve
+    assert any("Expected F0/day peaks" in c.value for c in at.caption)
+    before = metric(at, "Deaths")
+    at.slider(key="lever:distancing_day").set_value(50.0).run()
+    assert not at.exception and not at.error
+    assert metric(at, "Deaths") != before
+    at.slider(key="lever:doubling_days").set_value(4.0).run()
+    assert not at.exception and not at.error
+
+
+@pytest.mark.slow  # the Hanoi scenario: about 17 s
+def test_hanoi_offers_the_omicron_fit_as_epidemic_demand(monkeypatch):
+    monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "hanoi")
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    chooser = next(s for s in at.selectbox if s.label == "Epidemic-driven demand")
+    assert "omicron_fit" in chooser.options
+    chooser.set_value("omicron_fit").run()
+    assert not at.exception and not at.error
+    assert at.slider(key="lever:rt").value == pytest.approx(1.085)
+
+
+
+def test_a_shorter_horizon_pulls_the_distancing_day_in(monkeypatch):
+    monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "epidemic")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.slider(key="lever:distancing_day").set_value(100.0).run()
+    at.slider(key="lever:horizon_days").set_value(40.0).run()
+    assert not at.exception and not at.error
+    assert at.slider(key="lever:distancing_day").max == 39
+    at.radio(key="view").set_value("Sweep").run()
+    assert "Doubling time of cases (days)" in at.multiselect(key="sweep-levers").options

@@ -16,9 +16,18 @@ from flowsim.plots import census_comparison
 @pytest.mark.slow
 def test_census_comparison_reads_the_report_and_scales_with_arrivals():
     result = census.january_2022(reps=2, horizon_days=42, window=(28, 42))
-    t = result.table.set_index(["reading", "quantity"])
+    assert set(result.table["counted_by"]) == {"need", "facility"}
+    both = result.table.set_index(["reading", "counted_by", "quantity"])
+    # the two ways of counting put the same patients in different tiers: the totals agree
+    for reading in census.READINGS:
+        assert both.loc[(reading, "need", "total"), "model"] == pytest.approx(both.loc[(reading, "facility", "total"),
+                                                                                       "model"])
+        # mild F0 in moderate-care hospitals' tier-1 beds count at tier 2 by facility
+        assert both.loc[(reading, "facility", "tier 2"), "model"] > both.loc[(reading, "need", "tier 2"), "model"]
+        assert both.loc[(reading, "facility", census.TIER2_FROM_SHARE), "reported"] == 1_301
+    t = result.table[result.table["counted_by"] == "facility"].set_index(["reading", "quantity"])
     readings = list(census.READINGS)
-    care = "time in care (days) = census ÷ new F0/day"
+    care = census.TIME_IN_CARE
     for reading, rate in census.READINGS.items():
         for tier, count in census.REPORTED_CENSUS.items():
             assert t.loc[(reading, tier), "reported"] == count

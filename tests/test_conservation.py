@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import flowsim
 from flowsim.config import build
+from flowsim.initial import STAGE_OF_BED_TIER, STAGES, reachable
 
 from .conftest import base_config
 
@@ -45,9 +46,8 @@ def networks(draw):
     data["districts"][0]["home_monitoring_capacity"] = draw(st.integers(0, 100))
     data["routing"] = {"policy": draw(st.sampled_from(["nearest_free", "designated"])),
                        "tier1_overflow": draw(st.sampled_from(["home", "queue"]))}
-    data["initial_census"] = {"tier1_home": draw(st.integers(0, 30)), "tier1_facility": draw(st.integers(0, 30)),
-                              "tier2": draw(st.integers(0, 15)), "tier3": draw(st.integers(0, 10)),
-                              "part_way": draw(st.booleans())}
+    census = {"tier1_home": draw(st.integers(0, 30)), "tier1_facility": draw(st.integers(0, 30)),
+              "tier2": draw(st.integers(0, 15)), "tier3": draw(st.integers(0, 10))}
     if draw(st.booleans()):
         data["ambulances"] = {
             "bases": [{"name": "A", "district": "North", "vehicles": draw(st.integers(1, 3))},
@@ -57,6 +57,20 @@ def networks(draw):
             "rush_hours": [{"from_hour": 7, "to_hour": 9, "speed_factor": draw(st.floats(0.2, 1.0))}],
             "travel_noise_sd": draw(st.floats(0.0, 1.0)),
         }
+    # the census may only fill stages the drawn course can hold anyone in (else a ConfigError)
+    data["initial_census"] = {"part_way": draw(st.booleans())}
+    stages = reachable(build(data), min_share=1e-3)
+    for (name, n), stage in zip(census.items(), STAGES, strict=True):
+        data["initial_census"][name] = n if stage in stages else 0
+    if draw(st.booleans()):  # some patients listed by facility, as a health department has them
+        hospital = data["facilities"][1]
+        rows = []
+        for tier in (1, 2, 3):
+            beds_there = hospital["beds"].get(f"tier{tier}", 0)
+            if beds_there and STAGE_OF_BED_TIER[tier] in stages:
+                rows.append({"facility": hospital["name"], "tier": tier, "patients": draw(st.integers(0, beds_there)),
+                             "days_in_care": draw(st.sampled_from([None, 0.0]))})
+        data["initial_census"]["facilities"] = rows
     return build(data)
 
 
@@ -65,10 +79,13 @@ def networks(draw):
 def test_every_patient_is_accounted_for(scenario, seed):
     r = flowsim.run(scenario, seed=seed)  # raises ConservationError on a violation
     s = r.summary
-    assert s["arrivals"] + s["initial_census"] == s["recovered"] + s["died"] + s["in_system_end"]
+    assert s["in_system_start"] + s["arrivals"] == s["recovered"] + s["died"] + s["in_system_end"]
+    assert s["in_system_start"] <= s["initial_census"]  # less only by stays that end at t = 0
     assert 0 <= s["died_waiting"] <= s["died"]
     last = r.timeseries.iloc[-1]
     assert last[["census_tier1", "census_tier2", "census_tier3"]].sum() == s["in_system_end"]
+    by_facility = r.timeseries[[f"census_tier{t}_by_facility" for t in (1, 2, 3)]].sum(axis=1)
+    assert (by_facility == r.timeseries[[f"census_tier{t}" for t in (1, 2, 3)]].sum(axis=1)).all()
     assert (r.timeseries.filter(like="census").to_numpy() >= 0).all()
     occupancy = r.occupancy
     assert (occupancy["occupied"] <= occupancy["capacity"]).all()

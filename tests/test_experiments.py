@@ -7,6 +7,7 @@ import pytest
 import flowsim
 from flowsim.config import CapacityScale, ConfigError
 from flowsim.experiments import parse_variant, parse_vary
+from flowsim.intervals import NOT_FIGURES
 
 from .conftest import crowded
 
@@ -80,7 +81,7 @@ def test_variants_from_the_command_line():
 def test_compare_reports_every_figure_against_the_first_scenario():
     comp = flowsim.compare({"now": crowded(), "busier": crowded({"arrivals.rate_per_day": 70})}, 4, executor="serial")
     assert comp.baseline == "now" and set(comp.differences["scenario"]) == {"busier"}
-    numeric = [c for c in comp.replications.table.columns if c not in ("scenario", "replication", "seed")]
+    numeric = [c for c in comp.replications.table.columns if c not in NOT_FIGURES]  # run identity and window: not figures
     assert set(comp.differences["figure"]) == set(numeric)
     arrivals = comp.differences.set_index("figure").loc["arrivals"]
     assert arrivals["lower"] > 0 and arrivals["difference"] == pytest.approx(

@@ -162,12 +162,28 @@ def test_common_random_numbers_across_capacities():
 
 def test_initial_census_is_in_place_at_time_zero():
     s = scenario({"initial_census": {"tier1_home": 300, "tier1_facility": 40, "tier2": 10, "tier3": 2},
-                  "arrivals.rate_per_day": 0})
+                  "arrivals.rate_per_day": 0, "risk_groups.0.p_deteriorate": 0.1, "risk_groups.0.p_escalate": 0.2})
     r = flowsim.run(s)
     first = r.timeseries.iloc[0]
     assert first["census_tier1"] == 340 and first["census_tier2"] == 10 and first["census_tier3"] == 2
     assert first["tier1_home"] == 300
-    assert r.summary["initial_census"] == 352
+    assert (first["in_beds_tier1"], first["in_beds_tier2"], first["in_beds_tier3"]) == (40, 10, 2)
+    assert r.summary["initial_census"] == 352 == r.summary["in_system_start"]
+
+
+def test_census_by_facility_counts_mild_patients_in_a_moderate_care_hospital_at_tier_2():
+    # Hospital S has oxygen beds, so it is a tier-2 facility: the mild F0 in its tier-1 beds count at tier 2.
+    s = scenario({"initial_census": {"facilities": [{"facility": "Hospital S", "tier": 1, "patients": 30},
+                                                    {"facility": "Station N", "tier": 1, "patients": 20},
+                                                    {"facility": "Hospital S", "tier": 3, "patients": 4}]},
+                  "arrivals.rate_per_day": 0, "risk_groups.0.p_deteriorate": 0.1, "risk_groups.0.p_escalate": 0.2})
+    first = flowsim.run(s).timeseries.iloc[0]
+    assert [first[f"census_tier{t}"] for t in (1, 2, 3)] == [50, 0, 4]
+    assert [first[f"census_tier{t}_by_facility"] for t in (1, 2, 3)] == [20, 30, 4]
+    level_1 = scenario({"initial_census": s.initial_census.model_dump(), "facilities.Hospital S.level": 1,
+                        "arrivals.rate_per_day": 0, "risk_groups.0.p_deteriorate": 0.1, "risk_groups.0.p_escalate": 0.2})
+    first = flowsim.run(level_1).timeseries.iloc[0]
+    assert [first[f"census_tier{t}_by_facility"] for t in (1, 2, 3)] == [50, 0, 4]
 
 
 def test_per_patient_records_on_request():

@@ -12,7 +12,7 @@ import pytest
 
 import flowsim
 from flowsim.config import ConfigError
-from flowsim.intervals import replications_needed, t_interval
+from flowsim.intervals import NOT_FIGURES, replications_needed, t_interval
 from flowsim.replications import Interrupted, Task
 from flowsim.store import StoreError
 
@@ -49,7 +49,7 @@ def test_replicate_gives_an_interval_for_every_key_figure():
     result = flowsim.replicate(crowded(), 5, seed=3, executor="serial")
     assert len(result.table) == 5 and list(result.table["replication"]) == [0, 1, 2, 3, 4]
     assert (result.table["seed"] == 3).all()
-    numeric = [c for c in result.table.columns if c not in ("scenario", "replication", "seed")]
+    numeric = [c for c in result.table.columns if c not in NOT_FIGURES]  # run identity and window: not figures
     assert set(result.intervals["figure"]) == set(numeric) and "died" in numeric
     died = result.intervals.set_index("figure").loc["died"]
     values = result.table["died"].to_numpy(float)
