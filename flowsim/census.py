@@ -7,7 +7,7 @@ reported one; what the model settles to instead, tier by tier, is the comparison
 care is read the same way on both sides, by Little's law: census ÷ new F0 per day.
 
 The report gives about 20,400 new cases for "the week of 16-24 January": ≈ 2,267 a day if that is
-nine days (the scenario's reading), 2,914 if seven (the reading behind hanoi-facts' ≈ 14 days
+nine days (the scenario's reading), 2,914 if seven (the reading behind docs/hanoi-data.md's ≈ 14 days
 in care). Both are compared.
 """
 
@@ -32,7 +32,7 @@ TIER2_FROM_SHARE = "tier 2 (3.25% of 40,040)"
 REPORTED_NEW_IN_WEEK = 20_400
 """[S] new cases reported for that week."""
 REPORTED_TIME_IN_CARE = (14.0, 17.0)
-"""[D] days, Little's law on the counts (hanoi-facts): 42,040 ÷ 2,914/day, and ÷ 17,600/7 recoveries."""
+"""[D] days, Little's law on the counts (docs/hanoi-data.md): 42,040 ÷ 2,914/day, and ÷ 17,600/7 recoveries."""
 READINGS = {"20,400 in 9 days": REPORTED_NEW_IN_WEEK / 9, "20,400 in 7 days": REPORTED_NEW_IN_WEEK / 7}
 """Arrival level (F0/day) under each reading of "the week of 16-24 January"."""
 TIME_IN_CARE = "time in care (days) = census ÷ new F0/day"

@@ -1,4 +1,4 @@
-"""Key figures of a run (MODEL.md "What it reports"), as one flat row."""
+"""Key figures of a run (docs/model.md, "What each figure means"), as one flat row."""
 
 from __future__ import annotations
 

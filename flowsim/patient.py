@@ -1,11 +1,11 @@
-"""The patient pathway (MODEL.md steps 2-7), one SimPy generator per stage of care.
+"""The patient pathway (docs/model.md, "The patient pathway"), one SimPy generator per stage of care.
 
 Only patients who may meet a capacity limit get a process: a mild F0 whose whole course is
 known when placed (home, or a free facility bed, no deterioration) is booked at once with no
 event at all (see `Pathway.place_mild`). Everyone else reads top to bottom: need a bed, wait for
 it (keeping the bed they have, under the waiting hazard), travel, stay, and leave.
 
-Rule that keeps blocking from freezing the network (MODEL.md step 5): a patient who has finished
+Rule that keeps blocking from freezing the network (docs/model.md, "Rules flowsim chose"): a patient who has finished
 ICU care and waits for a ward bed is treated in place; when their step-down care time has run
 out they are discharged from the ICU bed without ever needing a ward bed. ICU beds held by
 step-down patients therefore always fall free in finite time, so the ward ↔ ICU cycle breaks.

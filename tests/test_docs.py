@@ -34,7 +34,7 @@ def test_every_relative_link_resolves_inside_the_repository(doc: Path):
 
 
 def test_no_path_outside_the_repository():
-    files = [*DOCS, *(ROOT / "configs").glob("**/*.yaml"), ROOT / "pyproject.toml"]
+    files = [*DOCS, *(ROOT / "configs").glob("**/*.yaml"), ROOT / "pyproject.toml", *(ROOT / "flowsim").glob("*.py")]
     for path in files:
         text = path.read_text(encoding="utf-8")
         for outside in ("../shared", "/work/", "hanoi-facts"):
