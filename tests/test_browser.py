@@ -185,7 +185,11 @@ def test_slider_changes_the_figures(server):
         bad.write_text("day,cases\n0,2000\n1,lots\n")
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').nth(1).set_input_files(str(bad))
         alert = page.get_by_text("Daily cases not used: bad_cases.csv: row 2: 'cases' is not a number")
-        alert.wait_for(timeout=60_000)
+        try:
+            alert.wait_for(timeout=TIMEOUT_MS)
+        except Exception:
+            page.screenshot(path=str(OUT / "failed.png"))
+            raise
         assert page.locator('[data-testid="stException"]').count() == 0
         browser.close()
     timings = {"first_results_s": round(first_results, 2), "slider_change_s": round(slider_change, 2)}
