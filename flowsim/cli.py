@@ -193,7 +193,29 @@ class _Progress:
 
 def _experiment_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"executor": args.executor, "workers": args.workers, "scheduler": args.scheduler, "store": args.out,
-            "resume": args.resume, "overwrite": args.overwrite, "progress": not args.quiet}
+            "resume": args.resume, "overwrite": args.overwrite, "progress": not args.quiet,
+            "posterior": _posterior(args)}
+
+
+def _posterior(args: argparse.Namespace) -> Any:
+    """The `--posterior` file, read and checked (None without the flag)."""
+    if getattr(args, "posterior", None) is None:
+        return None
+    from .posterior import load
+
+    if not hasattr(args, "_posterior_loaded"):
+        args._posterior_loaded = load(args.posterior)
+    return args._posterior_loaded
+
+
+def _posterior_note(args: argparse.Namespace) -> str:
+    """What the intervals cover, when a posterior is in use."""
+    post = _posterior(args)
+    if post is None:
+        return ""
+    return (f"parameters from --posterior {args.posterior} ({len(post.weights)} weighted sets: "
+            f"{', '.join(post.fields)}); replication i of every scenario draws set i, so the intervals "
+            "cover what is not known about these parameters as well as chance")
 
 
 def _executor_note(args: argparse.Namespace) -> str:
@@ -206,6 +228,8 @@ def _wrote(paths: list[Path], out: str) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
+    if args.posterior is not None and args.replications is None:
+        raise ConfigError("--posterior: needs --replications (replication i draws parameter set i)")
     if args.replications is not None:
         if args.patients:
             raise ConfigError("--patients: per-patient records are for a single run, not with --replications")
@@ -216,6 +240,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                            precision=args.precision, max_replications=args.max_replications, timeseries=True,
                            **_experiment_options(args))
         print(replication_table(result, _executor_note(args)))
+        if _posterior_note(args):
+            print(_posterior_note(args))
         print(_wrote(write_replications(result, Path(args.out)), args.out))
         return 0
     progress = _Progress(not args.quiet)
@@ -252,6 +278,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"{len(result.table['scenario'].unique())} grid points × {result.replications.replications} replications "
           f"· {_executor_note(args)} · {result.replications.seconds:.1f} s")
     print(sweep_table(result, args.figure))
+    if _posterior_note(args):
+        print(_posterior_note(args))
     print(_wrote(write_sweep(result, Path(args.out), args.figure), args.out))
     return 0
 
@@ -283,6 +311,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise ConfigError("compare: give at least two scenarios (config files, or --variant on one file)")
     result = compare(scenarios, args.replications, seed=args.seed, **_experiment_options(args))
     print(comparison_table(result, figures))
+    if _posterior_note(args):
+        print(_posterior_note(args))
     print(_wrote(write_comparison(result, Path(args.out), figures), args.out))
     return 0
 
@@ -294,6 +324,8 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     result = bottlenecks(scenario, args.step, args.replications, seed=args.seed, **_experiment_options(args))
     print(bottleneck_table(result))
+    if _posterior_note(args):
+        print(_posterior_note(args))
     print(_wrote(write_bottlenecks(result, Path(args.out)), args.out))
     return 0
 
@@ -307,7 +339,7 @@ def _add_experiment_args(p: argparse.ArgumentParser, out: str) -> None:
     _add_executor_args(p)
 
 
-def _add_executor_args(p: argparse.ArgumentParser) -> None:
+def _add_executor_args(p: argparse.ArgumentParser, posterior: bool = True) -> None:
     p.add_argument("--executor", choices=EXECUTORS, default="processes",
                    help="where replications run: serial, processes (default, all cores) or dask")
     p.add_argument("--workers", type=_count, metavar="N", help="processes or local Dask workers (default: all cores)")
@@ -316,6 +348,30 @@ def _add_executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true",
                    help="finish the experiment in --out: run only the replications missing there")
     p.add_argument("--overwrite", action="store_true", help="discard an unfinished experiment in --out")
+    if posterior:
+        p.add_argument("--posterior", metavar="FILE",
+                       help="parameter sets from `flowsim calibrate` (posterior.parquet): replication i of every "
+                            "scenario runs with set i, so intervals cover the parameters as well as chance")
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration import QUICK, Settings, calibrate, format_calibration, write
+    from .targets import load_targets, resolve_targets
+
+    settings = QUICK if args.quick else Settings()
+    changes = {k: getattr(args, k) for k in ("population", "generations", "max_simulations", "predictive_draws")
+               if getattr(args, k) is not None}
+    settings = Settings(**{**settings.__dict__, **changes})
+    scenario = scenario_from_args(args)
+    targets = load_targets(resolve_targets(args.targets))
+    result = calibrate(scenario, targets, args.out, settings, seed=args.seed, executor=args.executor,
+                       workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                       overwrite=args.overwrite, progress=not args.quiet)
+    print(format_calibration(result))
+    paths = write(result, Path(args.out))
+    print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}; history in calibration.db); "
+          f"use it with --posterior {args.out}/posterior.parquet")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from . import census, validation
     from .plots import census_comparison, save
@@ -395,6 +451,26 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--step", type=float, default=0.10, help="capacity added to each resource (default 0.10 = +10%%)")
     _add_experiment_args(b, "out/bottlenecks")
     b.set_defaults(func=cmd_bottlenecks)
+    cal = sub.add_parser("calibrate", help="fit the scenario's priors to observed targets (ABC-SMC) into a posterior",
+                         description="Fit every prior the scenario declares (`priors:`) to a targets file by "
+                                     "ABC-SMC (pyabc); writes posterior.parquet, posterior.yaml, a predictive "
+                                     "check and the marginals against the priors.")
+    _add_scenario_args(cal)
+    cal.add_argument("--targets", required=True, metavar="FILE",
+                     help="targets YAML (quantity, value or range, uncertainty, window); 'hanoi' for the built-in "
+                          "January 2022 targets")
+    cal.add_argument("--quick", action="store_true",
+                     help="a rough fit in a few minutes on 2 cores (16 particles, 3 generations, 150 runs at most)")
+    cal.add_argument("--population", type=_count, metavar="N", help="particles per generation (default 60)")
+    cal.add_argument("--generations", type=_count, metavar="N", help="generations at most (default 8)")
+    cal.add_argument("--max-simulations", type=_count, metavar="N", help="model runs at most (default 1200)")
+    cal.add_argument("--predictive-draws", type=_count, metavar="N",
+                     help="posterior draws run for the predictive check (default 30)")
+    cal.add_argument("--out", default="out/calibrate", help="output folder (default: out/calibrate)")
+    cal.add_argument("--quiet", action="store_true", help="no progress")
+    _add_executor_args(cal, posterior=False)
+    cal.set_defaults(func=cmd_calibrate)
+
     from .validation import CASES
 
     v = sub.add_parser("validate", help="check flowsim against queueing theory and Hanoi's January 2022 census",
