@@ -372,6 +372,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from .sensitivity import FIGURES, format_sensitivity, sensitivity, write
+
+    scenario = scenario_from_args(args)
+    trajectories = args.trajectories or (4 if args.quick else 10)
+    result = sensitivity(scenario, args.figures or list(FIGURES), trajectories, args.levels, args.replications,
+                         seed=args.seed, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                         store=Path(args.out) / "runs", resume=args.resume, overwrite=args.overwrite,
+                         progress=not args.quiet)
+    print(format_sensitivity(result))
+    paths = write(result, Path(args.out))
+    print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in {args.out}/runs/")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from . import census, validation
     from .plots import census_comparison, save
@@ -470,6 +485,24 @@ def parser() -> argparse.ArgumentParser:
     cal.add_argument("--quiet", action="store_true", help="no progress")
     _add_executor_args(cal, posterior=False)
     cal.set_defaults(func=cmd_calibrate)
+
+    se = sub.add_parser("sensitivity", help="which unknown matters: Morris screening of the key figures over the priors",
+                        description="Global sensitivity (SALib's Morris method) of key figures to every prior the "
+                                    "scenario declares; writes a table and a bar plot per figure.")
+    _add_scenario_args(se)
+    se.add_argument("--trajectories", type=_count, metavar="N",
+                    help="Morris trajectories, each (priors + 1) runs (default 10; --quick 4)")
+    se.add_argument("--levels", type=int, default=4, choices=(4, 6, 8, 10), help="grid levels per range (default 4)")
+    se.add_argument("--replications", type=_count, default=1, metavar="R",
+                    help="replications per point, averaged (default 1; every point shares them)")
+    se.add_argument("--figures", type=_figures, metavar="F1,F2",
+                    help="key figures to screen (default: deaths while waiting, p90 bed waits, peak census by "
+                         "facility, days full)")
+    se.add_argument("--quick", action="store_true", help="4 trajectories")
+    se.add_argument("--out", default="out/sensitivity", help="output folder (default: out/sensitivity)")
+    se.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_executor_args(se, posterior=False)
+    se.set_defaults(func=cmd_sensitivity)
 
     from .validation import CASES
 

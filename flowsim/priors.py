@@ -215,13 +215,13 @@ def apply(scenario: Scenario, values: Mapping[str, float]) -> Scenario:
     """The scenario with each field set to its value (whole-number fields rounded), validated
     like the config: a combination the model cannot take (say p_escalate + p_die_tier2 > 1) is a
     ConfigError naming the field."""
-    from .config import ConfigError, apply_override, build, to_yaml
+    from .config import ConfigError, apply_override, build
 
     if not values:
         return scenario
-    import yaml
-
-    data = yaml.safe_load(to_yaml(scenario))
+    data = scenario.model_dump(mode="json", exclude_none=True)  # as to_yaml writes it, without the YAML
+    data["arrivals"].pop("csv", None)
+    data["initial_census"].pop("csv", None)
     for path, value in values.items():
         try:
             whole = is_integer_field(scenario, path)
