@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 BOUND = 1e9
 Number = Annotated[float, Field(ge=0, le=BOUND, allow_inf_nan=False)]
@@ -57,16 +57,24 @@ class Target(_Strict):
     window: tuple[Day, Day] | None = None
     source: str = ""
 
+    @field_validator("quantity")
+    @classmethod
+    def _known(cls, q: str) -> str:
+        if q not in QUANTITIES:
+            raise ValueError(f"unknown quantity '{q}' (known: {', '.join(QUANTITIES)})")
+        return q
+
+    @field_validator("range", "window")
+    @classmethod
+    def _ordered(cls, pair: tuple[float, float] | None) -> tuple[float, float] | None:
+        if pair is not None and not pair[0] < pair[1]:
+            raise ValueError(f"the first ({pair[0]:g}) must be below the second ({pair[1]:g})")
+        return pair
+
     @model_validator(mode="after")
     def _check(self) -> Target:
-        if self.quantity not in QUANTITIES:
-            raise ValueError(f"quantity: unknown quantity '{self.quantity}' (known: {', '.join(QUANTITIES)})")
         if (self.value is None) == (self.range is None):
             raise ValueError("give either 'value' or 'range'")
-        if self.range is not None and not self.range[0] < self.range[1]:
-            raise ValueError(f"range: low ({self.range[0]:g}) must be below high ({self.range[1]:g})")
-        if self.window is not None and not self.window[0] < self.window[1]:
-            raise ValueError("window: start must be before end")
         return self
 
     @property
@@ -97,6 +105,8 @@ class Targets(_Strict):
     source: str = ""
     window: tuple[Day, Day] | None = None
     """Default window (days) for every target."""
+
+    _ordered = field_validator("window")(Target._ordered.__func__)  # type: ignore[attr-defined]
     targets: list[Target] = Field(min_length=1, max_length=200)
 
     @model_validator(mode="after")
@@ -104,8 +114,6 @@ class Targets(_Strict):
         for i, t in enumerate(self.targets):
             if t.window is None and self.window is None:
                 raise ValueError(f"targets[{i}] ({t.quantity}).window: no window, and the file gives none")
-        if self.window is not None and not self.window[0] < self.window[1]:
-            raise ValueError("window: start must be before end")
         return self
 
     def window_of(self, target: Target) -> tuple[float, float]:
@@ -133,7 +141,8 @@ def _format(err: ValidationError) -> str:
     first = err.errors()[0]
     path = "".join(f"[{p}]" if isinstance(p, int) else ("." if i else "") + str(p)
                    for i, p in enumerate(first["loc"]))
-    return f"{path or '(top level)'}: {first['msg'].removeprefix('Value error, ')}"
+    msg = first["msg"].removeprefix("Value error, ")
+    return f"{path}: {msg}" if path else msg
 
 
 def parse_targets(data: Any, source: str = "targets") -> Targets:
