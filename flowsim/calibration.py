@@ -41,14 +41,16 @@ MANIFEST = "calibration.yaml"
 @dataclass(frozen=True)
 class Settings:
     """How hard ABC-SMC works: particles per generation, at most `generations` generations and
-    `max_simulations` runs, stopping early once the threshold reaches `min_epsilon`;
-    `predictive_draws` posterior draws for the predictive check."""
+    `max_simulations` runs, stopping early once the threshold reaches `min_epsilon` or after
+    the first generation to end past `max_minutes` of fitting; `predictive_draws` posterior draws
+    for the predictive check."""
 
-    population: int = 60
-    generations: int = 8
-    max_simulations: int = 1200
+    population: int = 40
+    generations: int = 6
+    max_simulations: int = 800
     min_epsilon: float = 0.3
-    predictive_draws: int = 30
+    predictive_draws: int = 20
+    max_minutes: float = 30.0
 
     def __post_init__(self) -> None:
         checks = [("--population", self.population, 4, 10_000), ("--generations", self.generations, 1, 100),
@@ -59,9 +61,12 @@ class Settings:
                 raise ConfigError(f"{flag} {value}: must be between {lo} and {hi:,}")
         if not 0 <= self.min_epsilon <= 100 or math.isnan(self.min_epsilon):
             raise ConfigError(f"--min-epsilon {self.min_epsilon}: must be between 0 and 100")
+        if not 0.1 <= self.max_minutes <= 10_000 or math.isnan(self.max_minutes):
+            raise ConfigError(f"--max-minutes {self.max_minutes}: must be between 0.1 and 10,000")
 
 
-QUICK = Settings(population=16, generations=3, max_simulations=150, min_epsilon=0.5, predictive_draws=8)
+QUICK = Settings(population=12, generations=3, max_simulations=100, min_epsilon=0.5, predictive_draws=6,
+                 max_minutes=5.0)
 """`--quick`: a few minutes on 2 cores; a rough posterior, to try the targets file out."""
 
 
@@ -245,14 +250,17 @@ def calibrate(scenario: Scenario, targets: Targets, out: str | Path, settings: S
         left_t = settings.generations - done_t
         left_sims = settings.max_simulations - done_sims
         if left_t > 0 and left_sims > 0 and not _converged(history, settings):
+            from datetime import timedelta
+
             history = abc.run(minimum_epsilon=settings.min_epsilon, max_nr_populations=left_t,
-                              max_total_nr_simulations=settings.max_simulations)
+                              max_total_nr_simulations=settings.max_simulations,
+                              max_walltime=timedelta(minutes=settings.max_minutes))
     except KeyboardInterrupt:
+        import contextlib
+
         saved = 0
-        try:
+        with contextlib.suppress(Exception):  # nothing readable saved yet
             saved = pyabc.History(url, _id=1).max_t + 1
-        except Exception:  # noqa: BLE001 - nothing readable saved yet
-            pass
         from .replications import Interrupted
 
         raise Interrupted(f"{saved} generations are saved in {out / DB}: rerun with --resume to go on") from None

@@ -33,6 +33,16 @@ def _positive_days(text: str) -> float:
     return value
 
 
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of minutes") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of minutes (got {text})")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -357,7 +367,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from .targets import load_targets, resolve_targets
 
     settings = QUICK if args.quick else Settings()
-    changes = {k: getattr(args, k) for k in ("population", "generations", "max_simulations", "predictive_draws")
+    changes = {k: getattr(args, k) for k in ("population", "generations", "max_simulations", "predictive_draws",
+                                             "max_minutes")
                if getattr(args, k) is not None}
     settings = Settings(**{**settings.__dict__, **changes})
     scenario = scenario_from_args(args)
@@ -475,12 +486,15 @@ def parser() -> argparse.ArgumentParser:
                      help="targets YAML (quantity, value or range, uncertainty, window); 'hanoi' for the built-in "
                           "January 2022 targets")
     cal.add_argument("--quick", action="store_true",
-                     help="a rough fit in a few minutes on 2 cores (16 particles, 3 generations, 150 runs at most)")
-    cal.add_argument("--population", type=_count, metavar="N", help="particles per generation (default 60)")
-    cal.add_argument("--generations", type=_count, metavar="N", help="generations at most (default 8)")
-    cal.add_argument("--max-simulations", type=_count, metavar="N", help="model runs at most (default 1200)")
+                     help="a rough fit in a few minutes on 2 cores (12 particles, 3 generations, 100 runs, "
+                          "5 minutes at most)")
+    cal.add_argument("--population", type=_count, metavar="N", help="particles per generation (default 40)")
+    cal.add_argument("--generations", type=_count, metavar="N", help="generations at most (default 6)")
+    cal.add_argument("--max-simulations", type=_count, metavar="N", help="model runs at most (default 800)")
+    cal.add_argument("--max-minutes", type=_minutes, metavar="M",
+                     help="start no generation after M minutes of fitting (default 30; --quick 5)")
     cal.add_argument("--predictive-draws", type=_count, metavar="N",
-                     help="posterior draws run for the predictive check (default 30)")
+                     help="posterior draws run for the predictive check (default 20)")
     cal.add_argument("--out", default="out/calibrate", help="output folder (default: out/calibrate)")
     cal.add_argument("--quiet", action="store_true", help="no progress")
     _add_executor_args(cal, posterior=False)

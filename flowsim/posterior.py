@@ -98,11 +98,16 @@ class Posterior:
         return path
 
 
-def load(path: str | Path) -> Posterior:
-    """Read a posterior Parquet file (a column per field path, plus `weight`)."""
-    path = Path(path)
+def load(path: str | Path | bytes, name: str = "") -> Posterior:
+    """Read a posterior Parquet file (a column per field path, plus `weight`), from a path or
+    from the bytes of an upload (`name` then says what it was)."""
+    import io
+
+    source = io.BytesIO(path) if isinstance(path, bytes) else Path(path)
+    if isinstance(path, bytes):
+        path = name or "upload"
     try:
-        table = pd.read_parquet(path)
+        table = pd.read_parquet(source)
     except FileNotFoundError:
         raise ConfigError(f"--posterior {path}: file not found") from None
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file

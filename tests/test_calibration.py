@@ -219,6 +219,7 @@ def test_calibration_recovers_known_parameters(tmp_path: Path):
     assert cal.predictive["within"].all()
 
 
+@pytest.mark.slow
 def test_calibrate_writes_a_posterior_that_runs_and_resumes(tmp_path: Path, capsys):
     config, targets, out = tmp_path / "c.yaml", tmp_path / "t.yaml", tmp_path / "cal"
     config.write_text(yaml.safe_dump(small(horizon_days=20)))
