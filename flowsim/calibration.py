@@ -91,12 +91,23 @@ class Simulator:
         from .priors import apply
         from .simulation import run
 
+        _quiet_worker()
         try:
             sc = apply(self.scenario, self.values(pars))
         except ConfigError:  # a combination the model cannot take (e.g. two shares above 1)
             return {k: float("nan") for k in self.targets.keys}
         replication = int(np.random.randint(0, 2**31 - 1))
         return observe(run(sc, replication=replication).timeseries, self.targets)
+
+
+def _quiet_worker() -> None:
+    """In a worker process, leave Ctrl-C to the main process (which saves and stops the workers),
+    so that an interrupted calibration prints one line, not a traceback per worker."""
+    import multiprocessing
+    import signal
+
+    if multiprocessing.parent_process() is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _Distance:
