@@ -271,8 +271,8 @@ class InitialCensus(Strict):
     """Patients already in care at t = 0, counted where they are treated.
 
     City totals: `tier1_home` at home, `tier1_facility` in tier-1 beds (stations, collection
-    facilities, hospitals' tier-1 beds), `tier2` in oxygen beds, `tier3` in ICU beds; they are
-    placed in the nearest free bed of their tier. `facilities` (or a CSV `csv` with columns
+    facilities, hospitals' tier-1 beds), `tier2` in oxygen beds, `tier3` in ICU beds, placed in
+    the nearest free bed of their tier — or, with `counted_by: facility`, as a report counts them. `facilities` (or a CSV `csv` with columns
     facility, tier, patients and optionally days_in_care) lists patients by facility instead;
     the city totals then count only the patients not listed. Each patient's elapsed time in
     care and future are drawn conditional on having got this far (`flowsim.initial`).
@@ -284,6 +284,11 @@ class InitialCensus(Strict):
     tier3: NonNegativeInt = 0
     facilities: list[FacilityCensus] = Field(default_factory=list)
     csv: str | None = None
+    counted_by: Literal["beds", "facility"] = "beds"
+    """How the city totals were counted: `beds`, by the tier of the beds patients lie in (tier2 in
+    oxygen beds, tier3 in ICU beds); `facility`, as a report that counts patients where they are
+    treated (tier1_facility, tier2, tier3 at the tier their facility counts them, `Facility.level`):
+    each total is then shared among the beds counted at that tier in proportion to their number."""
     part_way: bool = True
     """True: each patient is part-way through their stay, as in the model's steady state; false:
     every stay starts at t = 0 (as if all were admitted at once)."""

@@ -137,16 +137,3 @@ Distribution = Annotated[
     Field(discriminator="dist"),
 ]
 
-
-def residual(dist: _Dist, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Total and remaining durations of `n` stays already under way at a random moment.
-
-    A stay seen in progress is length-biased (long stays are more often seen), and the moment is
-    uniform within it: this is the equilibrium residual life, used for an initial census.
-    """
-    if n == 0:
-        return np.empty(0), np.empty(0)
-    candidates = dist.sample(rng, 8 * n + 64)
-    total = candidates.sum()
-    full = np.zeros(n) if total <= 0 else rng.choice(candidates, size=n, p=candidates / total)
-    return full, full * rng.random(n)

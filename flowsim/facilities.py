@@ -50,10 +50,16 @@ PLACE_KINDS = ("home", "station", "hospital", "transit")
 HOME, TRANSIT = 0, 1
 
 
+def counted_tier(kind: str, bed_tier: int, level: int) -> int:
+    """The tier at which the city's reports count a patient in a bed of `bed_tier` in a facility
+    of `kind` at tower `level`: a station's patients at tier 1, a hospital's at the higher of the
+    bed's tier and the hospital's level."""
+    return 1 if kind == "station" else max(bed_tier, level)
+
+
 def place_code(kind: str, bed_tier: int, level: int) -> int:
     """The census place of a bed of `bed_tier` in a facility of `kind` at tower `level`."""
-    counted = 1 if kind == "station" else max(bed_tier, level)
-    return PLACES.index(Place(kind, bed_tier, counted))
+    return PLACES.index(Place(kind, bed_tier, counted_tier(kind, bed_tier, level)))
 
 
 class BedRequest(simpy.Event):

@@ -34,6 +34,7 @@ import numpy as np
 from . import cohort as cohort_mod
 from .arrivals import districts_of
 from .config import ConfigError, Scenario
+from .facilities import counted_tier
 from .streams import Streams
 
 HOME, TIER1_BEDS, OXYGEN, ICU = "at home", "in tier-1 beds", "in oxygen beds", "in ICU beds"
@@ -101,19 +102,48 @@ class InitialState:
         return len(self.cohort)
 
 
+TOTALS = ((HOME, "tier1_home", 0), (TIER1_BEDS, "tier1_facility", 1), (OXYGEN, "tier2", 2), (ICU, "tier3", 3))
+"""The city totals of `InitialCensus`: stage (counted by beds), field, tier (counted by facility)."""
+
+
 def requests(scenario: Scenario) -> list[Request]:
     """What the scenario's `initial_census` asks for, one request per city total and per row."""
     ic = scenario.initial_census
     unknown = None if ic.part_way else 0.0
-    out = [Request(stage, n, unknown, None, f"initial_census.{name}")
-           for stage, n, name in ((HOME, ic.tier1_home, "tier1_home"), (TIER1_BEDS, ic.tier1_facility, "tier1_facility"),
-                                  (OXYGEN, ic.tier2, "tier2"), (ICU, ic.tier3, "tier3")) if n > 0]
+    out = []
+    for stage, name, tier in TOTALS:
+        n = getattr(ic, name)
+        if n > 0 and (ic.counted_by == "beds" or stage == HOME):
+            out.append(Request(stage, n, unknown, None, f"initial_census.{name}"))
+        elif n > 0:
+            for facility, bed_tier, share in counted_at(scenario, tier, n, f"initial_census.{name}"):
+                out.append(Request(STAGE_OF_BED_TIER[bed_tier], share, unknown, facility, f"initial_census.{name}"))
     for i, row in enumerate(ic.facilities):
         if row.patients > 0:
             days = row.days_in_care if row.days_in_care is not None else unknown
             out.append(Request(STAGE_OF_BED_TIER[row.tier], row.patients, days, row.facility,
                                f"initial_census.facilities[{i}]"))
     return out
+
+
+def counted_at(scenario: Scenario, tier: int, patients: int, field: str) -> list[tuple[str, int, int]]:
+    """A total counted by facility at `tier`, shared among the beds counted there in proportion to
+    their number (largest remainders; beds taken by listed rows are not offered): (facility, bed
+    tier, patients) for each ward that gets any."""
+    listed: dict[tuple[str, int], int] = {}
+    for row in scenario.initial_census.facilities:
+        listed[(row.facility, row.tier)] = listed.get((row.facility, row.tier), 0) + row.patients
+    wards = [(f.name, b, f.beds.of(b) - listed.get((f.name, b), 0)) for f in scenario.facilities for b in (1, 2, 3)
+             if f.beds.of(b) and counted_tier(f.kind, b, f.tower_level) == tier]
+    beds = np.array([free for _, _, free in wards], float)
+    if beds.sum() < patients:
+        raise ConfigError(f"{field}: {patients:,} patients counted at tier {tier}, but the beds that count at "
+                          f"tier {tier} number {int(beds.sum()):,}")
+    quota = patients * beds / beds.sum()
+    share = np.floor(quota).astype(int)
+    short = patients - share.sum()
+    share[np.argsort(share - quota, kind="stable")[:short]] += 1
+    return [(name, b, int(k)) for (name, b, _), k in zip(wards, share, strict=True) if k > 0]
 
 
 def visits_made(c: cohort_mod.Cohort, course: cohort_mod.Course) -> np.ndarray:

@@ -278,7 +278,8 @@ def bottleneck_bars(ranking: pd.DataFrame, step: float, title: str = "") -> Figu
         ax.barh(ypos, value, xerr=err, color=TIER_COLOURS[2] if col != "deaths_averted" else TIER_COLOURS[1],
                 capsize=3)
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_title(col.replace("_reduction", " reduction (days)").replace("_", " "), fontsize=10)
+        unit = " reduction (minutes)" if col.startswith("ambulance") else " reduction (days)"
+        ax.set_title(col.replace("_reduction", unit).replace("_", " "), fontsize=10)
     axes[0, 0].set_yticks(ypos, labels)
     fig.suptitle(title or f"What +{step:.0%} of each resource buys (paired 95% intervals)")
     return fig

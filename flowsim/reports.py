@@ -162,7 +162,8 @@ def bottleneck_table(result: Bottlenecks) -> str:
     head = (f"What +{result.step:.0%} of each resource buys · {_where(result.comparison.replications, '')} · "
             "paired 95% intervals")
     return head + "\n" + _text_table(rows, ["resource", "+units", "full: pool / ward", "deaths averted",
-                                      *[c.replace("_reduction", " −days") for c in waits]])
+                                      *[c.replace("_reduction", " −min" if c.startswith("ambulance") else " −days")
+                                        for c in waits]])
 
 
 def write_bottlenecks(result: Bottlenecks, out: Path) -> list[Path]:

@@ -106,9 +106,9 @@ def run(
     districts = districts_of(scenario, len(times), streams.rng("arrivals", "districts"))
     initial = initial_state.draw(scenario, streams)
     n0 = len(initial)
-    new = cohort_mod.draw(scenario, times, districts, streams)
-    c = cohort_mod.Cohort.concat(initial.cohort, new)
-    course = cohort_mod.Course.concat(initial.course, cohort_mod.course(scenario, new))
+    arriving = cohort_mod.draw(scenario, times, districts, streams)
+    c = cohort_mod.Cohort.concat(initial.cohort, arriving)
+    course = cohort_mod.Course.concat(initial.course, cohort_mod.course(scenario, arriving))
     n = len(c)
 
     wards = build_wards(env, scenario, log)
@@ -165,11 +165,7 @@ def run(
     tables = build_tables(log, layout, c.arrival[n0:], horizon, scenario.warmup_days, scenario.record_step_days)
     summary = key_figures(tables, arrivals=c.arrival[n0:], initial=n0, warmup=scenario.warmup_days, horizon=horizon)
     check_conservation(summary)
-    outcomes = int((tables.outcomes["time"].to_numpy() <= horizon).sum())
-    if int(np.sum(c.arrival[n0:] <= horizon)) + n0 != outcomes + tables.census_end:
-        raise ConservationError(f"conservation violated over the whole run: {n0} in care at the start + "
-                                f"{int(np.sum(c.arrival[n0:] <= horizon))} arrivals != {outcomes} outcomes + "
-                                f"{tables.census_end} in care at the end")
+    _check_whole_run(tables, n0, int(np.sum(c.arrival[n0:] <= horizon)), horizon)
     result = RunResult(scenario, seed, replication, {"replication": replication, "seed": seed, **summary},
                        tables.timeseries, tables.occupancy, tables.resources, tables.waits, tables.transfers,
                        patients=_patient_table(scenario, c, n0, tables) if patients else None,
@@ -209,6 +205,14 @@ def conserved(summary: dict[str, float]) -> bool:
     died in it + in care at its end."""
     inflow = summary["in_system_start"] + summary["arrivals"]
     return bool(inflow == summary["recovered"] + summary["died"] + summary["in_system_end"])
+
+
+def _check_whole_run(tables: Tables, initial: int, arrivals: int, horizon: float) -> None:
+    """The books of the whole run balance too (the window's may start after a warm-up)."""
+    outcomes = int((tables.outcomes["time"].to_numpy() <= horizon).sum())
+    if initial + arrivals != outcomes + tables.census_end:
+        raise ConservationError(f"conservation violated over the whole run: {initial} in care at the start + "
+                                f"{arrivals} arrivals != {outcomes} outcomes + {tables.census_end} in care at the end")
 
 
 def check_conservation(summary: dict[str, float]) -> None:

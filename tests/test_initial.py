@@ -111,6 +111,19 @@ def test_bad_per_facility_census_rows_give_one_line_naming_the_row(tmp_path: Pat
         build(data, [(k, v) for k, v in COURSE.items()], base_dir=tmp_path)
 
 
+def test_totals_counted_by_facility_start_the_facility_count_at_the_report():
+    s = flowsim.load_scenario(overrides={"horizon_days": 1})
+    assert s.initial_census.counted_by == "facility"
+    first = flowsim.run(s, seed=1).timeseries.iloc[0]
+    assert [first[f"census_tier{t}_by_facility"] for t in (1, 2, 3)] == [39_167, 2_225, 648]
+    # read as beds instead, the same counts put more at tier 2 and 3 by facility
+    beds = flowsim.load_scenario(overrides={"horizon_days": 1, "initial_census.counted_by": "beds"})
+    first = flowsim.run(beds, seed=1).timeseries.iloc[0]
+    assert first["census_tier2_by_facility"] > 2_225 and first["in_beds_tier2"] == 2_225
+    with pytest.raises(ConfigError, match="initial_census.tier3: 5,000 patients counted at tier 3, but the beds"):
+        flowsim.load_scenario(overrides={"initial_census.tier3": 5000})
+
+
 def test_warmup_excludes_early_deaths_from_every_figure():
     s = scenario({**COURSE, "waiting_hazard.tier3": 2.0, "facilities.1.beds.tier3": 1, "horizon_days": 40})
     whole = flowsim.run(s, seed=3)
