@@ -105,8 +105,9 @@ def _quiet_worker() -> None:
     so that an interrupted calibration prints one line, not a traceback per worker."""
     import multiprocessing
     import signal
+    import threading
 
-    if multiprocessing.parent_process() is not None:
+    if multiprocessing.parent_process() is not None and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
