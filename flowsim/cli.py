@@ -362,7 +362,19 @@ def _add_executor_args(p: argparse.ArgumentParser, posterior: bool = True) -> No
         p.add_argument("--posterior", metavar="FILE",
                        help="parameter sets from `flowsim calibrate` (posterior.parquet): replication i of every "
                             "scenario runs with set i, so intervals cover the parameters as well as chance")
+class MissingDependency(RuntimeError):
+    """A command needs an optional extra that is not installed."""
+
+
+def _needs(module: str, command: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependency(f"flowsim {command} needs {module}: pip install 'flowsim[calibrate]'")
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    _needs("pyabc", "calibrate")
     from .calibration import QUICK, Settings, calibrate, format_calibration, write
     from .targets import load_targets, resolve_targets
 
@@ -384,6 +396,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    _needs("SALib", "sensitivity")
     from .sensitivity import FIGURES, format_sensitivity, sensitivity, write
 
     scenario = scenario_from_args(args)
@@ -539,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"flowsim: config error: {exc}", file=sys.stderr)
         return 2
-    except (StoreError, ExecutorError) as exc:
+    except (StoreError, ExecutorError, MissingDependency) as exc:
         print(f"flowsim: error: {exc}", file=sys.stderr)
         return 2
     except WorkerLost as exc:
