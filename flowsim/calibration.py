@@ -229,8 +229,11 @@ def calibrate(scenario: Scenario, targets: Targets, out: str | Path, settings: S
     check: `settings.predictive_draws` fresh runs, replication i with posterior draw i."""
     import pyabc
 
+    from .priors import check_values
+
     if not scenario.priors:
         raise ConfigError("priors: the scenario declares none; add a 'priors:' list to calibrate")
+    check_values(scenario)
     started = time.perf_counter()
     seed = scenario.seed if seed is None else int(seed)
     out = Path(out)

@@ -6,8 +6,10 @@ index or by `name`) and what is known of each: a finite range, the shape of beli
 Calibration (`flowsim.calibration`) turns priors into a posterior; sensitivity
 (`flowsim.sensitivity`) spans the ranges; `flowsim.posterior` puts drawn values back in a
 scenario. A prior is checked when the scenario loads: the field must exist and be a number,
-its range must lie within the field's own bounds (a probability within [0, 1]) and must hold
-the config's value, so that the scenario as written is one of the parameter sets it admits.
+its range must lie within the field's own bounds (a probability within [0, 1]). Where the priors
+are used (calibrate, sensitivity) each range must also hold the config's value, so that the
+scenario as configured is one of the parameter sets it admits; a plain run ignores priors, so a
+preset may take a field outside them.
 """
 
 from __future__ import annotations
@@ -175,7 +177,7 @@ def field_value(scenario: Scenario, path: str) -> float:
 
 
 def check(scenario: Scenario) -> None:
-    """Every prior names a numeric field, within its bounds, and admits the config's value."""
+    """Every prior names a numeric field and lies within the field's bounds (at load)."""
     from .config import ConfigError
 
     seen: set[str] = set()
@@ -197,13 +199,23 @@ def check(scenario: Scenario) -> None:
                 f"within {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
             raise ConfigError(f"{where}.range: [{prior.low:g}, {prior.high:g}] leaves the field's bounds "
                               f"(it must be {what})")
-        if not prior.low <= value <= prior.high:
-            raise ConfigError(f"{where}.range: [{prior.low:g}, {prior.high:g}] excludes the config's value "
-                              f"{value:g}")
         try:
             prior._mass()
         except ValueError as exc:
             raise ConfigError(f"{where}.dist: {exc}") from None
+
+
+def check_values(scenario: Scenario) -> None:
+    """Every prior's range holds the scenario's own value, so that the scenario as configured is
+    one of the parameter sets it admits (checked where the priors are used: calibrate,
+    sensitivity; a preset or `--set` may move a plain run outside them)."""
+    from .config import ConfigError
+
+    for i, prior in enumerate(scenario.priors):
+        value = field_value(scenario, prior.field)
+        if not prior.low <= value <= prior.high:
+            raise ConfigError(f"priors[{i}] ({prior.field}).range: [{prior.low:g}, {prior.high:g}] excludes the "
+                              f"config's value {value:g}")
 
 
 def is_integer_field(scenario: Scenario, path: str) -> bool:

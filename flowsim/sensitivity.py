@@ -58,10 +58,11 @@ def sensitivity(scenario: Scenario, figures: tuple[str, ...] | list[str] = FIGUR
     """Morris screening of every prior of `scenario` on `figures` (means over `replications`)."""
     from SALib.analyze import morris
 
-    from .priors import apply
+    from .priors import apply, check_values
 
     if not scenario.priors:
         raise ConfigError("priors: the scenario declares none; add a 'priors:' list to screen")
+    check_values(scenario)
     if len(scenario.priors) < 2:
         raise ConfigError("priors: Morris screening needs at least two priors")
     if not 2 <= trajectories <= 1000:

@@ -41,8 +41,6 @@ def small(**changes) -> dict:
     ({"field": "risk_groups.all.p_deteriorate", "range": [0.1, 1.5]},
      "priors[0] (risk_groups.all.p_deteriorate).range: [0.1, 1.5] leaves the field's bounds (it must be a "
      "probability, within [0, 1])"),
-    ({"field": "arrivals.rate_per_day", "range": [60, 80]},
-     "priors[0] (arrivals.rate_per_day).range: [60, 80] excludes the config's value 50"),
     ({"field": "clinical.tier2_stay", "range": [1, 2]},
      "priors[0] (clinical.tier2_stay).field: 'clinical.tier2_stay' is not a number"),
     ({"field": "arrivals.rate_per_day", "range": [20, 80], "dist": "normal", "mean": 50},
@@ -54,6 +52,20 @@ def test_a_bad_prior_is_one_line_naming_it(prior: dict, message: str):
         build(small(priors=[prior]))
     assert str(err.value).startswith(message)
     assert "\n" not in str(err.value)
+
+
+def test_a_prior_that_excludes_the_config_stops_calibrate_and_sensitivity_not_a_plain_run(tmp_path: Path, capsys):
+    config, targets = tmp_path / "c.yaml", tmp_path / "t.yaml"
+    config.write_text(yaml.safe_dump(small(priors=[{"field": "arrivals.rate_per_day", "range": [60, 80]},
+                                                   PRIORS[1]])))
+    targets.write_text(yaml.safe_dump({"window": [5, 10], "targets": [{"quantity": "census_tier1", "value": 3}]}))
+    line = "priors[0] (arrivals.rate_per_day).range: [60, 80] excludes the config's value 50"
+    for argv in (["calibrate", str(config), "--targets", str(targets)], ["sensitivity", str(config)]):
+        assert main([*argv, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert line in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+    build(small(priors=[{"field": "arrivals.rate_per_day", "range": [60, 80]}]))  # a plain run ignores priors
 
 
 def test_a_bad_prior_stops_the_cli_before_any_work(tmp_path: Path, capsys):
