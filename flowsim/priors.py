@@ -189,7 +189,7 @@ def check(scenario: Scenario) -> None:
         if prior.field.startswith(("priors", "presets", "name", "description")):
             raise ConfigError(f"{where}.field: not a model parameter")
         try:
-            value = field_value(scenario, prior.field)
+            field_value(scenario, prior.field)  # a number, or ValueError
             _, info = _walk(scenario, prior.field)
         except ValueError as exc:
             raise ConfigError(f"{where}.field: {exc}") from None
