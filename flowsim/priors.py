@@ -189,8 +189,9 @@ def check(scenario: Scenario) -> None:
         if prior.field.startswith(("priors", "presets", "name", "description")):
             raise ConfigError(f"{where}.field: not a model parameter")
         try:
-            field_value(scenario, prior.field)  # a number, or ValueError
-            _, info = _walk(scenario, prior.field)
+            held, info = _walk(scenario, prior.field)
+            if held is not None:  # unset here (a daily arrival profile has no rate_per_day): checked where used
+                field_value(scenario, prior.field)
         except ValueError as exc:
             raise ConfigError(f"{where}.field: {exc}") from None
         lo, hi, lo_open, hi_open = _bounds(info)
@@ -212,6 +213,9 @@ def check_values(scenario: Scenario) -> None:
     from .config import ConfigError
 
     for i, prior in enumerate(scenario.priors):
+        if _walk(scenario, prior.field)[0] is None:
+            raise ConfigError(f"priors[{i}] ({prior.field}).field: unset (null) in this scenario; set it, "
+                              "or drop the prior")
         value = field_value(scenario, prior.field)
         if not prior.low <= value <= prior.high:
             raise ConfigError(f"priors[{i}] ({prior.field}).range: [{prior.low:g}, {prior.high:g}] excludes the "
