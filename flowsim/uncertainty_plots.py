@@ -40,7 +40,7 @@ def predictive_plot(table: pd.DataFrame, title: str = "") -> Figure:
         ax.axvline(edge, color="#c0392b", lw=0.6, ls="--")
     ax.set_xlabel("model ÷ observed (middle of the observed range); red: ±15%")
     ax.set_title(title or "Posterior predictive check")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     return fig
 
 
