@@ -37,6 +37,7 @@ from flowsim.executors import Processes
 from flowsim.interactive import look, warm
 from flowsim.limits import check_memory, missing_beds
 from flowsim.metrics import MINUTES_PER_DAY
+from flowsim.posterior import load as load_posterior
 from flowsim.routing import ROUTING_RULES
 
 SOURCES = {"Hanoi, January 2022 (built-in)": BUILTIN_DIR / "hanoi.yaml"}
@@ -68,9 +69,10 @@ def worker_pool() -> Processes:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def simulate(yaml_text: str, replications: int, seed: int) -> dict[str, Any]:
+def simulate(yaml_text: str, replications: int, seed: int, posterior: bytes | None = None) -> dict[str, Any]:
     """Replication 0 in full (maps, heatmaps) while the pool runs the others (intervals)."""
-    result = look(build(parse_yaml(yaml_text)), replications, seed, worker_pool())
+    drawn = load_posterior(posterior, "the uploaded posterior") if posterior else None
+    result = look(build(parse_yaml(yaml_text)), replications, seed, worker_pool(), drawn)
     detail = result.detail
     return {
         "summary": result.table, "intervals": result.intervals,
@@ -361,9 +363,10 @@ def main() -> None:
     for line in missing_beds(scenario):
         st.warning(line)
 
+    posterior = posterior_input()
     bar = st.progress(0.0, text="Simulating…")
     try:
-        result = simulate(yaml_text, replications, seed)
+        result = simulate(yaml_text, replications, seed, posterior)
     except ConfigError as exc:
         bar.empty()
         st.error(str(exc))
@@ -387,6 +390,25 @@ def main() -> None:
                    "coloured by their busiest bed pool's mean utilisation. Triangles: ambulance bases.")
     else:
         teach_view()
+
+
+def posterior_input() -> bytes | None:
+    """An uploaded posterior (from `flowsim calibrate`), said in the sidebar while it is in use."""
+    upload = st.sidebar.file_uploader("Parameter uncertainty: a posterior (posterior.parquet)", type=["parquet"],
+                                      key="upload_posterior",
+                                      help="From `flowsim calibrate`. Replication i of the Overview runs with "
+                                           "parameter set i, so its intervals cover these parameters as well as chance.")
+    if upload is None:
+        return None
+    data = upload.getvalue()
+    try:
+        post = load_posterior(data, upload.name)
+    except ConfigError as exc:
+        st.sidebar.error(f"Posterior not used: {exc}")
+        return None
+    st.sidebar.info(f"Posterior in use ({upload.name}: {len(post.weights)} parameter sets of "
+                    f"{', '.join(post.fields)}): the Overview's intervals cover these parameters as well as chance.")
+    return data
 
 
 def overview_view(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:

@@ -49,6 +49,16 @@ def _positive_days(text: str) -> float:
     return value
 
 
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of minutes") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of minutes (got {text})")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -318,7 +328,28 @@ class _Progress:
 def _experiment_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"executor": args.executor, "workers": args.workers, "scheduler": args.scheduler, "store": args.out,
             "resume": args.resume, "overwrite": args.overwrite, "progress": not args.quiet,
-            "max_memory_gb": args.max_memory}
+            "max_memory_gb": args.max_memory, "posterior": _posterior(args)}
+
+
+def _posterior(args: argparse.Namespace) -> Any:
+    """The `--posterior` file, read and checked (None without the flag)."""
+    if getattr(args, "posterior", None) is None:
+        return None
+    from .posterior import load
+
+    if not hasattr(args, "_posterior_loaded"):
+        args._posterior_loaded = load(args.posterior)
+    return args._posterior_loaded
+
+
+def _posterior_note(args: argparse.Namespace) -> str:
+    """What the intervals cover, when a posterior is in use."""
+    post = _posterior(args)
+    if post is None:
+        return ""
+    return (f"parameters from --posterior {args.posterior} ({len(post.weights)} weighted sets: "
+            f"{', '.join(post.fields)}); replication i of every scenario draws set i, so the intervals "
+            "cover what is not known about these parameters as well as chance")
 
 
 def _executor_note(args: argparse.Namespace) -> str:
@@ -333,6 +364,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     if args.replications is not None and args.patients:
         raise ConfigError("--patients: per-patient records are for a single run, not with --replications")
+    if args.posterior is not None and args.replications is None:
+        raise ConfigError("--posterior: needs --replications (replication i draws parameter set i)")
     _checked(args, [scenario], _concurrent(args) if args.replications is not None else 1)
     if args.replications is not None:
         from .replications import replicate
@@ -342,6 +375,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                            precision=args.precision, max_replications=args.max_replications, timeseries=True,
                            **_experiment_options(args))
         print(replication_table(result, _executor_note(args)))
+        if _posterior_note(args):
+            print(_posterior_note(args))
         print(_wrote(write_replications(result, Path(args.out)), args.out))
         return 0
     progress = _Progress(not args.quiet)
@@ -379,6 +414,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"{len(result.table['scenario'].unique())} grid points × {result.replications.replications} replications "
           f"· {_executor_note(args)} · {result.replications.seconds:.1f} s")
     print(sweep_table(result, args.figure))
+    if _posterior_note(args):
+        print(_posterior_note(args))
     print(_wrote(write_sweep(result, Path(args.out), args.figure), args.out))
     return 0
 
@@ -411,6 +448,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _checked(args, list(scenarios.values()), _concurrent(args))
     result = compare(scenarios, args.replications, seed=args.seed, **_experiment_options(args))
     print(comparison_table(result, figures))
+    if _posterior_note(args):
+        print(_posterior_note(args))
     print(_wrote(write_comparison(result, Path(args.out), figures), args.out))
     return 0
 
@@ -423,6 +462,8 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
     _checked(args, [scenario], _concurrent(args))
     result = bottlenecks(scenario, args.step, args.replications, seed=args.seed, **_experiment_options(args))
     print(bottleneck_table(result))
+    if _posterior_note(args):
+        print(_posterior_note(args))
     print(_wrote(write_bottlenecks(result, Path(args.out)), args.out))
     return 0
 
@@ -436,7 +477,7 @@ def _add_experiment_args(p: argparse.ArgumentParser, out: str) -> None:
     _add_executor_args(p)
 
 
-def _add_executor_args(p: argparse.ArgumentParser) -> None:
+def _add_executor_args(p: argparse.ArgumentParser, posterior: bool = True) -> None:
     p.add_argument("--executor", choices=EXECUTORS, default="processes",
                    help="where replications run: serial, processes (default, all cores) or dask")
     p.add_argument("--workers", type=_workers, metavar="N", help="processes or local Dask workers (default: all cores)")
@@ -445,6 +486,59 @@ def _add_executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true",
                    help="finish the experiment in --out: run only the replications missing there")
     p.add_argument("--overwrite", action="store_true", help="discard an unfinished experiment in --out")
+    if posterior:
+        p.add_argument("--posterior", metavar="FILE",
+                       help="parameter sets from `flowsim calibrate` (posterior.parquet): replication i of every "
+                            "scenario runs with set i, so intervals cover the parameters as well as chance")
+class MissingDependency(RuntimeError):
+    """A command needs an optional extra that is not installed."""
+
+
+def _needs(module: str, command: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependency(f"flowsim {command} needs {module}: pip install 'flowsim[calibrate]'")
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    _needs("pyabc", "calibrate")
+    from .calibration import QUICK, Settings, calibrate, format_calibration, write
+    from .targets import load_targets, resolve_targets
+
+    settings = QUICK if args.quick else Settings()
+    changes = {k: getattr(args, k) for k in ("population", "generations", "max_simulations", "predictive_draws",
+                                             "max_minutes")
+               if getattr(args, k) is not None}
+    settings = Settings(**{**settings.__dict__, **changes})
+    scenario = scenario_from_args(args)
+    targets = load_targets(resolve_targets(args.targets))
+    result = calibrate(scenario, targets, args.out, settings, seed=args.seed, executor=args.executor,
+                       workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                       overwrite=args.overwrite, progress=not args.quiet)
+    print(format_calibration(result))
+    paths = write(result, Path(args.out))
+    print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}; history in calibration.db); "
+          f"use it with --posterior {args.out}/posterior.parquet")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    _needs("SALib", "sensitivity")
+    from .sensitivity import FIGURES, format_sensitivity, sensitivity, write
+
+    scenario = scenario_from_args(args)
+    trajectories = args.trajectories or (4 if args.quick else 10)
+    result = sensitivity(scenario, args.figures or list(FIGURES), trajectories, args.levels, args.replications,
+                         seed=args.seed, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                         store=Path(args.out) / "runs", resume=args.resume, overwrite=args.overwrite,
+                         progress=not args.quiet)
+    print(format_sensitivity(result))
+    paths = write(result, Path(args.out))
+    print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in {args.out}/runs/")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from . import census, validation
     from .plots import census_comparison, save
@@ -584,6 +678,47 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--step", type=float, default=0.10, help="capacity added to each resource (default 0.10 = +10%%)")
     _add_experiment_args(b, "out/bottlenecks")
     b.set_defaults(func=cmd_bottlenecks)
+    cal = sub.add_parser("calibrate", help="fit the scenario's priors to observed targets (ABC-SMC) into a posterior",
+                         description="Fit every prior the scenario declares (`priors:`) to a targets file by "
+                                     "ABC-SMC (pyabc); writes posterior.parquet, posterior.yaml, a predictive "
+                                     "check and the marginals against the priors.")
+    _add_scenario_args(cal)
+    cal.add_argument("--targets", required=True, metavar="FILE",
+                     help="targets YAML (quantity, value or range, uncertainty, window); 'hanoi' for the built-in "
+                          "January 2022 targets")
+    cal.add_argument("--quick", action="store_true",
+                     help="a rough fit in a few minutes on 2 cores (12 particles, 3 generations, 100 runs, "
+                          "5 minutes at most)")
+    cal.add_argument("--population", type=_count, metavar="N", help="particles per generation (default 40)")
+    cal.add_argument("--generations", type=_count, metavar="N", help="generations at most (default 6)")
+    cal.add_argument("--max-simulations", type=_count, metavar="N", help="model runs at most (default 800)")
+    cal.add_argument("--max-minutes", type=_minutes, metavar="M",
+                     help="start no generation after M minutes of fitting (default 30; --quick 5)")
+    cal.add_argument("--predictive-draws", type=_count, metavar="N",
+                     help="posterior draws run for the predictive check (default 20)")
+    cal.add_argument("--out", default="out/calibrate", help="output folder (default: out/calibrate)")
+    cal.add_argument("--quiet", action="store_true", help="no progress")
+    _add_executor_args(cal, posterior=False)
+    cal.set_defaults(func=cmd_calibrate)
+
+    se = sub.add_parser("sensitivity", help="which unknown matters: Morris screening of the key figures over the priors",
+                        description="Global sensitivity (SALib's Morris method) of key figures to every prior the "
+                                    "scenario declares; writes a table and a bar plot per figure.")
+    _add_scenario_args(se)
+    se.add_argument("--trajectories", type=_count, metavar="N",
+                    help="Morris trajectories, each (priors + 1) runs (default 10; --quick 4)")
+    se.add_argument("--levels", type=int, default=4, choices=(4, 6, 8, 10), help="grid levels per range (default 4)")
+    se.add_argument("--replications", type=_count, default=1, metavar="R",
+                    help="replications per point, averaged (default 1; every point shares them)")
+    se.add_argument("--figures", type=_figures, metavar="F1,F2",
+                    help="key figures to screen (default: deaths while waiting, p90 bed waits, peak census by "
+                         "facility, days full)")
+    se.add_argument("--quick", action="store_true", help="4 trajectories")
+    se.add_argument("--out", default="out/sensitivity", help="output folder (default: out/sensitivity)")
+    se.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_executor_args(se, posterior=False)
+    se.set_defaults(func=cmd_sensitivity)
+
     from .validation import CASES
 
     v = sub.add_parser("validate", help="check flowsim against queueing theory and Hanoi's January 2022 census",
@@ -634,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"flowsim: config error: {one_line(str(exc))}", file=sys.stderr)
         return 2
-    except (StoreError, ExecutorError) as exc:
+    except (StoreError, ExecutorError, MissingDependency) as exc:
         print(f"flowsim: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except WorkerLost as exc:

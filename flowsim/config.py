@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from .distributions import Distribution, Exponential, Fixed
+from .priors import Prior
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -480,6 +481,9 @@ class Scenario(Strict):
     initial_census: InitialCensus = InitialCensus()
     capacity_scale: CapacityScale = CapacityScale()
     presets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    priors: list[Prior] = Field(default_factory=list, max_length=100)
+    """What is not known: a range and a shape per uncertain field (`flowsim.priors`); used by
+    `flowsim calibrate` and `flowsim sensitivity`, never by a run."""
 
     def beds(self, facility: Facility, tier: int) -> int:
         """Beds of a tier after `capacity_scale`."""
@@ -525,6 +529,9 @@ def _cross_check(s: Scenario) -> None:
     from .initial import check as check_initial_census
 
     check_initial_census(s)
+    from .priors import check as check_priors
+
+    check_priors(s)
     for i, d in enumerate(s.districts):
         for tier in (2, 3):
             target = getattr(d.designated, f"tier{tier}")

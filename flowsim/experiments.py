@@ -26,6 +26,7 @@ import yaml
 
 from .config import CapacityScale, ConfigError, Scenario, apply_override, build, parse_set, to_yaml
 from .intervals import CONFIDENCE, figure_columns, intervals, paired_differences, t_interval
+from .posterior import Posterior
 from .replications import Design, ExecutorLike, Replications, run_design
 
 MAX_GRID = 10_000
@@ -170,16 +171,17 @@ def sweep(scenario: Scenario, factors: Mapping[str, Sequence[Any]], replications
           seed: int | None = None, *, executor: ExecutorLike = "processes", workers: int | None = None,
           scheduler: str | None = None, store: str | Path | None = None, resume: bool = False,
           overwrite: bool = False, progress: bool = False, confidence: float = CONFIDENCE,
-          max_memory_gb: float | None = None) -> Sweep:
+          max_memory_gb: float | None = None, posterior: Posterior | None = None) -> Sweep:
     """Run the full factorial grid of `factors` ({field path: values}) × `replications`.
 
     Every grid point uses replications 0..R-1 of the same seed (common random numbers), so
-    neighbouring points differ by the factor, not by luck.
+    neighbouring points differ by the factor, not by luck; with `posterior`, replication i of
+    every point runs with the posterior's draw i.
     """
     points = grid(scenario, factors)
     seed = scenario.seed if seed is None else int(seed)
     design = Design("sweep", tuple(s for _, s in points), tuple(_label(f) for f, _ in points), seed,
-                    tuple(f for f, _ in points))
+                    tuple(f for f, _ in points), posterior)
     reps = run_design(design, replications, executor=executor, workers=workers, scheduler=scheduler,
                       store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence,
                    max_memory_gb=max_memory_gb)
@@ -205,11 +207,12 @@ def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications
             seed: int | None = None, *, executor: ExecutorLike = "processes", workers: int | None = None,
             scheduler: str | None = None, store: str | Path | None = None, resume: bool = False,
             overwrite: bool = False, progress: bool = False, confidence: float = CONFIDENCE,
-            max_memory_gb: float | None = None) -> Comparison:
+            max_memory_gb: float | None = None, posterior: Posterior | None = None) -> Comparison:
     """Each scenario's difference from the first, with paired 95% intervals.
 
     All scenarios run replications 0..R-1 of one seed (`seed`, else the first scenario's), so
-    they share their random numbers and differ only by policy.
+    they share their random numbers and differ only by policy; with `posterior`, replication i
+    of every scenario runs with the posterior's draw i (the same parameters and patients).
     """
     if isinstance(scenarios, Mapping):
         labels, items = list(scenarios), list(scenarios.values())
@@ -219,7 +222,7 @@ def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications
     if len(items) < 2:
         raise ConfigError("compare: give at least two scenarios (config files, or --variant)")
     seed = items[0].seed if seed is None else int(seed)
-    design = Design("compare", tuple(items), tuple(labels), seed)
+    design = Design("compare", tuple(items), tuple(labels), seed, posterior=posterior)
     reps = run_design(design, replications, executor=executor, workers=workers, scheduler=scheduler,
                       store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence,
                    max_memory_gb=max_memory_gb)
@@ -257,7 +260,7 @@ def bottlenecks(scenario: Scenario, step: float = 0.10, replications: int = 10, 
                 executor: ExecutorLike = "processes", workers: int | None = None, scheduler: str | None = None,
                 store: str | Path | None = None, resume: bool = False, overwrite: bool = False,
                 progress: bool = False, confidence: float = CONFIDENCE,
-                max_memory_gb: float | None = None) -> Bottlenecks:
+                max_memory_gb: float | None = None, posterior: Posterior | None = None) -> Bottlenecks:
     """Rank every resource of `capacity_scale` by what +`step` (0.10 = +10%) of it buys.
 
     One scenario per multiplier (that multiplier × (1 + step), the rest unchanged) is compared
@@ -275,7 +278,7 @@ def bottlenecks(scenario: Scenario, step: float = 0.10, replications: int = 10, 
         scenarios[name] = variant(scenario, {f"capacity_scale.{name}": round(current * (1 + step), 12)})
     comp = compare(scenarios, replications, seed, executor=executor, workers=workers, scheduler=scheduler,
                    store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence,
-                   max_memory_gb=max_memory_gb)
+                   max_memory_gb=max_memory_gb, posterior=posterior)
     return Bottlenecks(step, _rank(fields, comp, confidence), comp)
 
 

@@ -15,7 +15,8 @@ import pandas as pd
 from .config import Scenario
 from .executors import Executor
 from .intervals import figure_columns, intervals
-from .replications import Task, simulate
+from .posterior import Posterior
+from .replications import Design, Task, scenario_for, simulate
 from .simulation import RunResult, run
 
 
@@ -32,13 +33,16 @@ class Look:
 def _work(task: Task) -> RunResult | dict:
     """Replication 0 in full, the others as compact records (runs in a worker)."""
     if task.replication == 0:
-        return run(task.scenario, seed=task.seed, replication=0)
+        return run(scenario_for(task), seed=task.seed, replication=0)
     return simulate(task)
 
 
-def look(scenario: Scenario, replications: int, seed: int, executor: Executor) -> Look:
-    """Replication 0 in full and 1..R-1 as key figures, all on `executor`."""
-    tasks = [Task(0, scenario, seed, i) for i in range(max(replications, 1))]
+def look(scenario: Scenario, replications: int, seed: int, executor: Executor,
+         posterior: Posterior | None = None) -> Look:
+    """Replication 0 in full and 1..R-1 as key figures, all on `executor`; with `posterior`,
+    replication i runs with the posterior's draw i."""
+    design = Design("look", (scenario,), (scenario.name,), seed, posterior=posterior)
+    tasks = [design.task(0, i) for i in range(max(replications, 1))]
     results = list(executor.map_unordered(_work, tasks))
     detail = next(r for r in results if isinstance(r, RunResult))
     records = sorted((r for r in results if isinstance(r, dict)), key=lambda r: r["replication"])

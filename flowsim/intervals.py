@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 CONFIDENCE = 0.95
-NOT_FIGURES = frozenset({"replication", "seed", "scenario", "window_start", "window_end", "initial_census"})
+NOT_FIGURES = frozenset({"replication", "seed", "scenario", "window_start", "window_end", "initial_census",
+                         "posterior_sample"})
 """Numeric columns of a replication table that identify a run rather than measure it."""
 
 INTERVAL_COLUMNS = ("n", "mean", "sd", "half_width", "lower", "upper")

@@ -28,6 +28,7 @@ from .executors import Dask, Executor, Processes, Serial, WorkerLost, available_
 from .intervals import CONFIDENCE, Decision, figure_columns, intervals, replications_needed
 from .limits import check_memory
 from .metrics import SUMMARY_COLUMNS
+from .posterior import Posterior
 from .records import POOLS
 from .simulation import run
 from .store import ExperimentStore
@@ -52,6 +53,19 @@ class Task:
     seed: int
     replication: int
     timeseries: bool = False
+    parameters: tuple[tuple[str, float], ...] = ()
+    """Field values this replication runs with (a posterior's draw for it; empty: as configured)."""
+    posterior_sample: int = -1
+    """Which parameter set of the posterior (-1: none)."""
+
+
+def scenario_for(task: Task) -> Scenario:
+    """The scenario a task runs: its own, with the task's parameter values set."""
+    if not task.parameters:
+        return task.scenario
+    from .priors import apply
+
+    return apply(task.scenario, dict(task.parameters))
 
 
 def _plain(value: Any) -> Any:
@@ -78,7 +92,7 @@ def _ward_shares(resources: pd.DataFrame) -> dict[str, float]:
 
 def simulate(task: Task) -> dict[str, Any]:
     """Run one replication (wherever the executor put it) and return its compact record."""
-    result = run(task.scenario, seed=task.seed, replication=task.replication)
+    result = run(scenario_for(task), seed=task.seed, replication=task.replication)
     res = result.resources
     shares = _ward_shares(res)
     pools = [{"resource": r.resource, "capacity": _plain(r.capacity), "utilisation": _plain(r.utilisation),
@@ -89,6 +103,8 @@ def simulate(task: Task) -> dict[str, Any]:
         "scenario": task.scenario_index, "replication": task.replication, "seed": task.seed,
         "seconds": result.seconds, "summary": {k: _plain(v) for k, v in result.summary.items()}, "pools": pools,
     }
+    if task.parameters:
+        record["posterior_sample"] = task.posterior_sample
     if task.timeseries:
         record["timeseries"] = {c: result.timeseries[c].tolist() for c in result.timeseries.columns}
     return record
@@ -104,12 +120,43 @@ class Design:
     labels: tuple[str, ...]
     seed: int
     factors: tuple[dict[str, Any], ...] = ()
+    posterior: Posterior | None = None
+    """Replication i of every scenario runs with the posterior's draw i (`posterior.Posterior`)."""
 
     def __post_init__(self) -> None:
         if len(self.labels) != len(self.scenarios):
             raise ValueError("one label per scenario")
         if len(set(self.labels)) != len(self.labels):
             raise ConfigError("scenarios: two scenarios have the same label")
+        if self.posterior is not None:
+            self._check_posterior(self.posterior)
+
+    def _check_posterior(self, posterior: Posterior) -> None:
+        """The posterior fits every scenario, and no scenario differs from the others in a field the
+        posterior sets (the posterior would silently undo that difference)."""
+        from .priors import field_value
+
+        for sc in self.scenarios:
+            posterior.check(sc)
+        for name in posterior.fields:
+            values = {field_value(sc, name) for sc in self.scenarios}
+            if len(values) > 1:
+                flag = "--vary" if self.factors and any(name in f for f in self.factors) else "scenarios"
+                raise ConfigError(f"{flag} {name}: the scenarios differ in a field the posterior sets for "
+                                  "every replication; vary another field, or drop it from the posterior")
+
+    @property
+    def store_kind(self) -> str:
+        """The experiment's kind as its directory records it (a posterior is part of what it is)."""
+        return self.kind + (f" --posterior {self.posterior.digest[:12]}" if self.posterior is not None else "")
+
+    def task(self, scenario: int, replication: int, timeseries: bool = False) -> Task:
+        """Replication `replication` of scenario `scenario`, with its posterior draw if any."""
+        if self.posterior is None:
+            return Task(scenario, self.scenarios[scenario], self.seed, replication, timeseries)
+        index = self.posterior.index_for(self.seed, replication)
+        values = tuple(self.posterior.samples.iloc[index].astype(float).items())
+        return Task(scenario, self.scenarios[scenario], self.seed, replication, timeseries, values, index)
 
 
 def key_figures() -> list[str]:
@@ -272,8 +319,7 @@ class _Runner:
 
 def _tasks(design: Design, reps: range, have: dict, timeseries: bool) -> list[Task]:
     """Missing (scenario, replication) pairs, replication-major so partial results stay paired."""
-    return [Task(s, sc, design.seed, r, timeseries) for r in reps for s, sc in enumerate(design.scenarios)
-            if (s, r) not in have]
+    return [design.task(s, r, timeseries) for r in reps for s in range(len(design.scenarios)) if (s, r) not in have]
 
 
 def _contiguous(records: dict, scenario: int) -> int:
@@ -333,7 +379,7 @@ def run_design(design: Design, replications: int | Auto = 10, *, executor: Execu
     plan = {"replications": replications if isinstance(replications, int) else
             {"auto": {"figure": replications.figure, "precision": replications.precision,
                       "max_replications": replications.max_replications}}}
-    opened = (ExperimentStore.open(store, design.kind, design.seed, design.scenarios, design.labels,
+    opened = (ExperimentStore.open(store, design.store_kind, design.seed, design.scenarios, design.labels,
                                    resume=resume, overwrite=overwrite, plan=plan) if store is not None else None)
     records: dict[tuple[int, int], dict] = dict(opened.saved) if opened is not None else {}
     if timeseries:  # a record saved without its time series cannot serve a run that wants it
@@ -371,7 +417,8 @@ def _collect(design: Design, records: dict[tuple[int, int], dict], ran: int, reu
         label = design.labels[s]
         factors = design.factors[s] if design.factors else {}
         summary = {k: v for k, v in rec["summary"].items() if k not in ("replication", "seed")}
-        rows.append({"scenario": label, **factors, "replication": r, "seed": rec["seed"], **summary})
+        drawn = {"posterior_sample": rec["posterior_sample"]} if "posterior_sample" in rec else {}
+        rows.append({"scenario": label, **factors, "replication": r, "seed": rec["seed"], **drawn, **summary})
         for p in rec["pools"]:
             pool_rows.append({"scenario": label, "replication": r, **p})
         if "timeseries" in rec:
@@ -390,17 +437,19 @@ def replicate(scenario: Scenario, replications: int | Literal["auto"] = 10, seed
               store: str | Path | None = None, resume: bool = False, overwrite: bool = False,
               progress: bool = False, figure: str = "died", precision: float = 0.05,
               max_replications: int = 100, timeseries: bool = False,
-              confidence: float = CONFIDENCE, max_memory_gb: float | None = None) -> Replications:
+              confidence: float = CONFIDENCE, max_memory_gb: float | None = None,
+              posterior: Posterior | None = None) -> Replications:
     """Replications 0..R-1 of one scenario, with a 95% interval for every key figure.
 
     `replications="auto"` adds replications until the interval of `figure` is within
     `precision` (relative half-width) and stays so (Hoad, Robinson & Davies 2010); the result's
     `auto` says how many were needed, and the figures are those of exactly that many.
     `executor` is "serial", "processes" (all cores unless `workers`) or "dask" (`scheduler`
-    tcp://HOST:PORT, or a local cluster); the numbers are the same on each.
+    tcp://HOST:PORT, or a local cluster); the numbers are the same on each. With `posterior`,
+    replication i runs with the posterior's draw i: the intervals cover the parameters too.
     """
     seed = scenario.seed if seed is None else int(seed)
-    design = Design("run", (scenario,), (scenario.name,), seed)
+    design = Design("run", (scenario,), (scenario.name,), seed, posterior=posterior)
     if replications == "auto":
         rule: int | Auto = Auto(figure, precision, max_replications)
     elif isinstance(replications, int | np.integer) and not isinstance(replications, bool):

@@ -66,7 +66,13 @@ def replication_table(result: Replications, executor: str = "") -> str:
     head = f"{sc.name} · {sc.horizon_days:g} days · seed {result.design.seed} · {_where(result, executor)}"
     rows = [[r.figure, number(r.mean), f"[{number(r.lower)}, {number(r.upper)}]", number(r.sd), str(r.n)]
             for r in result.intervals.itertuples()]
-    text = head + "\n" + _text_table(rows, ["figure", "mean", "95% interval", "sd", "n"])
+    header = ["figure", "mean", "95% interval", "sd", "n"]
+    if "posterior_sample" in result.table:  # the spread itself: what a planner should expect, not just the mean
+        header.append("5%-95% of runs")
+        for row, r in zip(rows, result.intervals.itertuples(), strict=True):
+            x = result.table[r.figure].dropna()
+            row.append(f"{number(x.quantile(0.05))}-{number(x.quantile(0.95))}" if len(x) else "—")
+    text = head + "\n" + _text_table(rows, header)
     if result.auto is not None:
         text += "\n" + result.auto.describe()
     return text
