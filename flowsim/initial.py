@@ -359,12 +359,7 @@ def _accept(scenario: Scenario, streams: Streams, reqs: list[Request],
     vw = weights[label_of] * made[:, rows].T
     u = streams.rng("initial", "visit").random(len(rows)) * vw.sum(axis=1)
     visit_of = np.minimum((vw.cumsum(axis=1) < u[:, None]).sum(axis=1), len(VISITS) - 1)
-    return _subset(c, course, rows), visit_of
-
-
-def _subset(c: cohort_mod.Cohort, course: cohort_mod.Course,
-            rows: np.ndarray) -> tuple[cohort_mod.Cohort, cohort_mod.Course]:
-    return c.take(rows), course.take(rows)
+    return (c.take(rows), course.take(rows)), visit_of
 
 
 def _go_on(c: cohort_mod.Cohort, course: cohort_mod.Course, visit: Visit, rows: np.ndarray,
