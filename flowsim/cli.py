@@ -455,6 +455,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_bottlenecks(args: argparse.Namespace) -> int:
+    if args.by == "facility":
+        from .cli_decisions import cmd_unit_bottlenecks
+
+        return cmd_unit_bottlenecks(args)
     from .experiments import bottlenecks
     from .reports import bottleneck_table, write_bottlenecks
 
@@ -677,7 +681,11 @@ def parser() -> argparse.ArgumentParser:
     _add_scenario_args(b)
     b.add_argument("--step", type=float, default=0.10, help="capacity added to each resource (default 0.10 = +10%%)")
     _add_experiment_args(b, "out/bottlenecks")
+    from .cli_decisions import add_decision_commands, add_unit_args
+
+    add_unit_args(b)
     b.set_defaults(func=cmd_bottlenecks)
+    add_decision_commands(sub)
     cal = sub.add_parser("calibrate", help="fit the scenario's priors to observed targets (ABC-SMC) into a posterior",
                          description="Fit every prior the scenario declares (`priors:`) to a targets file by "
                                      "ABC-SMC (pyabc); writes posterior.parquet, posterior.yaml, a predictive "
