@@ -63,5 +63,73 @@ def cmd_unit_bottlenecks(args: argparse.Namespace) -> int:
     return 0
 
 
+QUICK_FRONTIER = {"replications": 4, "rtol": 0.03}
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number (got {text})")
+    return value
+
+
+def cmd_frontier(args: argparse.Namespace) -> int:
+    from .cli import _checked, _concurrent, _posterior, _posterior_note, scenario_from_args
+    from .decision_reports import frontier_line_text, frontier_text, write_frontier
+    from .experiments import parse_vary
+    from .frontier import DEFAULT_TARGETS, frontier, frontier_line, parse_target
+
+    targets = [parse_target(t) for t in (args.target or DEFAULT_TARGETS)]
+    replications = args.replications or (QUICK_FRONTIER["replications"] if args.quick else 10)
+    rtol = args.rtol or (QUICK_FRONTIER["rtol"] if args.quick else 0.01)
+    vary = parse_vary(args.vary) if args.vary else None
+    scenario = scenario_from_args(args)
+    _checked(args, [scenario], _concurrent(args))
+    options = {"executor": args.executor, "workers": args.workers, "scheduler": args.scheduler, "store": args.out,
+               "resume": args.resume, "overwrite": args.overwrite, "progress": not args.quiet,
+               "posterior": _posterior(args)}
+    search = {"start": args.start, "low": args.low, "high": args.high, "rtol": rtol}
+    if vary is not None:
+        line = frontier_line(scenario, vary[0], vary[1], targets, replications, args.seed, **options, **search)
+        print(frontier_line_text(line))
+        paths = write_frontier(line, Path(args.out))
+    else:
+        result = frontier(scenario, targets, replications, args.seed, **options, **search)
+        print(frontier_text(result))
+        paths = write_frontier(result, Path(args.out))
+    if _posterior_note(args):
+        print(_posterior_note(args))
+    print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in {args.out}/points/")
+    return 0
+
+
 def add_decision_commands(sub: argparse._SubParsersAction) -> None:
-    """`frontier` and `optimise` (added as they are built)."""
+    """`frontier` and `optimise`."""
+    from .cli import _add_executor_args, _add_scenario_args, _count
+
+    fr = sub.add_parser("frontier", help="the highest constant F0/day meeting service targets, with its interval",
+                        description="Stochastic root-finding on common random numbers: the highest constant rate "
+                                    "of new F0 a day at which every --target holds on average over the "
+                                    "replications, with a 95%% interval; with --vary, one frontier per value of a "
+                                    "capacity field (a line with its band).")
+    _add_scenario_args(fr)
+    fr.add_argument("--target", action="append", metavar="TARGET",
+                    help="a service target (repeatable): FIGURE<=LIMIT for a key figure or deaths_waiting_per_1000, "
+                         "or P(icu_wait>2h)<=5%%, P(oxygen_wait>1d)<=10%% (default: P(icu_wait>2h)<=5%% and "
+                         "deaths_waiting_per_1000<=1)")
+    fr.add_argument("--replications", type=_count, metavar="R", help="replications per rate (default 10; --quick 4)")
+    fr.add_argument("--start", type=_positive, metavar="F0", help="first rate tried (default: the scenario's rate)")
+    fr.add_argument("--low", type=_positive, metavar="F0", help="lowest rate tried (default: start / 1000)")
+    fr.add_argument("--high", type=_positive, metavar="F0", help="highest rate tried (default: start × 1000)")
+    fr.add_argument("--rtol", type=_positive, metavar="R",
+                    help="relative precision of the root (default 0.01; --quick 0.03)")
+    fr.add_argument("--vary", metavar="PATH=V1,V2|START:STOP:STEP",
+                    help="one frontier per value of a field, e.g. capacity_scale.oxygen_beds=1,1.2,1.4")
+    fr.add_argument("--quick", action="store_true", help="4 replications per rate, 3%% precision")
+    fr.add_argument("--out", default="out/frontier", help="output folder (default: out/frontier)")
+    fr.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_executor_args(fr)
+    fr.set_defaults(func=cmd_frontier)

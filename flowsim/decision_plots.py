@@ -41,3 +41,45 @@ def unit_bars(ranking: pd.DataFrame, title: str = "") -> Figure:
     axes[0, 0].set_yticks(ypos, labels)
     fig.suptitle(title or "Where one more unit saves most (paired 95% intervals)")
     return fig
+
+
+def frontier_curves(evaluations: pd.DataFrame, frontier_table: pd.DataFrame, title: str = "") -> Figure:
+    """Per target: its figure's mean over replications (95% interval) at every rate the search
+    evaluated, the limit, and the frontier with its interval. Tables of `frontier.Frontier`."""
+    targets = list(dict.fromkeys(evaluations["target"]))
+    fig, axes = plt.subplots(1, len(targets), figsize=(5.5 * len(targets), 4.2), layout="constrained", squeeze=False)
+    for ax, target in zip(axes[0], targets, strict=True):
+        e = evaluations[evaluations["target"] == target].drop_duplicates("rate").sort_values("rate")
+        ax.errorbar(e["rate"], e["mean"], yerr=e["half_width"], fmt="o-", ms=3, color=TIER_COLOURS[2], capsize=2,
+                    label="mean, 95% interval")
+        ax.axhline(e["limit"].iloc[0], color="black", ls="--", lw=1, label="limit")
+        row = frontier_table[frontier_table["target"] == target]
+        if len(row):
+            r = row.iloc[0]
+            ax.axvspan(r["lower"], r["upper"], color="#3b6ea8", alpha=0.15)
+            ax.axvline(r["frontier"], color="#3b6ea8", lw=1.5, label=f"frontier {r['frontier']:,.4g}/day")
+            near = e[(e["rate"] >= r["lower"] / 1.5) & (e["rate"] <= r["upper"] * 1.5)]
+            if len(near) >= 2:  # the neighbourhood of the frontier, where the search spent its runs
+                ax.set_xlim(near["rate"].min() * 0.97, near["rate"].max() * 1.03)
+                top = float((near["mean"] + near["half_width"]).max())
+                ax.set_ylim(min(0.0, float((near["mean"] - near["half_width"]).min())),
+                            max(top, float(e["limit"].iloc[0])) * 1.1)
+        ax.set_xlabel("new F0 per day (constant)")
+        ax.set_title(target, fontsize=10)
+        ax.legend(fontsize=8)
+    fig.suptitle(title or "Capacity frontier: the highest rate meeting each target")
+    return fig
+
+
+def frontier_band(line: pd.DataFrame, path: str, title: str = "") -> Figure:
+    """The frontier (F0/day) as one capacity field varies: a line with its 95% band."""
+    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    x = line[path].astype(float)
+    ax.fill_between(x, line["lower"], line["upper"], color="#3b6ea8", alpha=0.2, label="95% interval")
+    ax.plot(x, line["frontier"], "o-", color="#3b6ea8", label="frontier")
+    ax.set_xlabel(path)
+    ax.set_ylabel("highest F0/day meeting the targets")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    ax.set_title(title or f"Capacity frontier as {path} varies", fontsize=11)
+    return fig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .frontier import Frontier, FrontierLine, TargetFrontier
 from .reports import _text_table, _where, number, percent
 from .unit_bottlenecks import UnitRanking
 
@@ -65,4 +66,56 @@ def write_units(result: UnitRanking, out: Path) -> list[Path]:
     result.comparison.differences.to_csv(paths[2], index=False)
     result.comparison.replications.table.to_csv(paths[3], index=False)
     save(unit_bars(result.ranking), str(paths[4]))
+    return paths
+
+
+def frontier_text(result: Frontier) -> str:
+    """The frontier, its interval and the binding target, then every target's own frontier."""
+    def span(t: TargetFrontier) -> str:
+        if t.status == "met throughout":
+            return f"met at every rate tried up to {number(t.rate)}/day (the frontier is higher)"
+        if t.status == "never met":
+            return f"missed even at {number(t.rate)}/day (the frontier is lower)"
+        return f"{number(t.rate)}/day [{number(t.lower)}, {number(t.upper)}]"
+
+    lines = [f"Capacity frontier · {result.replications} replications per rate on common random numbers · "
+             f"{result.simulations} runs ({result.reused} read back) · {result.seconds:.1f} s",
+             f"highest constant F0/day meeting every target: {number(result.rate)} "
+             f"[{number(result.lower)}, {number(result.upper)}] (95% interval), set by {result.binding}"]
+    lines += [f"  {t.target.describe():<34} {span(t)}" for t in result.targets]
+    lines.append("  the interval: rates where the 95% interval of the figure crosses the limit (chance in "
+                 "the replications; not the model's assumptions)")
+    return "\n".join(lines)
+
+
+def frontier_line_text(line: FrontierLine) -> str:
+    rows = [[number(float(r[line.path])), number(r["frontier"]), f"[{number(r['lower'])}, {number(r['upper'])}]",
+             r["binding"]] for r in line.table.to_dict("records")]
+    return (f"Capacity frontier as {line.path} varies (F0/day, 95% intervals)\n"
+            + _text_table(rows, [line.path, "frontier", "95% interval", "binding target"]))
+
+
+def write_frontier(result: Frontier | FrontierLine, out: Path) -> list[Path]:
+    """frontier.csv, evaluations.csv (every rate tried), frontier.png; with a varied field also
+    frontier_line.csv and frontier_line.png."""
+    from .decision_plots import frontier_band, frontier_curves
+    from .plots import save
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "frontier.csv", out / "evaluations.csv", out / "frontier.png"]
+    if isinstance(result, FrontierLine):
+        import pandas as pd
+
+        pd.concat([f.table for f in result.frontiers]).to_csv(paths[0], index=False)
+        pd.concat([f.evaluations.assign(**{result.path: v}) for v, f in zip(result.values, result.frontiers,
+                                                                             strict=True)]).to_csv(paths[1], index=False)
+        save(frontier_curves(result.frontiers[0].evaluations, result.frontiers[0].table,
+                             f"Frontier at {result.path} = {result.values[0]}"), str(paths[2]))
+        paths += [out / "frontier_line.csv", out / "frontier_line.png"]
+        result.table.to_csv(paths[3], index=False)
+        save(frontier_band(result.table, result.path), str(paths[4]))
+        return paths
+    result.table.to_csv(paths[0], index=False)
+    result.evaluations.to_csv(paths[1], index=False)
+    save(frontier_curves(result.evaluations, result.table), str(paths[2]))
     return paths

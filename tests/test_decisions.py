@@ -93,3 +93,82 @@ def test_a_scenario_without_any_unit_to_add_is_refused():
     data["facilities"] = []
     with pytest.raises(ConfigError, match="no bed or vehicle"):
         unit_bottlenecks(build(data), executor="serial")
+
+
+# -- the capacity frontier -----------------------------------------------------------------------
+
+
+def _mmc(horizon: float) -> flowsim.Scenario:
+    s = flowsim.load_scenario(Path(__file__).parents[1] / "configs/teaching/mmc.yaml")
+    return flowsim.variant(s, {"horizon_days": horizon, "warmup_days": horizon / 10})
+
+
+def _erlang_c_rate(servers: int, mu: float, wait: float, share: float) -> float:
+    """The arrival rate at which P(W > wait) = C(c, λ/μ)·exp(−(cμ − λ)·wait) equals `share`."""
+    import math
+
+    from scipy.optimize import brentq
+
+    from flowsim.validation import erlang_c
+
+    return brentq(lambda lam: erlang_c(servers, lam / mu) * math.exp(-(servers * mu - lam) * wait) - share,
+                  1e-6, servers * mu * (1 - 1e-9))
+
+
+def test_the_frontier_of_an_mmc_matches_erlang_c_within_its_interval():
+    from flowsim.frontier import frontier
+
+    theory = _erlang_c_rate(10, 0.2, 0.5, 0.2)                                # ≈ 1.451 F0/day
+    f = frontier(_mmc(1500), ["P(oxygen_wait>12h)<=20%"], replications=5, rtol=0.03, executor="processes",
+                 workers=2)
+    assert f.targets[0].status == "found"
+    assert f.lower <= theory <= f.upper
+    assert f.upper - f.lower < 0.3 * theory                                    # an interval that says something
+
+
+@pytest.mark.slow
+def test_the_frontier_of_an_mmc_matches_erlang_c_for_two_targets_precisely():
+    from flowsim.frontier import frontier
+
+    f = frontier(_mmc(4000), ["P(oxygen_wait>0h)<=40%", "P(oxygen_wait>1d)<=5%"], replications=10, rtol=0.005,
+                 executor="processes", workers=2)
+    by_target = {t.target.figure: t for t in f.targets}
+    for figure, (wait, share) in {"p_wait_tier2_over_0d": (0.0, 0.4), "p_wait_tier2_over_1d": (1.0, 0.05)}.items():
+        t, theory = by_target[figure], _erlang_c_rate(10, 0.2, wait, share)
+        assert t.lower <= theory <= t.upper and t.upper - t.lower < 0.1 * theory
+    assert f.rate == min(t.rate for t in f.targets)
+
+
+def test_frontier_writes_its_tables_and_plot_and_resumes_without_running(tmp_path: Path, capsys):
+    out = tmp_path / "fr"
+    args = ["frontier", str(Path(__file__).parents[1] / "configs/teaching/mmc.yaml"), "--set", "horizon_days=600",
+            "--set", "warmup_days=60", "--target", "P(oxygen_wait>12h)<=20%", "--quick", "--quiet", "--executor",
+            "serial", "--out", str(out)]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "highest constant F0/day meeting every target" in text
+    table = pd.read_csv(out / "frontier.csv")
+    assert table["status"].iloc[0] == "found" and table["lower"].iloc[0] <= table["frontier"].iloc[0]
+    assert (out / "frontier.png").stat().st_size > 0 and len(pd.read_csv(out / "evaluations.csv")) >= 3
+    assert main([*args, "--resume"]) == 0
+    again = capsys.readouterr().out
+    assert " 0 runs (" in again and pd.read_csv(out / "frontier.csv").equals(table)
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("P(bed_wait>2h)<=5%", "expected FIGURE<=LIMIT"),
+    ("P(icu_wait>2h)<=150%", "a share must be between 0 and 1"),
+    ("deaths<=3", "deaths is not a figure"),
+    ("died>=3", "expected FIGURE<=LIMIT"),
+])
+def test_bad_targets_are_refused_in_one_line(tmp_path: Path, capsys, target, message):
+    assert main(["frontier", "--target", target, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "points").exists()
+
+
+def test_a_target_met_at_every_rate_says_the_frontier_is_higher():
+    from flowsim.frontier import frontier
+
+    f = frontier(_mmc(300), ["utilisation_oxygen<=2"], replications=2, high=4, executor="serial")
+    assert f.targets[0].status == "met throughout" and f.rate == 4

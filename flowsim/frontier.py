@@ -1,0 +1,315 @@
+"""The capacity frontier: the highest constant F0/day at which the network meets its service targets.
+
+A target is a figure that grows with the load and a limit it must stay under, e.g.
+`P(icu_wait>2h)<=5%` (share of patients needing an ICU bed who wait more than 2 hours for it),
+`deaths_waiting_per_1000<=1` (deaths while waiting per 1,000 F0) or any key figure,
+`ambulance_response_p90<=30` (minutes). Every figure covers the statistics window.
+
+The search is stochastic root-finding by sample-average approximation: at a rate λ, the figure's
+mean over replications 0..R-1 (the same seed at every λ: common random numbers) is a
+deterministic function ḡ(λ) of λ, and the frontier is the root of ḡ(λ) = limit, found by
+bracketing and Brent's method (scipy). Its 95% interval inverts the test at each λ: the lower
+end is where the *upper* end of ḡ's 95% interval reaches the limit (below it the target is met
+with that confidence), the upper end where its *lower* end does. The interval covers chance in
+the replications (and the parameters, with a posterior); not the model's structure. With
+several targets the frontier is the lowest of theirs. One frontier per value of a capacity
+lever (`vary`) gives the frontier as a line with its band.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import MAX_RATE_PER_DAY, ConfigError, Scenario
+from .evaluations import DERIVED_FIGURES, Evaluator, WaitShare
+from .experiments import variant
+from .intervals import CONFIDENCE, t_interval
+from .levers import with_levers
+from .posterior import Posterior
+from .replications import ExecutorLike, key_figures
+
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_SHARE = re.compile(rf"^\s*P\(\s*(icu|oxygen|tier2|tier3)_wait\s*>\s*({_NUM})\s*(min|h|d)?\s*\)\s*<=\s*({_NUM})\s*(%?)\s*$",
+                    re.IGNORECASE)
+_LIMIT = re.compile(rf"^\s*([A-Za-z0-9_]+)\s*<=\s*({_NUM})\s*$")
+_UNIT_DAYS = {"min": 1 / 1440, "h": 1 / 24, "d": 1.0, None: 1.0}
+DEFAULT_TARGETS = ("P(icu_wait>2h)<=5%", "deaths_waiting_per_1000<=1")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A service target: `figure` (per replication) must stay at or under `limit` on average."""
+
+    text: str
+    figure: str
+    limit: float
+    share: WaitShare | None = None
+
+    def describe(self) -> str:
+        return self.text.replace(" ", "")
+
+
+def parse_target(text: str, flag: str = "--target") -> Target:
+    """`P(icu_wait>2h)<=5%`, `P(oxygen_wait>1d)<=0.1`, or `FIGURE<=LIMIT` for a key figure or
+    `deaths_waiting_per_1000`; anything else is refused with the reason."""
+    m = _SHARE.match(text)
+    if m:
+        which, amount, unit, limit, pct = m.groups()
+        tier = 3 if which.lower() in ("icu", "tier3") else 2
+        days = float(amount) * _UNIT_DAYS[unit.lower() if unit else None]
+        share = float(limit) / (100 if pct else 1)
+        if days < 0:
+            raise ConfigError(f"{flag} {text}: the wait must be 0 or more")
+        if not 0 <= share <= 1:
+            raise ConfigError(f"{flag} {text}: a share must be between 0 and 1 (or 0% and 100%)")
+        ws = WaitShare(tier, days)
+        return Target(text.strip(), ws.name, share, ws)
+    m = _LIMIT.match(text)
+    if m:
+        name, limit = m.group(1), float(m.group(2))
+        known = [*key_figures(), *DERIVED_FIGURES]
+        if name not in known:
+            raise ConfigError(f"{flag} {text}: {name} is not a figure (a key figure, deaths_waiting_per_1000, "
+                              "or P(icu_wait>2h)<=5%)")
+        if not math.isfinite(limit):
+            raise ConfigError(f"{flag} {text}: the limit must be a finite number")
+        return Target(text.strip(), name, limit)
+    raise ConfigError(f"{flag} {text}: expected FIGURE<=LIMIT (e.g. deaths_waiting_per_1000<=1) or "
+                      "P(icu_wait>2h)<=5%")
+
+
+def with_rate(scenario: Scenario, rate: float) -> Scenario:
+    """The scenario with a constant `rate` of new F0 a day (its profile replaced)."""
+    return with_levers(scenario, {"daily_f0": float(rate)})
+
+
+@dataclass
+class TargetFrontier:
+    """One target's frontier: the rate where ḡ(λ) meets the limit, and its interval."""
+
+    target: Target
+    rate: float
+    lower: float
+    upper: float
+    status: str
+    """'found'; 'met throughout' (met even at the highest rate tried: rate is that rate, a lower
+    bound); 'never met' (missed even at the lowest rate tried: rate is that rate, an upper bound)."""
+
+
+@dataclass
+class Frontier:
+    """The highest constant F0/day meeting every target, with its interval and each target's."""
+
+    rate: float
+    lower: float
+    upper: float
+    binding: str
+    """The target that sets the frontier (the lowest of the targets' frontiers)."""
+    targets: list[TargetFrontier]
+    evaluations: pd.DataFrame
+    """Every rate evaluated: rate, figure, n, mean, half_width, lower, upper, limit, met."""
+    replications: int
+    simulations: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    confidence: float = CONFIDENCE
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([{**self.settings, "target": t.target.describe(), "frontier": t.rate, "lower": t.lower,
+                              "upper": t.upper, "status": t.status, "binding": t.target.describe() == self.binding}
+                             for t in self.targets])
+
+
+class _Curve:
+    """ḡ(λ) and its interval for one target, evaluated on demand (cached per rate)."""
+
+    def __init__(self, scenario: Scenario, targets: Sequence[Target], evaluator: Evaluator, confidence: float,
+                 digits: int) -> None:
+        self.scenario = scenario
+        self.targets = list(targets)
+        self.ev = evaluator
+        self.confidence = confidence
+        self.digits = digits
+        self.rows: list[dict[str, Any]] = []
+        self._seen: dict[float, dict[str, tuple[float, float]]] = {}
+
+    def snap(self, rate: float) -> float:
+        """Rates are rounded to a few significant digits: the same point is found again on resume."""
+        if rate <= 0:
+            return 0.0
+        return float(f"{rate:.{self.digits}g}")
+
+    def at(self, rate: float) -> dict[str, tuple[float, float]]:
+        rate = self.snap(rate)
+        if rate not in self._seen:
+            shares = [t.share for t in self.targets if t.share is not None]
+            values = self.ev.figures(with_rate(self.scenario, rate), [t.figure for t in self.targets], shares,
+                                     kind="frontier")
+            out = {}
+            for t in self.targets:
+                x = values[t.figure]
+                x = np.where(np.isnan(x), 0.0, x) if t.share is not None else x
+                iv = t_interval(x, self.confidence)
+                hw = iv.half_width if np.isfinite(iv.half_width) else 0.0
+                out[t.figure] = (iv.mean, hw)
+                self.rows.append({"rate": rate, "target": t.describe(), "figure": t.figure, "n": iv.n,
+                                  "mean": iv.mean, "half_width": hw, "lower": iv.mean - hw, "upper": iv.mean + hw,
+                                  "limit": t.limit, "met": bool(iv.mean <= t.limit)})
+            self._seen[rate] = out
+        return self._seen[rate]
+
+    def excess(self, target: Target, side: int) -> Callable[[float], float]:
+        """ḡ(λ) + side × half-width − limit (side −1, 0, +1), for the root finder."""
+        def f(rate: float) -> float:
+            mean, hw = self.at(rate)[target.figure]
+            value = mean + side * hw
+            return (value if np.isfinite(value) else 0.0) - target.limit
+        return f
+
+
+def _root(f: Callable[[float], float], start: float, low: float, high: float, rtol: float,
+          snap: Callable[[float], float]) -> tuple[float, str]:
+    """The rate where f (increasing in the rate) crosses 0: bracket by halving and doubling from
+    `start` within [low, high], then Brent's method to a relative tolerance."""
+    from scipy.optimize import brentq
+
+    a = b = snap(start)
+    fa = fb = f(a)
+    if fa <= 0:
+        while fb <= 0:
+            if b >= high:
+                return b, "met throughout"
+            a, fa = b, fb
+            b = snap(min(high, b * 2))
+            fb = f(b)
+    else:
+        while fa > 0:
+            if a <= low:
+                return a, "never met"
+            b, fb = a, fa
+            a = snap(max(low, a / 2))
+            fa = f(a)
+    if fa == 0:
+        return a, "found"
+    root = brentq(f, a, b, xtol=max(rtol * a, 1e-9), rtol=max(rtol, 4 * np.finfo(float).eps), maxiter=60)
+    # brentq stops on a step of the averaged curve: report the last rate at which the target held
+    return snap(root), "found"
+
+
+def frontier(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGETS, replications: int = 10,
+             seed: int | None = None, *, start: float | None = None, low: float | None = None,
+             high: float | None = None, rtol: float = 0.01, executor: ExecutorLike = "processes",
+             workers: int | None = None, scheduler: str | None = None, store: str | Path | None = None,
+             resume: bool = False, overwrite: bool = False, progress: bool = False,
+             confidence: float = CONFIDENCE, posterior: Posterior | None = None,
+             evaluator: Evaluator | None = None, settings: dict[str, Any] | None = None) -> Frontier:
+    """The highest constant F0/day meeting every target, with its interval (see the module doc).
+
+    The search starts at `start` (default: the scenario's constant rate, else 1,000 a day) and
+    stays within [`low`, `high`] (default: 1/1,000 of the start to 1,000 times it); `rtol` is
+    the relative precision of each root.
+    """
+    import time
+
+    parsed = [t if isinstance(t, Target) else parse_target(t) for t in targets]
+    if not parsed:
+        raise ConfigError("--target: give at least one target, e.g. --target 'P(icu_wait>2h)<=5%'")
+    if len({t.figure for t in parsed}) != len(parsed):
+        raise ConfigError("--target: two targets on the same figure; keep the stricter one")
+    if replications < 2:
+        raise ConfigError(f"--replications {replications}: the frontier's interval needs at least 2")
+    if not 1e-4 <= rtol <= 0.5:
+        raise ConfigError(f"--rtol {rtol}: must be between 0.0001 and 0.5")
+    a = scenario.arrivals
+    start = float(start if start is not None else (a.rate_per_day if a.profile == "constant" and a.rate_per_day
+                                                   else 1000.0))
+    if not 0 < start <= MAX_RATE_PER_DAY:
+        raise ConfigError(f"--start {start:g}: must be a rate above 0 and at most {MAX_RATE_PER_DAY:g} F0/day")
+    low = start / 1000 if low is None else float(low)
+    high = min(start * 1000, MAX_RATE_PER_DAY) if high is None else float(high)
+    if not 0 < low <= start <= high <= MAX_RATE_PER_DAY:
+        raise ConfigError(f"--low/--high: need 0 < low ({low:g}) ≤ start ({start:g}) ≤ high ({high:g}) ≤ "
+                          f"{MAX_RATE_PER_DAY:g}")
+    seed = scenario.seed if seed is None else int(seed)
+    started = time.perf_counter()
+    own = evaluator is None
+    ev = evaluator or Evaluator(replications, seed, executor=executor, workers=workers, scheduler=scheduler,
+                                store=store, resume=resume, overwrite=overwrite, progress=progress,
+                                posterior=posterior, desc="frontier")
+    ran0, reused0 = ev.ran, ev.reused
+    digits = max(3, int(math.ceil(-math.log10(rtol))) + 2)
+    try:
+        curve = _Curve(scenario, parsed, ev, confidence, digits)
+        results = []
+        for t in parsed:
+            rate, status = _root(curve.excess(t, 0), start, low, high, rtol, curve.snap)
+            lower, _ = _root(curve.excess(t, +1), rate, low, high, rtol, curve.snap)
+            upper, _ = _root(curve.excess(t, -1), rate, low, high, rtol, curve.snap)
+            results.append(TargetFrontier(t, rate, min(lower, rate), max(upper, rate), status))
+        if own:
+            ev.finish()
+    finally:
+        if own:
+            ev.close()
+    binding = min(results, key=lambda r: r.rate)
+    return Frontier(binding.rate, min(r.lower for r in results), min(r.upper for r in results),
+                    binding.target.describe(), results, pd.DataFrame(curve.rows), replications,
+                    ev.ran - ran0, ev.reused - reused0, time.perf_counter() - started, confidence, settings or {})
+
+
+@dataclass
+class FrontierLine:
+    """The frontier as one capacity field varies: one `Frontier` per value."""
+
+    path: str
+    values: list[Any]
+    frontiers: list[Frontier]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Per value: the frontier with its interval, the binding target and how each target fares."""
+        return pd.DataFrame([{self.path: v, "frontier": f.rate, "lower": f.lower, "upper": f.upper,
+                              "binding": f.binding, **{f"frontier[{t.target.describe()}]": t.rate for t in f.targets}}
+                             for v, f in zip(self.values, self.frontiers, strict=True)])
+
+
+def frontier_line(scenario: Scenario, path: str, values: Sequence[Any], targets: Sequence[Target | str] = DEFAULT_TARGETS,
+                  replications: int = 10, seed: int | None = None, *, executor: ExecutorLike = "processes",
+                  workers: int | None = None, scheduler: str | None = None, store: str | Path | None = None,
+                  resume: bool = False, overwrite: bool = False, progress: bool = False,
+                  confidence: float = CONFIDENCE, posterior: Posterior | None = None, **search: Any) -> FrontierLine:
+    """One frontier per value of the field `path` (e.g. capacity_scale.oxygen_beds), on one executor."""
+    if not values:
+        raise ConfigError(f"--vary {path}: no values")
+    scenarios = []
+    for v in values:
+        try:
+            scenarios.append(variant(scenario, {path: v}))
+        except ConfigError as exc:
+            raise ConfigError(f"--vary {path}={v}: {exc}") from None
+    parsed = [t if isinstance(t, Target) else parse_target(t) for t in targets]
+    seed = scenario.seed if seed is None else int(seed)
+    ev = Evaluator(replications, seed, executor=executor, workers=workers, scheduler=scheduler, store=store,
+                   resume=resume, overwrite=overwrite, progress=progress, posterior=posterior, desc="frontier")
+    try:
+        found = []
+        start = search.pop("start", None)
+        for v, sc in zip(values, scenarios, strict=True):
+            f = frontier(sc, parsed, replications, seed, start=start, confidence=confidence, evaluator=ev,
+                         settings={path: v}, **search)
+            found.append(f)
+            start = f.rate if f.rate > 0 else start  # the next value's frontier is near this one
+        ev.finish()
+    finally:
+        ev.close()
+    return FrontierLine(path, list(values), found)
