@@ -133,3 +133,89 @@ def add_decision_commands(sub: argparse._SubParsersAction) -> None:
     fr.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_executor_args(fr)
     fr.set_defaults(func=cmd_frontier)
+    add_optimise_command(sub)
+
+
+QUICK_OPTIMISE = {"replications": 4, "trials": 12, "confirm": 2}
+
+
+def _amount(text: str) -> float:
+    try:
+        value = float(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an amount") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite amount (got {text})")
+    return value
+
+
+def cmd_optimise(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from .cli import MissingDependency, _checked, _concurrent, _posterior, _posterior_note, scenario_from_args
+    from .frontier import DEFAULT_TARGETS, parse_target
+
+    if importlib.util.find_spec("optuna") is None:
+        raise MissingDependency("flowsim optimise needs optuna: pip install 'flowsim[decisions]'")
+    from .decision_reports import optimise_text, write_optimisation
+    from .optimise import default_decisions, optimise, parse_decision
+
+    targets = [parse_target(t) for t in (args.target or DEFAULT_TARGETS)]
+    quick = QUICK_OPTIMISE if args.quick else {}
+    replications = args.replications or quick.get("replications", 10)
+    trials = args.trials or quick.get("trials", 40)
+    confirm = args.confirm or quick.get("confirm", 3)
+    scenario = scenario_from_args(args)
+    decisions = ([parse_decision(scenario, d) for d in args.decide] if args.decide else
+                 default_decisions(scenario, args.most, args.step))
+    _checked(args, [scenario], _concurrent(args))
+    result = optimise(scenario, targets, args.budget if args.budget is not None else float("inf"), decisions,
+                      trials, replications, args.seed, confirm=confirm,
+                      confirm_replications=args.confirm_replications, executor=args.executor, workers=args.workers,
+                      scheduler=args.scheduler, store=args.out, resume=args.resume, overwrite=args.overwrite,
+                      progress=not args.quiet, posterior=_posterior(args))
+    print(optimise_text(result))
+    if _posterior_note(args):
+        print(_posterior_note(args))
+    paths = write_optimisation(result, Path(args.out))
+    print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in {args.out}/points/ "
+          f"and {args.out}/confirm/" + (f"; to run the plan: flowsim run {args.out}/plan.yaml"
+                                        if result.chosen is not None else ""))
+    return 0
+
+
+def add_optimise_command(sub: argparse._SubParsersAction) -> None:
+    from .cli import _add_executor_args, _add_scenario_args, _count
+
+    op = sub.add_parser("optimise", aliases=["optimize"],
+                        help="the cheapest capacity plan meeting service targets within a budget (Optuna)",
+                        description="Search capacity decisions (capacity_scale multipliers of the resources the "
+                                    "scenario prices under costs:, or extra units at a facility or base) for the "
+                                    "cheapest plan meeting every --target within --budget, on common random "
+                                    "numbers (Optuna TPE with constraints); confirm the best plans on fresh paired "
+                                    "replications; write the plans tried, the Pareto set and the chosen plan as a "
+                                    "scenario YAML.")
+    _add_scenario_args(op)
+    op.add_argument("--target", action="append", metavar="TARGET",
+                    help="a service target, as for flowsim frontier (repeatable; default: P(icu_wait>2h)<=5%% and "
+                         "deaths_waiting_per_1000<=1)")
+    op.add_argument("--budget", type=_amount, metavar="AMOUNT",
+                    help="most the plan may cost, in the scenario's costs.currency (default: no limit)")
+    op.add_argument("--decide", action="append", metavar="NAME=START:STOP:STEP",
+                    help="a decision and its levels (repeatable): a capacity_scale field, e.g. oxygen_beds=1:1.5:0.1, "
+                         "or a unit, e.g. 'oxygen bed @ Bach Mai Hospital=0:200:20' (default: every priced "
+                         "resource's multiplier from today's to --most)")
+    op.add_argument("--most", type=_positive, default=2.0, help="default decisions: up to this × today (default 2)")
+    op.add_argument("--step", type=_positive, default=0.1, help="default decisions: in steps of this × today (0.1)")
+    op.add_argument("--trials", type=lambda t: _count(t, 5000), metavar="N",
+                    help="plans the search tries (default 40; --quick 12)")
+    op.add_argument("--replications", type=_count, metavar="R", help="replications per plan (default 10; --quick 4)")
+    op.add_argument("--confirm", type=lambda t: _count(t, 20), metavar="K",
+                    help="best plans confirmed on fresh replications (default 3; --quick 2)")
+    op.add_argument("--confirm-replications", dest="confirm_replications", type=_count, metavar="R",
+                    help="replications of the confirmation (default: --replications)")
+    op.add_argument("--quick", action="store_true", help="12 plans × 4 replications, 2 confirmed")
+    op.add_argument("--out", default="out/optimise", help="output folder (default: out/optimise)")
+    op.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_executor_args(op)
+    op.set_defaults(func=cmd_optimise)

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from .costs import Costs
 from .distributions import Distribution, Exponential, Fixed
 from .priors import Prior
 
@@ -480,6 +481,8 @@ class Scenario(Strict):
     waiting_hazard: WaitingHazard = WaitingHazard()
     initial_census: InitialCensus = InitialCensus()
     capacity_scale: CapacityScale = CapacityScale()
+    costs: Costs = Costs()
+    """Unit costs of capacity (`flowsim.costs`), for `flowsim optimise`; no run reads them."""
     presets: dict[str, dict[str, Any]] = Field(default_factory=dict)
     priors: list[Prior] = Field(default_factory=list, max_length=100)
     """What is not known: a range and a shape per uncertain field (`flowsim.priors`); used by

@@ -83,3 +83,28 @@ def frontier_band(line: pd.DataFrame, path: str, title: str = "") -> Figure:
     ax.legend(fontsize=8)
     ax.set_title(title or f"Capacity frontier as {path} varies", fontsize=11)
     return fig
+
+
+def pareto_plot(plans: pd.DataFrame, pareto: pd.DataFrame, chosen: str | None, currency: str,
+                budget: float, title: str = "") -> Figure:
+    """Every plan tried, cost against deaths while waiting (its mean over the search's
+    replications), feasible ones filled; the Pareto set as a step line; the chosen plan starred."""
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    ok = plans[plans["feasible"]]
+    no = plans[~plans["feasible"]]
+    ax.scatter(no["cost"], no["died_waiting"], facecolors="none", edgecolors="#888", label="misses a target or budget")
+    ax.scatter(ok["cost"], ok["died_waiting"], color="#3b6ea8", label="meets the targets")
+    if len(pareto):
+        ax.step(pareto["cost"], pareto["died_waiting"], where="post", color="#c0392b", lw=1.2, label="Pareto set")
+    if chosen is not None:
+        c = plans[plans["plan"] == chosen].iloc[0]
+        ax.scatter([c["cost"]], [c["died_waiting"]], marker="*", s=250, color="#e0a030", edgecolors="black",
+                   zorder=5, label="chosen")
+    if np.isfinite(budget):
+        ax.axvline(budget, color="black", ls="--", lw=1, label="budget")
+    ax.set_xlabel(f"cost of the plan ({currency})")
+    ax.set_ylabel("deaths while waiting (mean over replications)")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    ax.set_title(title or "Plans tried: cost against deaths while waiting", fontsize=11)
+    return fig

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from .frontier import Frontier, FrontierLine, TargetFrontier
+from .optimise import Optimisation
 from .reports import _text_table, _where, number, percent
 from .unit_bottlenecks import UnitRanking
 
@@ -118,4 +120,59 @@ def write_frontier(result: Frontier | FrontierLine, out: Path) -> list[Path]:
     result.table.to_csv(paths[0], index=False)
     result.evaluations.to_csv(paths[1], index=False)
     save(frontier_curves(result.evaluations, result.table), str(paths[2]))
+    return paths
+
+
+def optimise_text(result: Optimisation) -> str:
+    """The search in a few lines: what was searched, the chosen plan, its confirmation, the verdict."""
+    cur = result.currency
+    budget = "no budget" if not math.isfinite(result.budget) else f"budget {number(result.budget)} {cur}"
+    lines = [f"Cheapest plan meeting {', '.join(t.describe() for t in result.targets)} · {budget} · "
+             f"{len(result.plans)} plans tried ({result.plans['plan'].nunique()} distinct) × {result.replications} "
+             f"replications on common random numbers · {result.simulations} runs ({result.reused} read back) · "
+             f"{result.seconds:.1f} s",
+             "decisions: " + "; ".join(f"{d.name} {d.levels[0]:g}…{d.levels[-1]:g}" for d in result.decisions)]
+    feasible = int(result.plans["feasible"].sum())
+    lines.append(f"{feasible} of the plans tried meet every target within the budget; Pareto set (cost vs deaths "
+                 f"while waiting): {len(result.pareto)} plans")
+    if len(result.confirmation):
+        rows = []
+        for r in result.confirmation.to_dict("records"):
+            cells = [r["plan"], number(r["cost"])]
+            cells += [f"{number(r[t.figure])} [{number(r[t.figure + '_lower'])}, {number(r[t.figure + '_upper'])}]"
+                      for t in result.targets]
+            cells += [f"{number(r['died_waiting'])} [{number(r['died_waiting_lower'])}, "
+                      f"{number(r['died_waiting_upper'])}]",
+                      "yes, with confidence" if r["meets_with_confidence"] else ("on average" if r["meets_targets"]
+                                                                                 else "no")]
+            rows.append(cells)
+        lines.append("confirmed on fresh replications (paired, 95% intervals):")
+        lines.append(_text_table(rows, ["plan", f"cost ({cur})", *[t.describe() for t in result.targets],
+                                        "died waiting", "meets targets"]))
+    lines.append(result.verdict)
+    if result.chosen is not None:
+        lines.append("adds: " + ", ".join(f"{number(a)} {u.replace('_', ' ')}s" for u, a in result.chosen.added.items()
+                                          if a))
+    return "\n".join(lines)
+
+
+def write_optimisation(result: Optimisation, out: Path) -> list[Path]:
+    """plans.csv (every trial), pareto.csv, confirmation.csv, optimise.png and, when a plan was
+    chosen, plan.yaml: the scenario with the plan applied, ready for `flowsim run plan.yaml`."""
+    from .config import to_yaml
+    from .decision_plots import pareto_plot
+    from .plots import save
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "plans.csv", out / "pareto.csv", out / "confirmation.csv", out / "optimise.png"]
+    result.plans.to_csv(paths[0], index=False)
+    result.pareto.to_csv(paths[1], index=False)
+    result.confirmation.to_csv(paths[2], index=False)
+    chosen = result.chosen.label if result.chosen is not None else None
+    save(pareto_plot(result.plans, result.pareto, chosen, result.currency, result.budget), str(paths[3]))
+    if result.chosen is not None:
+        header = (f"# flowsim optimise: the chosen plan ({chosen}), cost {number(result.chosen.cost)} "
+                  f"{result.currency}\n# {result.verdict}\n")
+        (out / "plan.yaml").write_text(header + to_yaml(result.chosen.scenario), encoding="utf-8")
+        paths.append(out / "plan.yaml")
     return paths
