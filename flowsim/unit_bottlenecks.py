@@ -347,16 +347,23 @@ def unit_bottlenecks(scenario: Scenario, replications: int = 10, seed: int | Non
     seed = scenario.seed if seed is None else int(seed)
     root = Path(store) if store is not None else None
     started = time.perf_counter()
-    records, ran = _screen(scenario, screen_reps, seed, executor, workers, scheduler,
-                           root / "screen" if root else None, resume, overwrite, progress, posterior)
-    screen = screen_scores(scenario, units, records, confidence)
-    screen_seconds = time.perf_counter() - started
-    chosen = list(screen["unit"]) if check_screen else shortlist(screen, confirm)
-    by_key = {u.key: u for u in units}
-    scenarios = {BASELINE: scenario} | {key: with_unit(scenario, by_key[key]) for key in chosen}
-    comp = compare(scenarios, replications, seed, executor=executor, workers=workers, scheduler=scheduler,
-                   store=root / "confirm" if root else None, resume=resume, overwrite=overwrite, progress=progress,
-                   confidence=confidence, max_memory_gb=max_memory_gb, posterior=posterior)
+    from .executors import make_executor
+
+    ex = make_executor(executor, workers, scheduler) if isinstance(executor, str) else executor  # one for both stages
+    try:
+        records, ran = _screen(scenario, screen_reps, seed, ex, workers, scheduler,
+                               root / "screen" if root else None, resume, overwrite, progress, posterior)
+        screen = screen_scores(scenario, units, records, confidence)
+        screen_seconds = time.perf_counter() - started
+        chosen = list(screen["unit"]) if check_screen else shortlist(screen, confirm)
+        by_key = {u.key: u for u in units}
+        scenarios = {BASELINE: scenario} | {key: with_unit(scenario, by_key[key]) for key in chosen}
+        comp = compare(scenarios, replications, seed, executor=ex, workers=workers, scheduler=scheduler,
+                       store=root / "confirm" if root else None, resume=resume, overwrite=overwrite,
+                       progress=progress, confidence=confidence, max_memory_gb=max_memory_gb, posterior=posterior)
+    finally:
+        if isinstance(executor, str):
+            ex.close()
     gains = _order(_gain_columns(comp, chosen))
     ranking = screen.drop(columns=["screen_rank"]).merge(gains, on="unit").set_index("unit").loc[gains["unit"]]
     ranking = ranking.reset_index()
