@@ -20,7 +20,7 @@ import streamlit as st
 import yaml
 
 import flowsim
-from flowsim import levers, plots, teaching
+from flowsim import app_plan, levers, plots, teaching
 from flowsim.ambulances import DISPATCH_RULES
 from flowsim.config import (
     BUILTIN_DIR,
@@ -43,7 +43,7 @@ from flowsim.routing import ROUTING_RULES
 SOURCES = {"Hanoi, January 2022 (built-in)": BUILTIN_DIR / "hanoi.yaml"}
 SOURCES |= {str(read_raw(p)[0].get("name", p.stem)): p for p in sorted((BUILTIN_DIR / "teaching").glob("*.yaml"))}
 PAIRED_MIN = 4  # replications at least, for the paired experiments (bottlenecks, sweeps, comparisons)
-VIEWS = ["Overview", "Bottlenecks", "Sweep", "Compare", "Map", "Teach"]
+VIEWS = ["Overview", "Bottlenecks", "Sweep", "Compare", "Plan", "Map", "Teach"]
 KEY_FIGURES = [
     ("died", "Deaths", "patients", 0), ("died_waiting", "Deaths while waiting", "patients", 0),
     ("wait_tier2_p90", "Oxygen-bed wait p90", "days", 2), ("wait_tier3_p90", "ICU-bed wait p90", "days", 2),
@@ -176,6 +176,9 @@ def source_data() -> tuple[str, dict]:
             return f"upload:{upload.name}", data
         except ConfigError as exc:
             st.sidebar.error(f"Upload not used: {exc}")
+    plan = app_plan.loaded_plan(choice)  # a plan the Plan view loaded
+    if plan is not None:
+        return plan
     data, _ = read_raw(SOURCES[choice])
     return choice, data
 
@@ -384,6 +387,8 @@ def main() -> None:
         sweep_view(scenario, yaml_text, epidemic_now | values, replications, seed)
     elif view == "Compare":
         compare_view(scenario, yaml_text, replications, seed)
+    elif view == "Plan":
+        app_plan.plan_view(scenario, replications, seed, worker_pool())
     elif view == "Map":
         show_figure("map", "map", result["resources"], yaml_text=yaml_text)
         st.caption("Circles: districts (size by population). Squares: hospitals; dots: mobile stations — "

@@ -78,7 +78,8 @@ class Evaluator:
     def __init__(self, replications: int, seed: int, *, executor: ExecutorLike = "processes",
                  workers: int | None = None, scheduler: str | None = None, store: str | Path | None = None,
                  resume: bool = False, overwrite: bool = False, progress: bool = False,
-                 posterior: Posterior | None = None, desc: str = "runs") -> None:
+                 posterior: Posterior | None = None, desc: str = "runs",
+                 report: Callable[[int, int], None] | None = None) -> None:
         self.replications = replications
         self.seed = seed
         self._spec = executor
@@ -93,6 +94,8 @@ class Evaluator:
         self.reused = 0
         self.points = 0
         self._cache: dict[Path | str, list[dict[str, Any]]] = {}
+        self._report = report
+        """Called with (runs done, runs asked for so far) after each run: a progress bar elsewhere (the app)."""
         if self.store is not None:
             self._open_search()
         self._bar = None
@@ -163,6 +166,8 @@ class Evaluator:
                 self.ran += 1
                 if self._bar is not None:
                     self._bar.update(1)
+                if self._report is not None:
+                    self._report(self.ran + self.reused, self.points * self.replications)
         except KeyboardInterrupt:
             note = (f"{self.points} points are saved in {self.store}: rerun with --resume to go on"
                     if self.store is not None else "nothing was saved (no --out directory)")

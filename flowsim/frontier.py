@@ -212,7 +212,8 @@ def frontier(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
              workers: int | None = None, scheduler: str | None = None, store: str | Path | None = None,
              resume: bool = False, overwrite: bool = False, progress: bool = False,
              confidence: float = CONFIDENCE, posterior: Posterior | None = None,
-             evaluator: Evaluator | None = None, settings: dict[str, Any] | None = None) -> Frontier:
+             evaluator: Evaluator | None = None, settings: dict[str, Any] | None = None,
+             report: Callable[[int, int], None] | None = None) -> Frontier:
     """The highest constant F0/day meeting every target, with its interval (see the module doc).
 
     The search starts at `start` (default: the scenario's constant rate, else 1,000 a day) and
@@ -245,7 +246,7 @@ def frontier(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
     own = evaluator is None
     ev = evaluator or Evaluator(replications, seed, executor=executor, workers=workers, scheduler=scheduler,
                                 store=store, resume=resume, overwrite=overwrite, progress=progress,
-                                posterior=posterior, desc="frontier")
+                                posterior=posterior, desc="frontier", report=report)
     ran0, reused0 = ev.ran, ev.reused
     digits = max(3, int(math.ceil(-math.log10(rtol))) + 2)
     try:

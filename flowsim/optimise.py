@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -203,8 +203,8 @@ def optimise(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
              seed: int | None = None, *, confirm: int = 3, confirm_replications: int | None = None,
              executor: ExecutorLike = "processes", workers: int | None = None, scheduler: str | None = None,
              store: str | Path | None = None, resume: bool = False, overwrite: bool = False,
-             progress: bool = False, confidence: float = CONFIDENCE, posterior: Posterior | None = None
-             ) -> Optimisation:
+             progress: bool = False, confidence: float = CONFIDENCE, posterior: Posterior | None = None,
+             report: Callable[[str, int, int], None] | None = None) -> Optimisation:
     """Search `trials` plans for the cheapest meeting every target within `budget`, then confirm
     the `confirm` best on fresh paired replications (see the module doc)."""
     started = time.perf_counter()
@@ -234,7 +234,8 @@ def optimise(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
 
     seed = scenario.seed if seed is None else int(seed)
     ev = Evaluator(replications, seed, executor=executor, workers=workers, scheduler=scheduler, store=store,
-                   resume=resume, overwrite=overwrite, progress=progress, posterior=posterior, desc="optimise")
+                   resume=resume, overwrite=overwrite, progress=progress, posterior=posterior, desc="optimise",
+                   report=(lambda done, total: report("search", done, total)) if report else None)
     shares = [t.share for t in parsed if t.share is not None]
     names = [t.figure for t in parsed] + ["died_waiting"]
     rows: list[dict[str, Any]] = []
@@ -272,6 +273,8 @@ def optimise(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
             study.tell(trial, plan.cost)
             rows.append(row)
             plans.setdefault(row["plan"], plan)
+            if report is not None:
+                report("trials", number + 1, trials)
         ev.finish()
     finally:
         ev.close()
@@ -281,7 +284,8 @@ def optimise(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
     best = list(feasible["plan"].iloc[:confirm])
     confirmation, chosen, verdict, ran, reused = _confirm(
         scenario, best, plans, parsed, budget, seed + CONFIRM_SEED_OFFSET, confidence,
-        confirm_replications or replications, executor, workers, scheduler, store, resume, progress, posterior)
+        confirm_replications or replications, executor, workers, scheduler, store, resume, progress, posterior,
+        (lambda done, total: report("confirm", done, total)) if report else None)
     return Optimisation(decisions, parsed, budget, scenario.costs.currency, table, pareto, confirmation, chosen,
                         verdict, replications, ev.ran + ran, ev.reused + reused, time.perf_counter() - started)
 
@@ -289,7 +293,8 @@ def optimise(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
 def _confirm(scenario: Scenario, best: list[str], plans: dict[str, Plan], targets: list[Target], budget: float,
              seed: int, confidence: float, replications: int, executor: ExecutorLike, workers: int | None,
              scheduler: str | None, store: str | Path | None, resume: bool, progress: bool,
-             posterior: Posterior | None) -> tuple[pd.DataFrame, Plan | None, str, int, int]:
+             posterior: Posterior | None, report: Callable[[int, int], None] | None = None
+             ) -> tuple[pd.DataFrame, Plan | None, str, int, int]:
     """The best plans on fresh replications (another seed), paired; the winner and the verdict."""
     if not best:
         return (pd.DataFrame(), None, "no plan tried meets every target within the budget: raise --budget, widen "
@@ -298,7 +303,7 @@ def _confirm(scenario: Scenario, best: list[str], plans: dict[str, Plan], target
     names = [t.figure for t in targets] + ["died_waiting"]
     ev = Evaluator(replications, seed, executor=executor, workers=workers, scheduler=scheduler,
                    store=Path(store) / "confirm" if store is not None else None, resume=resume, overwrite=True,
-                   progress=progress, posterior=posterior, desc="confirm")
+                   progress=progress, posterior=posterior, desc="confirm", report=report)
     try:
         figures: dict[str, dict[str, np.ndarray]] = {}
         for label in best:

@@ -18,6 +18,7 @@ import simpy
 
 from . import cohort as cohort_mod
 from . import initial as initial_state
+from . import plan
 from .ambulances import Fleet
 from .arrivals import diagnosis_times, districts_of
 from .config import Scenario
@@ -80,7 +81,7 @@ def build_wards(env: simpy.Environment, scenario: Scenario, log: Log) -> list[Wa
     for fi, f in enumerate(scenario.facilities):
         for tier in (1, 2, 3):
             cap = scenario.beds(f, tier)
-            if cap > 0:
+            if cap > 0 or plan.largest(scenario, f.name, tier, cap) > 0:  # a ward may open later (plan.py)
                 wards.append(Ward(env, len(wards), f.name, f.kind, tier, cap, n_districts + fi, log, f.tower_level))
     return wards
 
@@ -132,13 +133,14 @@ def run(
     ids = np.flatnonzero(home)
     log.home_bookings.extend(ids, c.district[ids], c.arrival[ids], home_end[ids], ~deteriorates[ids])
     layout = Layout(
-        wards=pd.DataFrame([{"facility": w.facility, "kind": w.kind, "tier": w.tier, "capacity": w.capacity,
+        wards=pd.DataFrame([{"facility": w.facility, "kind": w.kind, "tier": w.tier,
+                             "capacity": plan.largest(scenario, w.facility, w.tier, w.capacity),
                              "place": w.place} for w in wards],
                            columns=["facility", "kind", "tier", "capacity", "place"]),
         lists=pd.DataFrame([{"name": q.name, "tier": q.tier, "ward": q.ward_index} for q in admissions.lists],
                            columns=["name", "tier", "ward"]),
         districts=pd.DataFrame({"district": [d.name for d in scenario.districts], "monitoring_capacity": caps}),
-        vehicles=transport.size if isinstance(transport, Fleet) else None,
+        vehicles=transport.size + plan.vehicles_added(scenario) if isinstance(transport, Fleet) else None,
     )
 
     pathway = Pathway(env, scenario, c, admissions, transport, homes, log, district_location, course)
@@ -160,9 +162,12 @@ def run(
     entry_id = np.concatenate([mild, severe, home_det])
     order = np.lexsort((entry_id, entry_t))
     env.process(_entries(env, pathway, c, entry_t[order], entry_kind[order], entry_id[order], horizon, progress))
+    start_capacity = {w.index: w.capacity for w in wards}
+    plan.schedule(env, scenario, wards, transport if isinstance(transport, Fleet) else None)
     env.run(until=horizon)
 
     tables = build_tables(log, layout, c.arrival[n0:], horizon, scenario.warmup_days, scenario.record_step_days)
+    plan.capacity_series(tables.timeseries, scenario, wards, start_capacity)
     summary = key_figures(tables, arrivals=c.arrival[n0:], initial=n0, warmup=scenario.warmup_days, horizon=horizon)
     check_conservation(summary)
     _check_whole_run(tables, n0, int(np.sum(c.arrival[n0:] <= horizon)), horizon)

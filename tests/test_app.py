@@ -43,7 +43,7 @@ def metric(at: AppTest, label_start: str) -> str:
 def test_opens_with_key_figures_and_intervals(app: AppTest):
     assert "Teaching: a small town" in app.selectbox(key="source").value
     assert "±" in metric(app, "Deaths")  # 2 replications by default: mean ± half-width
-    assert app.radio(key="view").options == ["Overview", "Bottlenecks", "Sweep", "Compare", "Map", "Teach"]
+    assert app.radio(key="view").options == ["Overview", "Bottlenecks", "Sweep", "Compare", "Plan", "Map", "Teach"]
     assert not app.error
 
 

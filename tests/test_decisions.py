@@ -259,3 +259,72 @@ def test_the_hanoi_scenario_prices_every_resource():
     table = cost_table(flowsim.load_scenario())
     assert set(table["unit"]) == {"station_bed", "hospital_tier1_bed", "oxygen_bed", "icu_bed", "vehicle",
                                   "home_monitoring_slot"}
+
+
+# -- capacity over time ---------------------------------------------------------------------------
+
+
+def _with_changes(scenario: flowsim.Scenario, changes: list[dict]) -> flowsim.Scenario:
+    return flowsim.variant(scenario, {"capacity_changes": changes})
+
+
+def test_beds_close_as_they_empty_and_no_patient_is_lost(two_wards):
+    s = _with_changes(flowsim.variant(two_wards, {"record_step_days": 0.25}),
+                      [{"day": 20, "facility": "East Ward", "tier": 2, "add": -4}])
+    r = flowsim.run(s, seed=2, patients=True)                         # run() checks conservation itself
+    east = r.occupancy[(r.occupancy["facility"] == "East Ward")].set_index("time")["occupied"]
+    assert east.loc[:19.75].max() == 6                                 # full before the cut
+    after = east.loc[20:]
+    closed = after[after <= 2].index.min()                            # when the last closed bed emptied
+    assert closed > 20                                                 # nobody was put out of a bed
+    assert after.loc[:closed].is_monotonic_decreasing                 # no new admission while over capacity
+    assert after.loc[closed:].max() <= 2                              # and never above the new capacity again
+    patients = r.patients[r.patients["arrival"] <= s.horizon_days]   # everyone who came is accounted for
+    in_system = int((patients["outcome"] == "in_system").sum())
+    assert in_system == r.summary["in_system_end"]
+    assert len(patients) == r.summary["recovered"] + r.summary["died"] + in_system
+    ts = r.timeseries.set_index("time")
+    assert ts.loc[19.75, "capacity_tier2"] == 31 and ts.loc[20, "capacity_tier2"] == 27
+
+
+def test_a_station_opens_icu_beds_are_converted_and_vehicles_are_added_on_their_days():
+    data = base_config()
+    data["facilities"].append({"name": "Station Late", "kind": "station", "district": "North", "beds": {"tier1": 0}})
+    data["facilities"][0]["beds"]["tier1"] = 5                         # Station N fills up: the late one is needed
+    data["capacity_changes"] = [
+        {"day": 10, "facility": "Station Late", "tier": 1, "add": 60},
+        {"day": 15, "facility": "Hospital S", "tier": 2, "add": -5},
+        {"day": 15, "facility": "Hospital S", "tier": 3, "add": 5},
+    ]
+    r = flowsim.run(build(data), seed=1)
+    late = r.occupancy[r.occupancy["facility"] == "Station Late"].set_index("time")["occupied"]
+    assert late.loc[:9].max() == 0 and late.loc[10:].max() > 0
+    ts = r.timeseries.set_index("time")
+    assert (ts.loc[14, "capacity_tier2"], ts.loc[14, "capacity_tier3"]) == (20, 5)
+    assert (ts.loc[15, "capacity_tier2"], ts.loc[15, "capacity_tier3"]) == (15, 10)
+
+
+def test_vehicles_added_on_a_day_take_calls_from_then_on():
+    town = flowsim.load_scenario(Path(__file__).parents[1] / "configs/teaching/town.yaml")
+    s = flowsim.variant(town, {"ambulances.bases.0.vehicles": 1, "arrivals.rate_per_day": 200,
+                               "capacity_changes": [{"day": 20, "base": "Town 115", "add": 3}]})
+    t = flowsim.run(s, seed=1).transfers
+    before, after = t[t["reached"] < 20], t[t["reached"] >= 20]
+    assert set(before["vehicle"]) == {0} and set(after["vehicle"]) - {0} and set(after["vehicle"]) <= {0, 1, 2, 3}
+    assert after["vehicle_wait"].mean() < before["vehicle_wait"].mean()
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"day": 5, "facility": "Nowhere", "tier": 2, "add": 3}, "capacity_changes[0].facility: no facility named 'Nowhere'"),
+    ({"day": 5, "facility": "Hospital S", "tier": 3, "add": -6}, "capacity_changes[0].add: takes Hospital S's tier-3 beds below 0"),
+    ({"day": 50, "facility": "Hospital S", "tier": 2, "add": 3}, "capacity_changes[0].day: 50 is not within the run"),
+    ({"day": 5, "facility": "Hospital S", "add": 3}, "give the tier of the beds"),
+    ({"day": 5, "base": "X", "add": -1}, "vehicles can only be added"),
+    ({"day": 5, "base": "X", "add": 1}, "capacity_changes[0].base: the scenario has no ambulance fleet"),
+    ({"day": 5, "facility": "Hospital S", "tier": 2, "add": 0}, "add: 0 changes nothing"),
+])
+def test_bad_capacity_changes_are_refused_naming_the_field(change, message):
+    data = base_config()
+    data["capacity_changes"] = [change]
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]").replace("'", "'")):
+        build(data)
