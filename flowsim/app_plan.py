@@ -121,8 +121,12 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
             st.error(str(exc))
         bar.empty()
     if right.button("Find the cheapest plan", key="run-optimise"):
+        import importlib.util
+
         decisions = default_decisions(priced, most)
-        if not decisions:
+        if importlib.util.find_spec("optuna") is None:
+            st.error("The cheapest plan needs Optuna: pip install 'flowsim[decisions]'")
+        elif not decisions:
             st.error("No resource has a cost: fill in the unit costs above.")
         else:
             bar, report = _bar("Cheapest plan:")

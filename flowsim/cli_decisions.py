@@ -63,7 +63,7 @@ def cmd_unit_bottlenecks(args: argparse.Namespace) -> int:
     return 0
 
 
-QUICK_FRONTIER = {"replications": 4, "rtol": 0.03}
+QUICK_FRONTIER = {"replications": 4, "rtol": 0.05}
 
 
 def _positive(text: str) -> float:
@@ -125,10 +125,10 @@ def add_decision_commands(sub: argparse._SubParsersAction) -> None:
     fr.add_argument("--low", type=_positive, metavar="F0", help="lowest rate tried (default: start / 1000)")
     fr.add_argument("--high", type=_positive, metavar="F0", help="highest rate tried (default: start × 1000)")
     fr.add_argument("--rtol", type=_positive, metavar="R",
-                    help="relative precision of the root (default 0.01; --quick 0.03)")
+                    help="relative precision of the root (default 0.01; --quick 0.05)")
     fr.add_argument("--vary", metavar="PATH=V1,V2|START:STOP:STEP",
                     help="one frontier per value of a field, e.g. capacity_scale.oxygen_beds=1,1.2,1.4")
-    fr.add_argument("--quick", action="store_true", help="4 replications per rate, 3%% precision")
+    fr.add_argument("--quick", action="store_true", help="4 replications per rate, 5%% precision")
     fr.add_argument("--out", default="out/frontier", help="output folder (default: out/frontier)")
     fr.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_executor_args(fr)

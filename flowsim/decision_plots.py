@@ -56,6 +56,9 @@ def frontier_curves(evaluations: pd.DataFrame, frontier_table: pd.DataFrame, tit
         row = frontier_table[frontier_table["target"] == target]
         if len(row):
             r = row.iloc[0]
+            if np.isnan(r["lower"]):  # a target that cannot bind: no interval, zoom around its root
+                r = r.copy()
+                r["lower"] = r["upper"] = r["frontier"]
             ax.axvspan(r["lower"], r["upper"], color="#3b6ea8", alpha=0.15)
             ax.axvline(r["frontier"], color="#3b6ea8", lw=1.5, label=f"frontier {r['frontier']:,.4g}/day")
             near = e[(e["rate"] >= r["lower"] / 1.5) & (e["rate"] <= r["upper"] * 1.5)]

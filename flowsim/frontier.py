@@ -101,7 +101,9 @@ class TargetFrontier:
     upper: float
     status: str
     """'found'; 'met throughout' (met even at the highest rate tried: rate is that rate, a lower
-    bound); 'never met' (missed even at the lowest rate tried: rate is that rate, an upper bound)."""
+    bound); 'never met' (missed even at the lowest rate tried: rate is that rate, an upper bound).
+    A target whose frontier lies above the binding target's interval cannot set the frontier: its
+    interval is not computed (NaN)."""
 
 
 @dataclass
@@ -168,6 +170,10 @@ class _Curve:
             self._seen[rate] = out
         return self._seen[rate]
 
+    def rates(self) -> list[float]:
+        """The rates evaluated so far."""
+        return list(self._seen)
+
     def excess(self, target: Target, side: int) -> Callable[[float], float]:
         """ḡ(λ) + side × half-width − limit (side −1, 0, +1), for the root finder."""
         def f(rate: float) -> float:
@@ -178,32 +184,39 @@ class _Curve:
 
 
 def _root(f: Callable[[float], float], start: float, low: float, high: float, rtol: float,
-          snap: Callable[[float], float]) -> tuple[float, str]:
-    """The rate where f (increasing in the rate) crosses 0: bracket by halving and doubling from
-    `start` within [low, high], then Brent's method to a relative tolerance."""
+          snap: Callable[[float], float], known: Sequence[float] = (), factor: float = 1.5) -> tuple[float, str]:
+    """The rate where f (increasing in the rate) crosses 0, to a relative tolerance.
+
+    The bracket is the tightest one among the rates already evaluated (`known`, free: they are
+    cached), else found by steps of `factor` from `start` within [low, high]; then Brent's method.
+    """
     from scipy.optimize import brentq
 
-    a = b = snap(start)
-    fa = fb = f(a)
-    if fa <= 0:
-        while fb <= 0:
-            if b >= high:
-                return b, "met throughout"
-            a, fa = b, fb
-            b = snap(min(high, b * 2))
-            fb = f(b)
-    else:
-        while fa > 0:
-            if a <= low:
-                return a, "never met"
-            b, fb = a, fa
-            a = snap(max(low, a / 2))
-            fa = f(a)
-    if fa == 0:
+    values = {r: f(r) for r in known}
+    above = [r for r, v in values.items() if v > 0]
+    b = min(above) if above else None
+    below = [r for r, v in values.items() if v <= 0 and (b is None or r < b)]
+    a = max(below) if below else None
+    if a is None or b is None:
+        a = b = snap(start)
+        fa = fb = f(a)
+        if fa <= 0:
+            while fb <= 0:
+                if b >= high:
+                    return b, "met throughout"
+                a, fa = b, fb
+                b = snap(min(high, b * factor))
+                fb = f(b)
+        else:
+            while fa > 0:
+                if a <= low:
+                    return a, "never met"
+                b, fb = a, fa
+                a = snap(max(low, a / factor))
+                fa = f(a)
+    if f(a) == 0 or b - a <= rtol * a:
         return a, "found"
-    root = brentq(f, a, b, xtol=max(rtol * a, 1e-9), rtol=max(rtol, 4 * np.finfo(float).eps), maxiter=60)
-    # brentq stops on a step of the averaged curve: report the last rate at which the target held
-    return snap(root), "found"
+    return snap(brentq(f, a, b, xtol=max(rtol * a, 1e-9), rtol=max(rtol, 4 * np.finfo(float).eps), maxiter=60)), "found"
 
 
 def frontier(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGETS, replications: int = 10,
@@ -251,19 +264,29 @@ def frontier(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
     digits = max(3, int(math.ceil(-math.log10(rtol))) + 2)
     try:
         curve = _Curve(scenario, parsed, ev, confidence, digits)
-        results = []
-        for t in parsed:
-            rate, status = _root(curve.excess(t, 0), start, low, high, rtol, curve.snap)
-            lower, _ = _root(curve.excess(t, +1), rate, low, high, rtol, curve.snap)
-            upper, _ = _root(curve.excess(t, -1), rate, low, high, rtol, curve.snap)
+        roots = {}
+        for t in parsed:  # every target's root first: only those that can bind need their interval
+            roots[t.figure] = _root(curve.excess(t, 0), start, low, high, rtol, curve.snap, curve.rates())
+        results, bound = [], math.inf
+        for t in sorted(parsed, key=lambda t: roots[t.figure][0]):
+            rate, status = roots[t.figure]
+            if rate > bound:  # above the binding target's interval: it cannot set the frontier
+                results.append(TargetFrontier(t, rate, math.nan, math.nan, status))
+                continue
+            lower, _ = _root(curve.excess(t, +1), rate, low, high, rtol, curve.snap, curve.rates())
+            upper, _ = _root(curve.excess(t, -1), rate, low, high, rtol, curve.snap, curve.rates())
             results.append(TargetFrontier(t, rate, min(lower, rate), max(upper, rate), status))
+            bound = min(bound, max(upper, rate))
+        results.sort(key=lambda r: parsed.index(r.target))
         if own:
             ev.finish()
     finally:
         if own:
             ev.close()
     binding = min(results, key=lambda r: r.rate)
-    return Frontier(binding.rate, min(r.lower for r in results), min(r.upper for r in results),
+    lowers = [r.lower for r in results if not math.isnan(r.lower)]
+    uppers = [r.upper for r in results if not math.isnan(r.upper)]
+    return Frontier(binding.rate, min(lowers), min(uppers),
                     binding.target.describe(), results, pd.DataFrame(curve.rows), replications,
                     ev.ran - ran0, ev.reused - reused0, time.perf_counter() - started, confidence, settings or {})
 

@@ -328,3 +328,16 @@ def test_bad_capacity_changes_are_refused_naming_the_field(change, message):
     data["capacity_changes"] = [change]
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]").replace("'", "'")):
         build(data)
+
+
+def test_the_phased_plan_in_the_docs_runs_on_hanoi():
+    import re
+
+    import yaml
+
+    text = (Path(__file__).parents[1] / "docs/decisions.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL) if "capacity_changes" in b)
+    changes = yaml.safe_load(block)["capacity_changes"]
+    s = flowsim.variant(flowsim.load_scenario(), {"capacity_changes": changes, "horizon_days": 25})
+    ts = flowsim.run(s, seed=1).timeseries.set_index("time")
+    assert ts.loc[25, "capacity_tier3"] - ts.loc[0, "capacity_tier3"] == 30
