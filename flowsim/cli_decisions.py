@@ -140,13 +140,8 @@ QUICK_OPTIMISE = {"replications": 4, "trials": 12, "confirm": 2}
 
 
 def _amount(text: str) -> float:
-    try:
-        value = float(text.replace(",", "").replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not an amount") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive, finite amount (got {text})")
-    return value
+    """A positive amount; thousands separators (1,000,000 or 1_000_000) are allowed."""
+    return _positive(text.replace(",", "").replace("_", ""))
 
 
 def cmd_optimise(args: argparse.Namespace) -> int:

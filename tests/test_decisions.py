@@ -341,3 +341,11 @@ def test_the_phased_plan_in_the_docs_runs_on_hanoi():
     s = flowsim.variant(flowsim.load_scenario(), {"capacity_changes": changes, "horizon_days": 25})
     ts = flowsim.run(s, seed=1).timeseries.set_index("time")
     assert ts.loc[25, "capacity_tier3"] - ts.loc[0, "capacity_tier3"] == 30
+
+
+def test_the_frontier_is_the_same_on_every_executor():
+    from flowsim.frontier import frontier
+
+    runs = [frontier(_mmc(400), ["P(oxygen_wait>12h)<=20%"], replications=3, rtol=0.05, executor=ex, workers=2)
+            for ex in ("serial", "processes")]
+    assert runs[0].table.equals(runs[1].table) and runs[0].evaluations.equals(runs[1].evaluations)
