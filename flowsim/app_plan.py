@@ -46,17 +46,21 @@ def _png(fig: Any) -> bytes:
 
 def _targets(scenario: flowsim.Scenario) -> list[str]:
     st.markdown("**Service targets** (each averaged over the replications, over the statistics window)")
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     out = []
     if c1.checkbox("ICU wait", True, key="plan-icu-on"):
         hours = c1.number_input("Wait longer than (hours)", 0.0, 72.0, 2.0, 0.5, key="plan-icu-hours")
         share = c1.number_input("…for at most (% of ICU patients)", 0.0, 100.0, 5.0, 1.0, key="plan-icu-share")
         out.append(f"P(icu_wait>{hours:g}h)<={share:g}%")
-    if c2.checkbox("Deaths while waiting", True, key="plan-deaths-on"):
-        per = c2.number_input("At most (per 1,000 F0)", 0.0, 1000.0, 1.0, 0.1, key="plan-deaths")
+    if c2.checkbox("Oxygen-bed wait", True, key="plan-o2-on"):
+        hours = c2.number_input("Wait longer than (hours) ", 0.0, 72.0, 2.0, 0.5, key="plan-o2-hours")
+        share = c2.number_input("…for at most (% of oxygen patients)", 0.0, 100.0, 5.0, 1.0, key="plan-o2-share")
+        out.append(f"P(oxygen_wait>{hours:g}h)<={share:g}%")
+    if c3.checkbox("Deaths while waiting", False, key="plan-deaths-on"):
+        per = c3.number_input("At most (per 1,000 F0)", 0.0, 1000.0, 1.0, 0.1, key="plan-deaths")
         out.append(f"deaths_waiting_per_1000<={per:g}")
-    if scenario.ambulances is not None and c3.checkbox("Ambulance response", False, key="plan-amb-on"):
-        minutes = c3.number_input("p90 response at most (minutes)", 1.0, 600.0, 60.0, 5.0, key="plan-amb")
+    if scenario.ambulances is not None and c4.checkbox("Ambulance response", False, key="plan-amb-on"):
+        minutes = c4.number_input("p90 response at most (minutes)", 1.0, 600.0, 60.0, 5.0, key="plan-amb")
         out.append(f"ambulance_response_p90<={minutes:g}")
     return out
 

@@ -119,7 +119,7 @@ def add_decision_commands(sub: argparse._SubParsersAction) -> None:
     fr.add_argument("--target", action="append", metavar="TARGET",
                     help="a service target (repeatable): FIGURE<=LIMIT for a key figure or deaths_waiting_per_1000, "
                          "or P(icu_wait>2h)<=5%%, P(oxygen_wait>1d)<=10%% (default: P(icu_wait>2h)<=5%% and "
-                         "deaths_waiting_per_1000<=1)")
+                         "P(oxygen_wait>2h)<=5%%)")
     fr.add_argument("--replications", type=_count, metavar="R", help="replications per rate (default 10; --quick 4)")
     fr.add_argument("--start", type=_positive, metavar="F0", help="first rate tried (default: the scenario's rate)")
     fr.add_argument("--low", type=_positive, metavar="F0", help="lowest rate tried (default: start / 1000)")
@@ -193,7 +193,7 @@ def add_optimise_command(sub: argparse._SubParsersAction) -> None:
     _add_scenario_args(op)
     op.add_argument("--target", action="append", metavar="TARGET",
                     help="a service target, as for flowsim frontier (repeatable; default: P(icu_wait>2h)<=5%% and "
-                         "deaths_waiting_per_1000<=1)")
+                         "P(oxygen_wait>2h)<=5%%)")
     op.add_argument("--budget", type=_amount, metavar="AMOUNT",
                     help="most the plan may cost, in the scenario's costs.currency (default: no limit)")
     op.add_argument("--decide", action="append", metavar="NAME=START:STOP:STEP",

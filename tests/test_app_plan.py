@@ -24,7 +24,7 @@ def plan(monkeypatch) -> AppTest:
 
 
 def test_plan_view_finds_the_frontier_and_the_cheapest_plan_and_loads_it(plan: AppTest):
-    plan.checkbox(key="plan-deaths-on").uncheck().run()  # the town's deaths while waiting are mostly at home
+    plan.checkbox(key="plan-o2-on").uncheck().run()  # the ICU target alone: the town can buy its way to it
     plan.slider(key="plan-trials").set_value(6).run()
     plan.button(key="run-frontier").click().run()
     assert not plan.exception, plan.exception
@@ -43,6 +43,6 @@ def test_plan_view_finds_the_frontier_and_the_cheapest_plan_and_loads_it(plan: A
 
 def test_a_bad_target_is_a_message_not_a_traceback(plan: AppTest):
     plan.checkbox(key="plan-icu-on").uncheck().run()
-    plan.checkbox(key="plan-deaths-on").uncheck().run()
+    plan.checkbox(key="plan-o2-on").uncheck().run()
     assert not plan.exception
     assert any("at least one target" in i.value for i in plan.info)
