@@ -30,6 +30,7 @@ def main() -> None:
     p.add_argument("--executor", default="processes", choices=("processes", "dask"))
     p.add_argument("--defaults", action="store_true", help="also time each tool at its defaults")
     p.add_argument("--only", choices=("units", "frontier", "optimise"), help="time only this tool")
+    p.add_argument("--skip-quick", action="store_true", help="with --defaults: the defaults only")
     args = p.parse_args()
     scenario = flowsim.load_scenario()
     start = time.perf_counter()
@@ -37,7 +38,8 @@ def main() -> None:
     baseline = time.perf_counter() - start
     print(f"baseline: one Hanoi run ({scenario.horizon_days:g} days) takes {baseline:.2f} s in this process")
     ex = {"executor": args.executor, "workers": args.workers}
-    settings = [("quick", True)] + ([("defaults", False)] if args.defaults else [])
+    settings = ([] if args.skip_quick and args.defaults else [("quick", True)]) + (
+        [("defaults", False)] if args.defaults else [])
     rows = []
     for name, quick in settings:
         tools = {
