@@ -11,7 +11,8 @@ search is in two stages:
    could have absorbed*: a bed absorbs at most one patient at a time, so a ward's score is
    min(mean queue for it, share of time full).
 2. **Confirm** — the shortlist (the best screened units, with the best of every kind among
-   them) runs against the baseline on common random numbers (`experiments.compare`): deaths
+   them) runs against the baseline on common random numbers (`experiments.compare`), on other
+   replications than the screen's (so the runs that chose a unit do not also judge it): deaths
    averted, deaths while waiting averted and every p90 wait reduction come with paired 95%
    intervals, and the ranking is by deaths averted, then by waits.
 
@@ -48,6 +49,8 @@ UNIT_KINDS = ("station bed", "hospital tier-1 bed", "oxygen bed", "ICU bed", "ve
 """The kinds of single unit a planner can add, in the order tables show them."""
 BASELINE = "baseline"
 MAX_CONFIRM = 200
+SCREEN_SEED_OFFSET = 7_000_001
+"""The screen runs on seed + this: the confirmation's replications are not those that chose the shortlist."""
 
 
 @dataclass(frozen=True)
@@ -351,7 +354,7 @@ def unit_bottlenecks(scenario: Scenario, replications: int = 10, seed: int | Non
 
     ex = make_executor(executor, workers, scheduler) if isinstance(executor, str) else executor  # one for both stages
     try:
-        records, ran = _screen(scenario, screen_reps, seed, ex, workers, scheduler,
+        records, ran = _screen(scenario, screen_reps, seed + SCREEN_SEED_OFFSET, ex, workers, scheduler,
                                root / "screen" if root else None, resume, overwrite, progress, posterior)
         screen = screen_scores(scenario, units, records, confidence)
         screen_seconds = time.perf_counter() - started
