@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from .distributions import Distribution, Exponential, Fixed
+from .pools import bed_pool
 from .priors import Prior
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -450,7 +451,8 @@ class InitialCensus(Strict):
 
 
 class CapacityScale(Strict):
-    """Multipliers on declared capacities (sweeps, sliders); beds are rounded."""
+    """Multipliers on declared capacities (sweeps, sliders); beds are rounded. One field per pool
+    (`pools.POOLS`, whose `scale_field` names it)."""
 
     home_monitoring: Scale = 1.0
     station_beds: Scale = 1.0
@@ -487,9 +489,7 @@ class Scenario(Strict):
 
     def beds(self, facility: Facility, tier: int) -> int:
         """Beds of a tier after `capacity_scale`."""
-        s = self.capacity_scale
-        scale = {1: s.station_beds if facility.kind == "station" else s.hospital_tier1_beds,
-                 2: s.oxygen_beds, 3: s.icu_beds}[tier]
+        scale = getattr(self.capacity_scale, bed_pool(facility.kind, tier).scale_field)
         return int(round(facility.beds.of(tier) * scale))
 
     def vehicles(self, base: AmbulanceBase) -> int:

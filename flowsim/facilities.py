@@ -1,4 +1,4 @@
-"""Bed pools: one `Ward` per tier of each facility, the waiting lists they serve, and home care.
+"""Wards: one `Ward` per tier of each facility, the waiting lists they serve, and home care.
 
 Clocks are read as `env._now` (SimPy's attribute behind the `now` property): these methods run
 several times per patient, and the property call is a measurable share of a run.
@@ -16,50 +16,17 @@ from __future__ import annotations
 
 import heapq
 from itertools import count
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
+
+from .pools import place_code
 
 if TYPE_CHECKING:
     from .records import Log
 
 PENDING = simpy.events.PENDING
-
-
-class Place(NamedTuple):
-    """Where a patient is, as the census counts it: the kind of place, the tier of the bed they
-    lie in (0: none), and the tier at which the city's reports count them there (0: their need)."""
-
-    kind: str
-    bed_tier: int
-    counted_tier: int
-
-
-PLACES = (
-    Place("home", 0, 1),
-    Place("transit", 0, 0),
-    Place("station", 1, 1),
-    Place("station", 2, 1),
-    *(Place("hospital", bed, level) for bed in (1, 2, 3) for level in (1, 2, 3) if level >= bed),
-)
-"""Every place code of the census log (index = code). Home and stations count at tier 1; a
-hospital bed at the higher of its own tier and the hospital's level; a patient on the road at
-their need."""
-PLACE_KINDS = ("home", "station", "hospital", "transit")
-HOME, TRANSIT = 0, 1
-
-
-def counted_tier(kind: str, bed_tier: int, level: int) -> int:
-    """The tier at which the city's reports count a patient in a bed of `bed_tier` in a facility
-    of `kind` at tower `level`: a station's patients at tier 1, a hospital's at the higher of the
-    bed's tier and the hospital's level."""
-    return 1 if kind == "station" else max(bed_tier, level)
-
-
-def place_code(kind: str, bed_tier: int, level: int) -> int:
-    """The census place of a bed of `bed_tier` in a facility of `kind` at tower `level`."""
-    return PLACES.index(Place(kind, bed_tier, counted_tier(kind, bed_tier, level)))
 
 
 class BedRequest(simpy.Event):

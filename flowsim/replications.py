@@ -28,8 +28,8 @@ from .executors import Dask, Executor, Processes, Serial, WorkerLost, available_
 from .intervals import CONFIDENCE, Decision, figure_columns, intervals, replications_needed
 from .limits import check_memory
 from .metrics import SUMMARY_COLUMNS
+from .pools import BED_POOLS, HOME_MONITORING
 from .posterior import Posterior
-from .records import POOLS
 from .simulation import run
 from .store import ExperimentStore
 
@@ -80,13 +80,13 @@ def _ward_shares(resources: pd.DataFrame) -> dict[str, float]:
     """Capacity-weighted mean of each ward's share of time full, per pool (0-1)."""
     wards = resources[resources["level"] == "ward"]
     out = {}
-    for name, tier, kind in POOLS:
-        w = wards[(wards["tier"] == tier) & ((wards["kind"] == kind) if kind else True)]
+    for pool in BED_POOLS:
+        w = wards[(wards["tier"] == pool.tier) & ((wards["kind"] == pool.kind) if pool.kind else True)]
         cap = w["capacity"].sum()
-        out[name] = float((w["share_time_full"] * w["capacity"]).sum() / cap) if cap else float("nan")
+        out[pool.name] = float((w["share_time_full"] * w["capacity"]).sum() / cap) if cap else float("nan")
     home = resources[(resources["level"] == "district") & np.isfinite(resources["capacity"])]
     cap = home["capacity"].sum()
-    out["home monitoring"] = float((home["share_time_full"] * home["capacity"]).sum() / cap) if cap else float("nan")
+    out[HOME_MONITORING.name] = float((home["share_time_full"] * home["capacity"]).sum() / cap) if cap else float("nan")
     return out
 
 

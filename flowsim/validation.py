@@ -29,7 +29,7 @@ from .cohort import draw as draw_cohort
 from .config import BUILTIN_DIR, InitialCensus, Scenario, load_scenario
 from .distributions import Distribution, Empirical, Exponential, Fixed, Gamma, Lognormal, Weibull
 from .intervals import t_quantile
-from .records import HOME_POOL, POOLS
+from .pools import BED_POOLS, HOME_MONITORING
 from .simulation import RunResult, run
 
 TEACHING = BUILTIN_DIR / "teaching"
@@ -256,7 +256,7 @@ def mginf(quick: bool = False, seed: int = 1, reps: int | None = None,
     theory = scenario.arrivals.rate_per_day * stay.mean
 
     def measure(r: RunResult) -> dict[str, float]:
-        return {"census": float(r.resources.set_index("resource").loc[HOME_POOL, "mean_occupied"])}
+        return {"census": float(r.resources.set_index("resource").loc[HOME_MONITORING.name, "mean_occupied"])}
 
     m = replications(scenario, reps, seed, measure)
     return [Check("M/G/∞  home", f"mean census λ·E[S] ({stay.dist} stays)", theory, m["census"].to_numpy(),
@@ -278,7 +278,7 @@ def little(quick: bool = False, seed: int = 1, reps: int | None = None, scenario
     horizon_days = horizon_days or (120 if quick else 150)
     scenario = scenario or load_scenario()
     scenario = scenario.model_copy(update={"horizon_days": horizon_days, "warmup_days": warmup_days})
-    pools = [name for name, _, _ in POOLS] + [HOME_POOL]
+    pools = [p.name for p in BED_POOLS] + [HOME_MONITORING.name]
     span = horizon_days - warmup_days
 
     def measure(r: RunResult) -> dict[str, float]:
