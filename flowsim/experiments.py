@@ -26,6 +26,7 @@ import yaml
 
 from .config import CapacityScale, ConfigError, Scenario, apply_override, build, parse_set, to_yaml
 from .intervals import CONFIDENCE, figure_columns, intervals, paired_differences, t_interval
+from .pools import BY_SCALE_FIELD
 from .posterior import Posterior
 from .replications import Design, ExecutorLike, Replications, run_design
 
@@ -240,10 +241,6 @@ def _unique(labels: Sequence[str]) -> list[str]:
     return out
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
 @dataclass
 class Bottlenecks:
     """Resources ranked by what +`step` of each buys, from paired runs."""
@@ -289,7 +286,9 @@ def _rank(fields: list[str], comp: Comparison, confidence: float) -> pd.DataFram
     base_pools = pools[pools["scenario"] == BASELINE]
     rows = []
     for name in fields:
-        pool_name = next((r for r in pools["resource"].drop_duplicates() if _key(r) == _key(name)), None)
+        pool_name = BY_SCALE_FIELD[name].name  # the pool this capacity_scale field scales
+        if pool_name not in set(pools["resource"]):  # e.g. no fleet: no ambulance pool
+            pool_name = None
         row: dict[str, Any] = {"resource": name, "pool": pool_name or ""}
         if pool_name is not None:
             before = base_pools[base_pools["resource"] == pool_name]
