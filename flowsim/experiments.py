@@ -286,7 +286,7 @@ def _rank(fields: list[str], comp: Comparison, confidence: float) -> pd.DataFram
     base_pools = pools[pools["scenario"] == BASELINE]
     rows = []
     for name in fields:
-        pool_name = BY_SCALE_FIELD[name].name  # the pool this capacity_scale field scales
+        pool_name: str | None = BY_SCALE_FIELD[name].name  # the pool this capacity_scale field scales
         if pool_name not in set(pools["resource"]):  # e.g. no fleet: no ambulance pool
             pool_name = None
         row: dict[str, Any] = {"resource": name, "pool": pool_name or ""}

@@ -181,7 +181,7 @@ class Ward:
                 head = list_.head()
                 if head is not None and (best is None or (head.priority, head.since) < (best.priority, best.since)):
                     best, best_list = head, list_
-            if best is None:
+            if best is None or best_list is None:
                 return
             best_list.pop()
             self.grant(best)

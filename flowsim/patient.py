@@ -37,7 +37,7 @@ PRIORITY_TIER3, PRIORITY_TIER2, PRIORITY_TIER1, PRIORITY_STEP_DOWN = 0, 1, 2, 3
 ENTRY_MILD, ENTRY_SEVERE, ENTRY_HOME_DETERIORATION = 0, 1, 2
 """The kinds of entry into the event-driven model, walked in time order by `Pathway.entries`."""
 STAGE_BED_TIER = {stage: tier for tier, stage in STAGE_OF_BED_TIER.items()}
-Process = Generator[simpy.Event, object, object]
+Process = Generator[simpy.Event, object, None]
 
 
 class Patient:
@@ -379,6 +379,7 @@ class Pathway:
                 return False
             self.budget[p.id] -= hazard * (self.env.now - start)
         self.log.wait(tier, p.id, start, self.env.now, "admitted", "care")
+        assert req.ward is not None  # a granted request holds its ward
         return (yield from self.transfer(p, req.ward, bed_wait=self.env.now - start))
 
     def transfer(self, p: Patient, ward: Ward, bed_wait: float = 0.0,
@@ -418,7 +419,7 @@ class Pathway:
             p.place = TRANSIT
             yield trip
         vehicle_wait = 0.0 if call is None else call.queue_wait
-        vehicle = -1 if call is None else call.vehicle.index
+        vehicle = -1 if call is None or call.vehicle is None else call.vehicle.index
         self.log.transfers.append(Transfer(p.id, p.tier, origin, ward.location, called, reached, self.env.now,
                                    bed_wait, vehicle_wait, vehicle, "delivered"))
         self._arrive(p, ward)
@@ -479,4 +480,8 @@ class Pathway:
     def start_at(self, when: float, process: Process) -> None:
         """Start `process` at time `when` (days)."""
         delay = max(0.0, when - self.env.now)
-        self.env.timeout(delay).callbacks.append(lambda _e: self.env.process(process))
+
+        def start(_event: simpy.Event) -> None:
+            self.env.process(process)
+
+        self.env.timeout(delay).callbacks.append(start)

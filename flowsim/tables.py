@@ -209,11 +209,11 @@ def timeseries_table(lv: Levels, layout: Layout, outcomes: tuple[np.ndarray, np.
     kinds = np.array([p.kind for p in PLACES])
     for tier in (1, 2, 3):
         for kind in PLACE_KINDS:
-            keys = [census_key(tier, p) for p in np.flatnonzero(kinds == kind)]
+            keys = [census_key(tier, int(p)) for p in np.flatnonzero(kinds == kind)]
             ts[f"tier{tier}_{kind}"] = levels_at[keys].sum(axis=0)
     bed_tier = np.array([p.bed_tier for p in PLACES])
     for bed in (1, 2, 3):
-        keys = [census_key(tier, p) for tier in (1, 2, 3) for p in np.flatnonzero(bed_tier == bed)]
+        keys = [census_key(tier, int(p)) for tier in (1, 2, 3) for p in np.flatnonzero(bed_tier == bed)]
         ts[f"in_beds_tier{bed}"] = levels_at[keys].sum(axis=0)
 
     w_tier, w_cap = layout.wards["tier"].to_numpy(), layout.wards["capacity"].to_numpy()
