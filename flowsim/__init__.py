@@ -14,11 +14,11 @@ Experiments replicate scenarios on common random numbers and report 95% interval
     >>> flowsim.sweep(scenario, {"arrivals.rate_per_day": [2000, 3000]}), flowsim.bottlenecks(scenario)
 """
 
+from ._version import __version__ as __version__  # re-exported: flowsim.__version__
 from .config import ConfigError, Scenario, load_scenario, to_yaml
 from .experiments import Bottlenecks, Comparison, Sweep, bottlenecks, compare, sweep, variant
 from .replications import Replications, replicate
 from .simulation import ConservationError, RunResult, run
 
-__version__ = "0.1.0"
 __all__ = ["Bottlenecks", "Comparison", "ConfigError", "ConservationError", "Replications", "RunResult", "Scenario",
            "Sweep", "bottlenecks", "compare", "load_scenario", "replicate", "run", "sweep", "to_yaml", "variant"]

@@ -66,7 +66,8 @@ class DistrictBase(DispatchRule):
 
 
 DISPATCH_RULES: dict[str, type[DispatchRule]] = {"nearest_idle": NearestIdle, "district_base": DistrictBase}
-"""Dispatch rules by config name; a new rule is a DispatchRule subclass registered here."""
+"""Dispatch rules by config name (`config.DISPATCH_RULE_NAMES`, in its order); a new rule is a
+DispatchRule subclass registered here and named there."""
 
 
 class Fleet:

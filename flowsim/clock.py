@@ -11,7 +11,8 @@ class Environment(simpy.Environment):
     Entries that need no event of their own (a mild F0 booked into a free bed) are handled by
     moving the clock straight to their time: nothing is scheduled in between, so the order of
     events is exactly that of a timeout per entry, at a fraction of the cost. This writes SimPy's
-    `_now` (the attribute behind `now`), which SimPy has no public setter for.
+    `_now` (the attribute behind `now`), which SimPy has no public setter for: held to what this
+    assumes by tests/test_simpy_internals.py, with SimPy bounded to the tested minor version.
     """
 
     def advance_to(self, t: float) -> bool:

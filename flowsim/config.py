@@ -342,9 +342,14 @@ class Home(Strict):
     """Deterioration → request, for a patient beyond the monitoring capacity."""
 
 
+ROUTING_RULE_NAMES = ("nearest_free", "least_loaded", "designated")
+"""The routing rules a config can name; `routing.ROUTING_RULES` implements each (the names live
+here so that checking a config needs no import of the model)."""
+
+
 class Routing(Strict):
     policy: str = "nearest_free"
-    """A rule of `routing.ROUTING_RULES`: nearest_free, least_loaded or designated."""
+    """A rule of `ROUTING_RULE_NAMES`: nearest_free, least_loaded or designated."""
     when_full: Literal["hold", "anywhere"] = "hold"
     """Designated hospital full: hold the patient where they are, or send them anywhere free."""
     tier1_overflow: Literal["home", "queue"] = "home"
@@ -376,6 +381,10 @@ class RushHour(Strict):
     """Road speed multiplier in these hours (0.6: 40% slower)."""
 
 
+DISPATCH_RULE_NAMES = ("nearest_idle", "district_base")
+"""The dispatch rules a config can name; `ambulances.DISPATCH_RULES` implements each."""
+
+
 class Ambulances(Strict):
     """The fleet that carries every transfer to a higher tier and between hospitals.
 
@@ -386,7 +395,7 @@ class Ambulances(Strict):
 
     bases: list[AmbulanceBase] = Field(min_length=1)
     dispatch: str = "nearest_idle"
-    """A rule of `ambulances.DISPATCH_RULES`: nearest_idle or district_base."""
+    """A rule of `DISPATCH_RULE_NAMES`: nearest_idle or district_base."""
     after_handover: Literal["return_to_base", "next_call"] = "return_to_base"
     """After handing a patient over: drive back to base first, or take a waiting call from there."""
     dispatch_delay: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=0.0035))
@@ -542,10 +551,8 @@ def _cross_check(s: Scenario) -> None:
                 raise ConfigError(f"{path}: unknown facility '{target}'")
             if by_name[target].beds.of(tier) == 0:
                 raise ConfigError(f"{path}: '{target}' has no tier-{tier} beds")
-    from .routing import ROUTING_RULES
-
-    if s.routing.policy not in ROUTING_RULES:
-        raise ConfigError(f"routing.policy: unknown rule '{s.routing.policy}' (known: {', '.join(ROUTING_RULES)})")
+    if s.routing.policy not in ROUTING_RULE_NAMES:
+        raise ConfigError(f"routing.policy: unknown rule '{s.routing.policy}' (known: {', '.join(ROUTING_RULE_NAMES)})")
     if s.ambulances is not None:
         _check_fleet(s, names)
     total = sum(g.share for g in s.risk_groups)
@@ -575,12 +582,10 @@ def _check_facility_census(s: Scenario, by_name: dict[str, Facility]) -> None:
 
 
 def _check_fleet(s: Scenario, districts: list[str]) -> None:
-    from .ambulances import DISPATCH_RULES
-
     fleet = s.ambulances
     assert fleet is not None
-    if fleet.dispatch not in DISPATCH_RULES:
-        raise ConfigError(f"ambulances.dispatch: unknown rule '{fleet.dispatch}' (known: {', '.join(DISPATCH_RULES)})")
+    if fleet.dispatch not in DISPATCH_RULE_NAMES:
+        raise ConfigError(f"ambulances.dispatch: unknown rule '{fleet.dispatch}' (known: {', '.join(DISPATCH_RULE_NAMES)})")
     for i, b in enumerate(fleet.bases):
         where = f"ambulances.bases[{i}] ({b.name})"
         if b.district not in districts:

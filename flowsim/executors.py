@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
+from ._version import __version__
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -141,8 +143,6 @@ def local_cluster(workers: int | None = None) -> Any:
 
 
 def _flowsim_version() -> str:
-    from . import __version__
-
     return __version__
 
 

@@ -1,7 +1,10 @@
 """Wards: one `Ward` per tier of each facility, the waiting lists they serve, and home care.
 
 Clocks are read as `env._now` (SimPy's attribute behind the `now` property): these methods run
-several times per patient, and the property call is a measurable share of a run.
+several times per patient, and the property call is a measurable share of a run. That, and
+`Ward.grant` setting a request's `_ok`/`_value`/`callbacks` by hand, are SimPy internals: the rule
+for them (each one listed and checked by tests/test_simpy_internals.py; SimPy bounded to the
+minor version checked, in pyproject.toml) is in that test's docstring, with every place they are used.
 
 A ward is a counted resource integrated with SimPy: a request is a SimPy event that succeeds
 when a bed is granted. A patient whose stay is known on admission and who will not ask for
@@ -158,6 +161,7 @@ class Ward:
         if req.queue is None:
             # Granted as it is made: nobody is waiting on the event, so mark it processed at once
             # rather than schedule it (SimPy resumes a process yielding a processed event at once).
+            # SimPy internals, checked by tests/test_simpy_internals.py.
             req._ok = True
             req._value = self
             req.callbacks = None

@@ -179,4 +179,5 @@ ROUTING_RULES: dict[str, type[RoutingRule]] = {
     "least_loaded": LeastLoaded,
     "designated": Designated,
 }
-"""Routing rules by config name; a new rule is a RoutingRule subclass registered here."""
+"""Routing rules by config name (`config.ROUTING_RULE_NAMES`, in its order); a new rule is a RoutingRule
+subclass registered here and named there."""

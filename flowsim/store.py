@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from ._version import __version__
 from .config import Scenario, to_yaml
 
 MANIFEST = "manifest.yaml"
@@ -41,8 +42,6 @@ class StoreError(ValueError):
 
 
 def flowsim_version() -> str:
-    from . import __version__  # here, not at import: flowsim/__init__ imports this module
-
     return __version__
 
 

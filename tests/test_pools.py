@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 import flowsim
-from flowsim.config import CapacityScale
-from flowsim.config import resolve_path
+from flowsim.config import CapacityScale, resolve_path
 from flowsim.pools import AMBULANCES, BED_POOLS, BY_SCALE_FIELD, POOLS, bed_pool
 
 
