@@ -164,7 +164,7 @@ class Ward:
             # SimPy internals, checked by tests/test_simpy_internals.py.
             req._ok = True
             req._value = self
-            req.callbacks = None
+            req.callbacks = None  # type: ignore[assignment]  # None: processed (SimPy's own mark)
         else:
             req.succeed(self)
 

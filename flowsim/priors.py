@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import numpy as np
 from annotated_types import Ge, Gt, Le, Lt
@@ -158,13 +158,13 @@ def _bounds(info: Any) -> tuple[float, float, bool, bool]:
     lo, hi, lo_open, hi_open = -math.inf, math.inf, False, False
     for m in getattr(info, "metadata", ()) or ():
         if isinstance(m, Ge):
-            lo = max(lo, float(m.ge))
+            lo = max(lo, float(cast(float, m.ge)))
         elif isinstance(m, Gt):
-            lo, lo_open = max(lo, float(m.gt)), True
+            lo, lo_open = max(lo, float(cast(float, m.gt))), True
         elif isinstance(m, Le):
-            hi = min(hi, float(m.le))
+            hi = min(hi, float(cast(float, m.le)))
         elif isinstance(m, Lt):
-            hi, hi_open = min(hi, float(m.lt)), True
+            hi, hi_open = min(hi, float(cast(float, m.lt))), True
     return lo, hi, lo_open, hi_open
 
 

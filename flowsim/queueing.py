@@ -99,10 +99,18 @@ class TandemInputs:
     stay2: np.ndarray
 
 
+def constant_rate(scenario: Scenario) -> float:
+    """The arrival rate (F0/day) of a scenario with constant arrivals, as every reference case has."""
+    rate = scenario.arrivals.rate_per_day
+    if scenario.arrivals.profile != "constant" or rate is None:
+        raise ValueError(f"arrivals: a reference case needs a constant rate, not profile {scenario.arrivals.profile!r}")
+    return rate
+
+
 def tandem_sample(scenario: Scenario, seed: int | Sequence[int]) -> TandemInputs:
     """Fresh inputs from numpy's own generator, independent of flowsim's streams."""
     rng = np.random.default_rng(seed)
-    lam, horizon = scenario.arrivals.rate_per_day, scenario.horizon_days
+    lam, horizon = constant_rate(scenario), scenario.horizon_days
     gaps = rng.exponential(1 / lam, int(lam * horizon + 10 * math.sqrt(lam * horizon) + 10))
     arrival = np.cumsum(gaps)
     arrival = arrival[arrival < horizon]

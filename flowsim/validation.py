@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ from .intervals import t_quantile
 from .pools import BED_POOLS, HOME_MONITORING, OXYGEN_BEDS
 from .queueing import (
     TandemInputs,
+    constant_rate,
     erlang_b,
     erlang_c,
     fifo_waits,
@@ -118,7 +120,7 @@ def judge(rows: Iterable[Check | dict] | pd.DataFrame, family_alpha: float = FAM
 
 
 def measure_replications(scenario: Scenario, n: int, seed: int, measure: Callable[[RunResult], dict[str, float]],
-                 **run_args: object) -> pd.DataFrame:
+                 **run_args: Any) -> pd.DataFrame:
     """`measure` of n independent replications (streams `(seed, i)`), one row each."""
     return pd.DataFrame([measure(run(scenario, seed=seed, replication=i, **run_args)) for i in range(n)])
 
@@ -205,7 +207,7 @@ def erlang_b_case(stay: str, quick: bool = False, seed: int = 1, reps: int | Non
     horizon_days = horizon_days or (4_000 if quick else 12_000)
     scenario = teaching.load("erlang_b", {"clinical.tier1_stay": ERLANG_B_STAYS[stay], "horizon_days": horizon_days})
     servers = scenario.facilities[0].beds.tier1
-    load = scenario.arrivals.rate_per_day * scenario.clinical.tier1_stay.mean
+    load = constant_rate(scenario) * scenario.clinical.tier1_stay.mean
 
     def measure(r: RunResult) -> dict[str, float]:
         return {"blocked": r.summary["tier1_overflow"] / r.summary["tier1_needing_bed"]}
@@ -224,7 +226,7 @@ def mginf(quick: bool = False, seed: int = 1, reps: int | None = None,
     horizon_days = horizon_days or (400 if quick else 1_000)
     scenario = teaching.load("mginf", {"horizon_days": horizon_days})
     stay = scenario.clinical.tier1_stay
-    theory = mginf_mean_census(scenario.arrivals.rate_per_day, stay.mean)
+    theory = mginf_mean_census(constant_rate(scenario), stay.mean)
 
     def measure(r: RunResult) -> dict[str, float]:
         return {"census": float(r.resources.set_index("resource").loc[HOME_MONITORING.name, "mean_occupied"])}
@@ -255,6 +257,7 @@ def little(quick: bool = False, seed: int = 1, reps: int | None = None, scenario
     def measure(r: RunResult) -> dict[str, float]:
         res = r.resources.set_index("resource")
         st = r.stays
+        assert st is not None  # asked for: stays=True
         ended = st[(st["end"] > warmup_days) & (st["end"] <= horizon_days)]
         lam_w = (ended["end"] - ended["start"]).groupby(ended["pool"], observed=True).sum() / span
         return {p: float(res.loc[p, "mean_occupied"] / lam_w[p]) if lam_w.get(p, 0) > 0 else np.nan for p in pools}
@@ -348,7 +351,7 @@ def steady_start(quick: bool = False, seed: int = 1, reps: int | None = None,
 
     def measure(r: RunResult) -> dict[str, float]:
         ts = r.timeseries
-        out = {}
+        out: dict[str, float] = {}
         for lo, hi in STEADY_BLOCKS:
             inside = ts[(ts["time"] >= lo) & (ts["time"] <= hi)]
             out |= {f"tier{t} {lo:g}-{hi:g}": float(inside[f"census_tier{t}"].mean()) for t in (1, 2, 3)}
