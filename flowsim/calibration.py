@@ -53,21 +53,22 @@ class Settings:
     max_minutes: float = 30.0
 
     def __post_init__(self) -> None:
-        checks = [("--population", self.population, 4, 10_000), ("--generations", self.generations, 1, 100),
-                  ("--max-simulations", self.max_simulations, 1, 10_000_000),
-                  ("--predictive-draws", self.predictive_draws, 2, 10_000)]
-        for flag, value, lo, hi in checks:
+        checks = [("population", self.population, 4, 10_000), ("generations", self.generations, 1, 100),
+                  ("max_simulations", self.max_simulations, 1, 10_000_000),
+                  ("predictive_draws", self.predictive_draws, 2, 10_000)]
+        for name, value, lo, hi in checks:
             if not lo <= value <= hi:
-                raise ConfigError(f"{flag} {value}: must be between {lo} and {hi:,}")
+                raise ConfigError.at(name, f"must be between {lo} and {hi:,}", value)
         if not 0 <= self.min_epsilon <= 100 or math.isnan(self.min_epsilon):
-            raise ConfigError(f"--min-epsilon {self.min_epsilon}: must be between 0 and 100")
+            raise ConfigError.at("min_epsilon", "must be between 0 and 100", self.min_epsilon)
         if not 0.1 <= self.max_minutes <= 10_000 or math.isnan(self.max_minutes):
-            raise ConfigError(f"--max-minutes {self.max_minutes}: must be between 0.1 and 10,000")
+            raise ConfigError.at("max_minutes", "must be between 0.1 and 10,000", self.max_minutes)
 
 
 QUICK = Settings(population=12, generations=3, max_simulations=100, min_epsilon=0.5, predictive_draws=6,
                  max_minutes=5.0)
-"""`--quick`: a few minutes on 2 cores; a rough posterior, to try the targets file out."""
+"""Quick settings (the CLI's `calibrate --quick`): a few minutes on 2 cores; a rough posterior, to
+try the targets file out."""
 
 
 def calibration_scenario(scenario: Scenario, targets: Targets) -> Scenario:
@@ -147,7 +148,7 @@ def _rv(prior: Prior) -> Any:
 
 
 def _sampler(executor: str, workers: int | None, scheduler: str | None, progress: bool) -> tuple[Any, Any]:
-    """A pyabc sampler for `--executor`, and what to close after (a Dask client)."""
+    """A pyabc sampler for `executor`, and what to close after (a Dask client)."""
     from pyabc import sampler as samplers
 
     from .executors import ExecutorError, available_cores, make_executor
@@ -162,7 +163,7 @@ def _sampler(executor: str, workers: int | None, scheduler: str | None, progress
         closer = dask
         s = samplers.DaskDistributedSampler(dask_client=dask._client, batch_size=1)
     else:
-        raise ExecutorError(f"--executor {executor}: unknown executor (choose serial, processes, dask)")
+        raise ExecutorError.at("executor", "unknown executor (choose serial, processes, dask)", executor)
     s.show_progress = progress
     return s, closer
 
@@ -204,17 +205,17 @@ def _prepare(scenario: Scenario, out: Path, resume: bool, overwrite: bool, diges
     db, manifest = out / DB, out / MANIFEST
     if resume:
         if not db.exists():
-            raise ConfigError(f"--resume: no calibration in {out} ({DB} is missing)")
+            raise ConfigError.at("resume", f"no calibration in {out} ({DB} is missing)")
         old = yaml.safe_load(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
         if not isinstance(old, dict) or old.get("digest") != digest:
-            raise ConfigError(f"--resume: {out} holds a calibration of another config, targets or priors; "
-                              "use another --out, or --overwrite to start again")
+            raise ConfigError.at("resume", f"{out} holds a calibration of another config, targets or priors; "
+                                 "use another `out`, or `overwrite=True` to start again")
         return True
     if db.exists():
         old = yaml.safe_load(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
         if not overwrite and not (isinstance(old, dict) and old.get("complete")):
-            raise ConfigError(f"--out {out}: holds an unfinished calibration; add --resume to finish it, "
-                              "or --overwrite to discard it")
+            raise ConfigError.at("out", "holds an unfinished calibration; add `resume=True` to finish it, "
+                                 "or `overwrite=True` to discard it", out)
         db.unlink()
     return False
 
@@ -278,7 +279,7 @@ def calibrate(scenario: Scenario, targets: Targets, out: str | Path, settings: S
             saved = pyabc.History(url, _id=1).max_t + 1
         from .replications import Interrupted
 
-        raise Interrupted(f"{saved} generations are saved in {out / DB}: rerun with --resume to go on") from None
+        raise Interrupted(f"{saved} generations are saved in {out / DB}: rerun with `resume=True` to go on") from None
     finally:
         if closer is not None:
             closer.close()

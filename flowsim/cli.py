@@ -21,10 +21,34 @@ from .config import (
     read_raw,
     to_yaml,
 )
+from .errors import InputError, rename
 from .executors import EXECUTORS, ExecutorError, WorkerLost
 from .levers import with_levers
 from .simulation import ConservationError, RunResult, conserved, run
 from .store import StoreError
+
+FLAGS = {
+    # the library's fields (arguments of its API; `x=True` as a remedy quotes them) → the flag that sets them
+    "replications": "--replications", "figure": "--figure", "figures": "--figures", "precision": "--precision",
+    "max_replications": "--max-replications", "executor": "--executor", "workers": "--workers",
+    "scheduler": "--scheduler", "store": "--out", "out": "--out", "resume": "--resume", "resume=True": "--resume",
+    "overwrite": "--overwrite", "overwrite=True": "--overwrite", "max_memory_gb": "--max-memory",
+    "presets": "--preset", "overrides": "--set", "factor": "--vary", "factors": "--vary", "variant": "--variant",
+    "step": "--step", "posterior": "--posterior", "targets": "--targets", "trajectories": "--trajectories",
+    "levels": "--levels", "population": "--population", "generations": "--generations",
+    "max_simulations": "--max-simulations", "predictive_draws": "--predictive-draws", "max_minutes": "--max-minutes",
+    "doubling_days": "--doubling-days", "rt": "--rt", "detection_share": "--detection-share",
+    "distancing_day": "--distancing", "distancing_effect": "--distancing", "distancing_ramp": "--distancing",
+}
+"""The one table from the library's names for what a user sets to the flags the user typed: a
+library error names a field (`replications 0: must be ...`), the CLI says the flag (`--replications 0: ...`)."""
+
+
+def flagged(message: str | BaseException) -> str:
+    """A library message with the fields it names said as flags (`FLAGS`)."""
+    if isinstance(message, InputError):
+        return message.named(FLAGS)
+    return rename(str(message), FLAGS)
 
 
 def one_line(message: str) -> str:
@@ -374,7 +398,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = replicate(scenario, args.replications, seed=args.seed, figure=args.figure,
                            precision=args.precision, max_replications=args.max_replications, timeseries=True,
                            **_experiment_options(args))
-        print(replication_table(result, _executor_note(args)))
+        print(flagged(replication_table(result, _executor_note(args))))
         if _posterior_note(args):
             print(_posterior_note(args))
         print(_wrote(write_replications(result, Path(args.out)), args.out))
@@ -399,7 +423,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .replications import check_figures
     from .reports import sweep_table, write_sweep
 
-    check_figures([args.figure], "--figure")
+    check_figures([args.figure], "figure")
     scenario = scenario_from_args(args)
     _checked(args, [scenario], _concurrent(args))
     factors: dict[str, list] = {}
@@ -422,11 +446,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .experiments import compare, parse_variant, variant
-    from .replications import check_figures, key_figures
+    from .replications import check_figures, figure_names
     from .reports import comparison_table, default_figures, write_comparison
 
-    figures = args.figures or default_figures(key_figures())
-    check_figures(figures, "--figures")
+    figures = args.figures or default_figures(figure_names())
+    check_figures(figures, "figures")
     configs = args.configs or [None]
     scenarios: dict[str, Scenario] = {}
     for config in configs:
@@ -442,7 +466,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         try:
             scenarios[label] = variant(base, changes)
         except ConfigError as exc:
-            raise ConfigError(f"--variant {label}: {exc}") from None
+            raise ConfigError(f"--variant {label}: {flagged(exc)}") from None
     if len(scenarios) < 2:
         raise ConfigError("compare: give at least two scenarios (config files, or --variant on one file)")
     _checked(args, list(scenarios.values()), _concurrent(args))
@@ -767,19 +791,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as exc:
-        print(f"flowsim: config error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"flowsim: config error: {one_line(flagged(exc))}", file=sys.stderr)
         return 2
     except (StoreError, ExecutorError, MissingDependency) as exc:
-        print(f"flowsim: error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"flowsim: error: {one_line(flagged(exc))}", file=sys.stderr)
         return 2
     except WorkerLost as exc:
-        print(f"flowsim: error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"flowsim: error: {one_line(flagged(exc))}", file=sys.stderr)
         return 1
     except ConservationError as exc:
         print(f"flowsim: internal error: {one_line(str(exc))}", file=sys.stderr)
         return 3
     except KeyboardInterrupt as exc:
-        print(f"flowsim: interrupted{': ' + str(exc) if str(exc) else ''}", file=sys.stderr)
+        print(f"flowsim: interrupted{': ' + flagged(exc) if str(exc) else ''}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
         sys.stderr.close()

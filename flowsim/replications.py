@@ -141,9 +141,9 @@ class Design:
         for name in posterior.fields:
             values = {field_value(sc, name) for sc in self.scenarios}
             if len(values) > 1:
-                flag = "--vary" if self.factors and any(name in f for f in self.factors) else "scenarios"
-                raise ConfigError(f"{flag} {name}: the scenarios differ in a field the posterior sets for "
-                                  "every replication; vary another field, or drop it from the posterior")
+                where = "factors" if self.factors and any(name in f for f in self.factors) else "scenarios"
+                raise ConfigError.at(where, "the scenarios differ in a field the posterior sets for every "
+                                     "replication; vary another field, or drop it from the posterior", name)
 
     @property
     def store_kind(self) -> str:
@@ -159,22 +159,23 @@ class Design:
         return Task(scenario, self.scenarios[scenario], self.seed, replication, timeseries, values, index)
 
 
-def key_figures() -> list[str]:
-    """Names of the key figures a replication reports (metrics.SUMMARY_COLUMNS, less its ids)."""
+def figure_names() -> list[str]:
+    """Names of the key figures a replication reports (metrics.SUMMARY_COLUMNS, less its ids);
+    `metrics.key_figures` computes their values."""
     return [c for c in SUMMARY_COLUMNS if c not in ("replication", "seed")]
 
 
-def check_figures(names: Sequence[str], flag: str) -> None:
-    """Refuse an unknown figure name before anything runs."""
-    known = key_figures()
+def check_figures(names: Sequence[str], field: str = "figures") -> None:
+    """Refuse an unknown figure name before anything runs; the error names it as `field`."""
+    known = figure_names()
     for name in names:
         if name not in known:
-            raise ConfigError(f"{flag} {name}: not a key figure (choose from {', '.join(known)})")
+            raise ConfigError.at(field, f"not a key figure (choose from {', '.join(known)})", name)
 
 
 @dataclass(frozen=True)
 class Auto:
-    """`--replications auto`: add replications until the 95% interval of `figure` has a
+    """`replications="auto"`: add replications until the 95% interval of `figure` has a
     half-width within `precision` of its mean (e.g. 0.05 = ±5%), by Hoad et al.'s algorithm."""
 
     figure: str = "died"
@@ -184,11 +185,11 @@ class Auto:
     look_ahead: int = 5
 
     def __post_init__(self) -> None:
-        check_figures([self.figure], "--figure")
+        check_figures([self.figure], "figure")
         if not 0 < self.precision < 1 or math.isnan(self.precision):
-            raise ConfigError(f"--precision {self.precision}: must be between 0 and 1 (e.g. 0.05 for ±5%)")
+            raise ConfigError.at("precision", "must be between 0 and 1 (e.g. 0.05 for ±5%)", self.precision)
         if self.max_replications < self.initial:
-            raise ConfigError(f"--max-replications {self.max_replications}: must be at least {self.initial}")
+            raise ConfigError.at("max_replications", f"must be at least {self.initial}", self.max_replications)
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ class AutoResult:
                  else "not reached")
         return (f"precision {state} within {self.needed} replications: the 95% interval of {self.figure} "
                 f"is ±{self.relative_half_width:.2%} of its mean (target ±{self.precision:.2%}); "
-                "raise --max-replications or relax --precision")
+                "raise `max_replications` or relax `precision`")
 
 
 @dataclass
@@ -308,7 +309,7 @@ class _Runner:
     def _saved_note(self, records: dict) -> str:
         if self.store is None:
             return "nothing was saved (no experiment directory)"
-        return f"{len(records)} replications are saved in {self.store.path}: rerun with --resume to finish"
+        return f"{len(records)} replications are saved in {self.store.path}: rerun with `resume=True` to finish"
 
     def close(self) -> None:
         if self.bar is not None:
@@ -374,7 +375,7 @@ def run_design(design: Design, replications: int | Auto = 10, *, executor: Execu
     """
     started = time.perf_counter()
     if isinstance(replications, int) and replications < 1:
-        raise ConfigError(f"--replications {replications}: must be at least 1, or auto")
+        raise ConfigError.at("replications", "must be at least 1, or auto", replications)
     check_memory(design.scenarios, _at_once(executor, workers, scheduler), max_memory_gb=max_memory_gb)
     plan = {"replications": replications if isinstance(replications, int) else
             {"auto": {"figure": replications.figure, "precision": replications.precision,
@@ -455,7 +456,7 @@ def replicate(scenario: Scenario, replications: int | Literal["auto"] = 10, seed
     elif isinstance(replications, int | np.integer) and not isinstance(replications, bool):
         rule = int(replications)
     else:
-        raise ConfigError(f"--replications {replications}: expected a whole number or auto")
+        raise ConfigError.at("replications", "expected a whole number or auto", replications)
     return run_design(design, rule, executor=executor, workers=workers, scheduler=scheduler, store=store,
                       resume=resume, overwrite=overwrite, progress=progress, timeseries=timeseries,
                       confidence=confidence, max_memory_gb=max_memory_gb)

@@ -66,10 +66,10 @@ def sensitivity(scenario: Scenario, figures: tuple[str, ...] | list[str] = FIGUR
     if len(scenario.priors) < 2:
         raise ConfigError("priors: Morris screening needs at least two priors")
     if not 2 <= trajectories <= 1000:
-        raise ConfigError(f"--trajectories {trajectories}: must be between 2 and 1,000")
+        raise ConfigError.at("trajectories", "must be between 2 and 1,000", trajectories)
     if levels not in (4, 6, 8, 10):
-        raise ConfigError(f"--levels {levels}: choose 4, 6, 8 or 10")
-    check_figures(list(figures), "--figures")
+        raise ConfigError.at("levels", "choose 4, 6, 8 or 10", levels)
+    check_figures(list(figures), "figures")
     seed = scenario.seed if seed is None else int(seed)
     problem, unit = morris_design(scenario, trajectories, levels, seed)
     values = np.column_stack([p.ppf(unit[:, j]) for j, p in enumerate(scenario.priors)])

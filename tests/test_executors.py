@@ -54,11 +54,11 @@ def test_processes_use_every_core_by_default():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"name": "threads"}, "--executor threads: unknown executor (choose serial, processes, dask)"),
-    ({"name": "processes", "workers": 0}, "--workers 0: must be at least 1"),
-    ({"name": "serial", "scheduler": "tcp://127.0.0.1:8786"}, "--scheduler: only used with --executor dask"),
-    ({"name": "dask", "scheduler": "localhost"}, "--scheduler localhost: expected an address like tcp://HOST:PORT"),
-    ({"name": "dask", "scheduler": "tcp://host:port"}, "--scheduler tcp://host:port: expected an address"),
+    ({"name": "threads"}, "executor threads: unknown executor (choose serial, processes, dask)"),
+    ({"name": "processes", "workers": 0}, "workers 0: must be at least 1"),
+    ({"name": "serial", "scheduler": "tcp://127.0.0.1:8786"}, "scheduler: only used with `executor` dask"),
+    ({"name": "dask", "scheduler": "localhost"}, "scheduler localhost: expected an address like tcp://HOST:PORT"),
+    ({"name": "dask", "scheduler": "tcp://host:port"}, "scheduler tcp://host:port: expected an address"),
 ])
 def test_bad_executor_settings_are_one_clear_line(kwargs, message):
     with pytest.raises(ExecutorError) as info:
@@ -69,7 +69,7 @@ def test_bad_executor_settings_are_one_clear_line(kwargs, message):
 @pytest.mark.slow
 def test_an_unreachable_scheduler_is_reported_not_waited_on_forever():
     pytest.importorskip("distributed")
-    with pytest.raises(ExecutorError, match=r"--scheduler tcp://127.0.0.1:9: cannot connect"):
+    with pytest.raises(ExecutorError, match=r"scheduler tcp://127.0.0.1:9: cannot connect"):
         make_executor("dask", scheduler="tcp://127.0.0.1:9", connect_timeout=1.0)
 
 
