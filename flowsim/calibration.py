@@ -15,6 +15,7 @@ written, the posterior file makes every later answer reproducible.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -23,13 +24,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from .config import ConfigError, Scenario
+from .options import RunKeywords, RunOptions, run_options
 from .posterior import Posterior
 from .priors import Prior
 from .targets import Targets, distance, observe
@@ -147,12 +149,13 @@ def _rv(prior: Prior) -> Any:
     return TruncatedPrior(prior)
 
 
-def _sampler(executor: str, workers: int | None, scheduler: str | None, progress: bool) -> tuple[Any, Any]:
-    """A pyabc sampler for `executor`, and what to close after (a Dask client)."""
+def _sampler(options: RunOptions) -> tuple[Any, Any]:
+    """A pyabc sampler for `options.executor`, and what to close after (a Dask client)."""
     from pyabc import sampler as samplers
 
     from .executors import ExecutorError, available_cores, make_executor
 
+    executor, workers, scheduler = options.executor, options.workers, options.scheduler
     closer = None
     if executor == "serial":
         s: Any = samplers.SingleCoreSampler()
@@ -164,7 +167,7 @@ def _sampler(executor: str, workers: int | None, scheduler: str | None, progress
         s = samplers.DaskDistributedSampler(dask_client=dask._client, batch_size=1)
     else:
         raise ExecutorError.at("executor", "unknown executor (choose serial, processes, dask)", executor)
-    s.show_progress = progress
+    s.show_progress = options.progress
     return s, closer
 
 
@@ -221,17 +224,23 @@ def _prepare(scenario: Scenario, out: Path, resume: bool, overwrite: bool, diges
 
 
 def calibrate(scenario: Scenario, targets: Targets, out: str | Path, settings: Settings = Settings(), *,
-              seed: int | None = None, executor: str = "processes", workers: int | None = None,
-              scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
-              progress: bool = False) -> Calibration:
+              seed: int | None = None, options: RunOptions | None = None,
+              **run: Unpack[RunKeywords]) -> Calibration:
     """Fit every prior of `scenario` to `targets` by ABC-SMC; the history goes to `out/calibration.db`.
 
     Returns the posterior (the last generation's weighted particles) and a posterior predictive
-    check: `settings.predictive_draws` fresh runs, replication i with posterior draw i."""
+    check: `settings.predictive_draws` fresh runs, replication i with posterior draw i. Where it
+    runs: `options` or its fields as keywords (`executor` by name); `out` is its store, which
+    `resume` continues and `overwrite` discards."""
     import pyabc
 
     from .priors import check_values
 
+    given = run.get("store", options.store if options is not None else None)
+    if given is not None and Path(given) != Path(out):
+        raise ConfigError.at("store", "calibrate keeps its history in `out`; give that alone", given)
+    opts = run_options(options, {**run, "store": out})
+    resume, overwrite, progress = opts.resume, opts.overwrite, opts.progress
     if not scenario.priors:
         raise ConfigError("priors: the scenario declares none; add a 'priors:' list to calibrate")
     check_values(scenario)
@@ -245,7 +254,7 @@ def calibrate(scenario: Scenario, targets: Targets, out: str | Path, settings: S
     fields = [p.field for p in scenario.priors]
     base = calibration_scenario(scenario, targets)
     prior = pyabc.Distribution(**{f"p{i}": _rv(p) for i, p in enumerate(scenario.priors)})
-    sampler, closer = _sampler(executor, workers, scheduler, progress)
+    sampler, closer = _sampler(opts)
     logging.getLogger("ABC").setLevel(logging.INFO if progress else logging.WARNING)
     if progress and not logging.getLogger("ABC").handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -292,7 +301,7 @@ def calibrate(scenario: Scenario, targets: Targets, out: str | Path, settings: S
     fit_seconds = time.perf_counter() - started
     simulations = int(history.total_nr_simulations)
     runs, table = predictive_check(scenario, targets, posterior, settings.predictive_draws, seed=seed,
-                                   executor=executor, workers=workers, scheduler=scheduler, progress=progress)
+                                   options=dataclasses.replace(opts, store=None, resume=False, overwrite=False))
     (out / MANIFEST).write_text(yaml.safe_dump({"digest": digest, "complete": True}), encoding="utf-8")
     return Calibration(posterior, list(scenario.priors), targets, gens, table, runs,
                        simulations - (done_sims if resuming else 0), fit_seconds, resuming, settings)
@@ -306,8 +315,8 @@ def _converged(history: Any, settings: Settings) -> bool:
 
 
 def predictive_check(scenario: Scenario, targets: Targets, posterior: Posterior, draws: int, *, seed: int,
-                     executor: str = "processes", workers: int | None = None, scheduler: str | None = None,
-                     progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     options: RunOptions | None = None,
+                     **run: Unpack[RunKeywords]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fresh runs at `draws` posterior draws (replication i with draw i), each target's quantity
     read off each; the table gives, per target, the observed value or range, the 5%, 50% and 95%
     quantiles of the runs (a 90% posterior predictive interval: parameters and chance), the gap
@@ -316,8 +325,7 @@ def predictive_check(scenario: Scenario, targets: Targets, posterior: Posterior,
     from .replications import replicate
 
     base = calibration_scenario(scenario, targets)
-    reps = replicate(base, draws, seed=seed, executor=executor, workers=workers, scheduler=scheduler,
-                     timeseries=True, posterior=posterior, progress=progress)
+    reps = replicate(base, draws, seed=seed, timeseries=True, posterior=posterior, options=run_options(options, run))
     assert reps.timeseries is not None
     rows = []
     for r, ts in reps.timeseries.groupby("replication", sort=True):

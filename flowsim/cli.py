@@ -13,7 +13,6 @@ from . import __version__
 from .config import (
     MAX_HORIZON_DAYS,
     MAX_REPLICATIONS,
-    MAX_WORKERS,
     ConfigError,
     Scenario,
     build,
@@ -22,8 +21,9 @@ from .config import (
     to_yaml,
 )
 from .errors import InputError, rename
-from .executors import EXECUTORS, ExecutorError, WorkerLost
+from .executors import EXECUTORS, MAX_WORKERS, ExecutorError, WorkerLost
 from .levers import with_levers
+from .options import RunOptions
 from .simulation import ConservationError, RunResult, conserved, run
 from .store import StoreError
 
@@ -147,15 +147,6 @@ def _checked(args: argparse.Namespace, scenarios: list[Scenario], concurrent: in
     for scenario in scenarios[:1]:
         for line in missing_beds(scenario):
             print(f"flowsim: warning: {line}", file=sys.stderr)
-
-
-def _concurrent(args: argparse.Namespace) -> int:
-    """Runs at once on this machine: 1 serially or on a remote cluster, else a worker each."""
-    from .executors import available_cores
-
-    if args.executor == "serial" or args.scheduler:
-        return 1
-    return args.workers or available_cores()
 
 
 def _fraction(text: str) -> float:
@@ -349,10 +340,17 @@ class _Progress:
             self.bar.close()
 
 
-def _experiment_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"executor": args.executor, "workers": args.workers, "scheduler": args.scheduler, "store": args.out,
-            "resume": args.resume, "overwrite": args.overwrite, "progress": not args.quiet,
-            "max_memory_gb": args.max_memory, "posterior": _posterior(args)}
+def _run_options(args: argparse.Namespace, store: str | Path | None = None) -> RunOptions:
+    """The executor flags as the library's `RunOptions` (validated there), stored in --out."""
+    return RunOptions(executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                      store=store if store is not None else args.out, resume=args.resume,
+                      overwrite=args.overwrite, progress=not args.quiet,
+                      max_memory_gb=getattr(args, "max_memory", None))
+
+
+def _concurrent(args: argparse.Namespace) -> int:
+    """Runs at once on this machine (`RunOptions.concurrent`)."""
+    return _run_options(args).concurrent
 
 
 def _posterior(args: argparse.Namespace) -> Any:
@@ -397,7 +395,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         result = replicate(scenario, args.replications, seed=args.seed, figure=args.figure,
                            precision=args.precision, max_replications=args.max_replications, timeseries=True,
-                           **_experiment_options(args))
+                           posterior=_posterior(args), options=_run_options(args))
         print(flagged(replication_table(result, _executor_note(args))))
         if _posterior_note(args):
             print(_posterior_note(args))
@@ -434,7 +432,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         factors[path] = values
     if not factors:
         raise ConfigError("--vary: give at least one factor, e.g. --vary capacity_scale.oxygen_beds=1,1.2")
-    result = sweep(scenario, factors, args.replications, seed=args.seed, **_experiment_options(args))
+    result = sweep(scenario, factors, args.replications, seed=args.seed, posterior=_posterior(args),
+                   options=_run_options(args))
     print(f"{len(result.table['scenario'].unique())} grid points × {result.replications.replications} replications "
           f"· {_executor_note(args)} · {result.replications.seconds:.1f} s")
     print(sweep_table(result, args.figure))
@@ -470,7 +469,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(scenarios) < 2:
         raise ConfigError("compare: give at least two scenarios (config files, or --variant on one file)")
     _checked(args, list(scenarios.values()), _concurrent(args))
-    result = compare(scenarios, args.replications, seed=args.seed, **_experiment_options(args))
+    result = compare(scenarios, args.replications, seed=args.seed, posterior=_posterior(args),
+                     options=_run_options(args))
     print(comparison_table(result, figures))
     if _posterior_note(args):
         print(_posterior_note(args))
@@ -484,7 +484,8 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
 
     scenario = scenario_from_args(args)
     _checked(args, [scenario], _concurrent(args))
-    result = bottlenecks(scenario, args.step, args.replications, seed=args.seed, **_experiment_options(args))
+    result = bottlenecks(scenario, args.step, args.replications, seed=args.seed, posterior=_posterior(args),
+                         options=_run_options(args))
     print(bottleneck_table(result))
     if _posterior_note(args):
         print(_posterior_note(args))
@@ -537,9 +538,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     settings = Settings(**{**settings.__dict__, **changes})
     scenario = scenario_from_args(args)
     targets = load_targets(resolve_targets(args.targets))
-    result = calibrate(scenario, targets, args.out, settings, seed=args.seed, executor=args.executor,
-                       workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                       overwrite=args.overwrite, progress=not args.quiet)
+    result = calibrate(scenario, targets, args.out, settings, seed=args.seed, options=_run_options(args))
     print(format_calibration(result))
     paths = write(result, Path(args.out))
     print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}; history in calibration.db); "
@@ -554,9 +553,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     trajectories = args.trajectories or (4 if args.quick else 10)
     result = sensitivity(scenario, args.figures or list(FIGURES), trajectories, args.levels, args.replications,
-                         seed=args.seed, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                         store=Path(args.out) / "runs", resume=args.resume, overwrite=args.overwrite,
-                         progress=not args.quiet)
+                         seed=args.seed, options=_run_options(args, store=Path(args.out) / "runs"))
     print(format_sensitivity(result))
     paths = write(result, Path(args.out))
     print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in {args.out}/runs/")

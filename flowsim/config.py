@@ -45,7 +45,6 @@ MAX_VEHICLES = 100_000
 MAX_SCALE = 100.0
 """A `capacity_scale` multiplier."""
 MAX_REPLICATIONS = 10_000
-MAX_WORKERS = 1024
 
 Rate = Annotated[float, Field(ge=0.0, le=MAX_RATE_PER_DAY)]
 """F0 per day."""

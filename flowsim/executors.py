@@ -231,17 +231,38 @@ class Dask:
         self.close()
 
 
+MAX_WORKERS = 1024
+"""More workers than this is a typo (the CLI's bound too)."""
+
+
+def check_executor(executor: str | Executor, workers: int | None = None, scheduler: str | None = None) -> None:
+    """Refuse an executor setting that cannot work, before anything starts: an unknown name,
+    workers out of range, a scheduler without dask, or workers or a scheduler beside an executor
+    object (set them on the object)."""
+    if not isinstance(executor, str):
+        if not callable(getattr(executor, "map_unordered", None)):
+            raise ExecutorError.at("executor", f"expected {', '.join(EXECUTORS)} or an executor object "
+                                   f"(got {type(executor).__name__})")
+        if workers is not None or scheduler:
+            raise ExecutorError.at("workers" if workers is not None else "scheduler",
+                                   f"set on the executor object itself, not beside it ({type(executor).__name__})")
+        return
+    if executor not in EXECUTORS:
+        raise ExecutorError.at("executor", f"unknown executor (choose {', '.join(EXECUTORS)})", executor)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or not 1 <= workers <= MAX_WORKERS):
+        raise ExecutorError.at("workers", "must be at least 1" if isinstance(workers, int) and workers < 1
+                               else f"must be a whole number from 1 to {MAX_WORKERS:,}", workers)
+    if scheduler and executor != "dask":
+        raise ExecutorError.at("scheduler", f"only used with `executor` dask (not {executor})")
+
+
 def make_executor(name: str = "processes", workers: int | None = None, scheduler: str | None = None,
                   connect_timeout: float = 10.0) -> Serial | Processes | Dask:
     """An executor by name: `serial`, `processes` (default: all cores) or `dask`."""
-    if workers is not None and workers < 1:
-        raise ExecutorError.at("workers", "must be at least 1", workers)
-    if scheduler and name != "dask":
-        raise ExecutorError.at("scheduler", f"only used with `executor` dask (not {name})")
+    check_executor(name, workers, scheduler)
     if name == "serial":
         return Serial()
     if name == "processes":
         return Processes(workers)
-    if name == "dask":
-        return Dask(workers, scheduler, connect_timeout)
-    raise ExecutorError.at("executor", f"unknown executor (choose {', '.join(EXECUTORS)})", name)
+    return Dask(workers, scheduler, connect_timeout)

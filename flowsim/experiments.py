@@ -17,8 +17,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
@@ -26,8 +25,9 @@ import yaml
 
 from .config import CapacityScale, ConfigError, Scenario, apply_override, build, parse_set, to_yaml
 from .intervals import CONFIDENCE, figure_columns, intervals, paired_differences, t_interval
+from .options import RunKeywords, RunOptions, run_options
 from .posterior import Posterior
-from .replications import Design, ExecutorLike, Replications, run_design
+from .replications import Design, Replications, run_design
 
 MAX_GRID = 10_000
 """More grid points than this is almost surely a typo in a range."""
@@ -164,23 +164,21 @@ class Sweep:
 
 
 def sweep(scenario: Scenario, factors: Mapping[str, Sequence[Any]], replications: int = 10,
-          seed: int | None = None, *, executor: ExecutorLike = "processes", workers: int | None = None,
-          scheduler: str | None = None, store: str | Path | None = None, resume: bool = False,
-          overwrite: bool = False, progress: bool = False, confidence: float = CONFIDENCE,
-          max_memory_gb: float | None = None, posterior: Posterior | None = None) -> Sweep:
+          seed: int | None = None, *, confidence: float = CONFIDENCE, posterior: Posterior | None = None,
+          options: RunOptions | None = None, **run: Unpack[RunKeywords]) -> Sweep:
     """Run the full factorial grid of `factors` ({field path: values}) × `replications`.
 
     Every grid point uses replications 0..R-1 of the same seed (common random numbers), so
     neighbouring points differ by the factor, not by luck; with `posterior`, replication i of
-    every point runs with the posterior's draw i.
+    every point runs with the posterior's draw i. Where they run: `options` or its fields as
+    keywords (`replicate`).
     """
+    opts = run_options(options, run)
     points = grid(scenario, factors)
     seed = scenario.seed if seed is None else int(seed)
     design = Design("sweep", tuple(s for _, s in points), tuple(_label(f) for f, _ in points), seed,
                     tuple(f for f, _ in points), posterior)
-    reps = run_design(design, replications, executor=executor, workers=workers, scheduler=scheduler,
-                      store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence,
-                   max_memory_gb=max_memory_gb)
+    reps = run_design(design, replications, confidence=confidence, options=opts)
     table = intervals(reps.table, by=["scenario"], confidence=confidence,
                       figures=figure_columns(reps.table, exclude=list(factors)))
     settings = pd.DataFrame([{"scenario": label, **f} for label, f in zip(design.labels, design.factors, strict=True)])
@@ -200,16 +198,16 @@ class Comparison:
 
 
 def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications: int = 10,
-            seed: int | None = None, *, executor: ExecutorLike = "processes", workers: int | None = None,
-            scheduler: str | None = None, store: str | Path | None = None, resume: bool = False,
-            overwrite: bool = False, progress: bool = False, confidence: float = CONFIDENCE,
-            max_memory_gb: float | None = None, posterior: Posterior | None = None) -> Comparison:
+            seed: int | None = None, *, confidence: float = CONFIDENCE, posterior: Posterior | None = None,
+            options: RunOptions | None = None, **run: Unpack[RunKeywords]) -> Comparison:
     """Each scenario's difference from the first, with paired 95% intervals.
 
     All scenarios run replications 0..R-1 of one seed (`seed`, else the first scenario's), so
     they share their random numbers and differ only by policy; with `posterior`, replication i
     of every scenario runs with the posterior's draw i (the same parameters and patients).
+    Where they run: `options` or its fields as keywords (`replicate`).
     """
+    opts = run_options(options, run)
     if isinstance(scenarios, Mapping):
         labels, items = list(scenarios), list(scenarios.values())
     else:
@@ -219,9 +217,7 @@ def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications
         raise ConfigError.at("scenarios", "give at least two to compare")
     seed = items[0].seed if seed is None else int(seed)
     design = Design("compare", tuple(items), tuple(labels), seed, posterior=posterior)
-    reps = run_design(design, replications, executor=executor, workers=workers, scheduler=scheduler,
-                      store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence,
-                   max_memory_gb=max_memory_gb)
+    reps = run_design(design, replications, confidence=confidence, options=opts)
     figures = list(reps.intervals["figure"].drop_duplicates())
     diffs = paired_differences(reps.table, labels[0], figures=figures, confidence=confidence)
     return Comparison(labels[0], reps, diffs)
@@ -253,10 +249,8 @@ BASELINE = "baseline"
 
 
 def bottlenecks(scenario: Scenario, step: float = 0.10, replications: int = 10, seed: int | None = None, *,
-                executor: ExecutorLike = "processes", workers: int | None = None, scheduler: str | None = None,
-                store: str | Path | None = None, resume: bool = False, overwrite: bool = False,
-                progress: bool = False, confidence: float = CONFIDENCE,
-                max_memory_gb: float | None = None, posterior: Posterior | None = None) -> Bottlenecks:
+                confidence: float = CONFIDENCE, posterior: Posterior | None = None,
+                options: RunOptions | None = None, **run: Unpack[RunKeywords]) -> Bottlenecks:
     """Rank every resource of `capacity_scale` by what +`step` (0.10 = +10%) of it buys.
 
     One scenario per multiplier (that multiplier × (1 + step), the rest unchanged) is compared
@@ -264,7 +258,9 @@ def bottlenecks(scenario: Scenario, step: float = 0.10, replications: int = 10, 
     units added, share of time full in the baseline (the whole pool at once, and the average
     ward), and the paired 95% intervals of deaths averted, deaths while waiting averted and the
     reduction of every p90 figure (waits in days), ranked by deaths averted, then by waits.
+    Where they run: `options` or its fields as keywords (`replicate`).
     """
+    opts = run_options(options, run)
     if not 0 < step <= 10 or math.isnan(step):
         raise ConfigError.at("step", "must be a positive fraction, e.g. 0.1 for +10%", step)
     fields = list(CapacityScale.model_fields)
@@ -272,9 +268,7 @@ def bottlenecks(scenario: Scenario, step: float = 0.10, replications: int = 10, 
     for name in fields:
         current = getattr(scenario.capacity_scale, name)
         scenarios[name] = variant(scenario, {f"capacity_scale.{name}": round(current * (1 + step), 12)})
-    comp = compare(scenarios, replications, seed, executor=executor, workers=workers, scheduler=scheduler,
-                   store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence,
-                   max_memory_gb=max_memory_gb, posterior=posterior)
+    comp = compare(scenarios, replications, seed, confidence=confidence, posterior=posterior, options=opts)
     return Bottlenecks(step, _rank(fields, comp, confidence), comp)
 
 
