@@ -444,18 +444,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .experiments import compare, parse_variant, variant
+    from .experiments import compare, parse_variant, unique_labels, variant
     from .replications import check_figures, figure_names
     from .reports import comparison_table, default_figures, write_comparison
 
     figures = args.figures or default_figures(figure_names())
     check_figures(figures, "figures")
     configs = args.configs or [None]
+    labels = unique_labels([Path(config).stem if config else "hanoi" for config in configs])
     scenarios: dict[str, Scenario] = {}
-    for config in configs:
-        label = Path(config).stem if config else "hanoi"
-        while label in scenarios:
-            label += "'"
+    for label, config in zip(labels, configs, strict=True):
         scenarios[label] = scenario_from_args(args, config if config is not None else "hanoi")
     base = next(iter(scenarios.values()))
     for text in args.variant or []:

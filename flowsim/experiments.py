@@ -212,7 +212,7 @@ def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications
         labels, items = list(scenarios), list(scenarios.values())
     else:
         items = list(scenarios)
-        labels = _unique([s.name for s in items])
+        labels = unique_labels([s.name for s in items])
     if len(items) < 2:
         raise ConfigError.at("scenarios", "give at least two to compare")
     seed = items[0].seed if seed is None else int(seed)
@@ -223,12 +223,21 @@ def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications
     return Comparison(labels[0], reps, diffs)
 
 
-def _unique(labels: Sequence[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+def unique_labels(names: Sequence[str]) -> list[str]:
+    """A label per scenario, in order: each name as it is the first time, a repeat as
+    "name (2)", "name (3)", ... — never a label another scenario already has (the CLI, the app
+    and `compare` all label scenarios this way)."""
+    taken, seen, out = set(names), set(), []
+    for name in names:
+        if name not in seen:
+            seen.add(name)
+            out.append(name)
+            continue
+        k = 2
+        while f"{name} ({k})" in taken:
+            k += 1
+        taken.add(f"{name} ({k})")
+        out.append(f"{name} ({k})")
     return out
 
 

@@ -6,7 +6,7 @@ import pytest
 
 import flowsim
 from flowsim.config import CapacityScale, ConfigError
-from flowsim.experiments import parse_variant, parse_vary
+from flowsim.experiments import parse_variant, parse_vary, unique_labels
 from flowsim.intervals import NOT_FIGURES
 
 from .conftest import crowded
@@ -88,6 +88,13 @@ def test_compare_reports_every_figure_against_the_first_scenario():
         arrivals["mean"] - arrivals["mean_baseline"])
     with pytest.raises(ConfigError, match="scenarios: give at least two"):
         flowsim.compare([crowded()], executor="serial")
+
+
+def test_repeated_scenario_names_get_one_kind_of_label_and_never_collide():
+    assert unique_labels(["a", "b", "a", "a"]) == ["a", "b", "a (2)", "a (3)"]
+    assert unique_labels(["a", "a (2)", "a"]) == ["a", "a (2)", "a (3)"]
+    comp = flowsim.compare([crowded(), crowded()], 2, executor="serial")
+    assert list(comp.replications.table["scenario"].drop_duplicates()) == ["test", "test (2)"]
 
 
 def test_bottlenecks_rank_every_resource_and_find_the_binding_one():
