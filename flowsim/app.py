@@ -405,7 +405,7 @@ def posterior_input() -> bytes | None:
     try:
         post = load_posterior(data, upload.name)
     except ConfigError as exc:
-        st.sidebar.error(f"Posterior not used: {exc}")
+        st.sidebar.error(f"Posterior not used: {exc.named({'posterior': 'the file'})}")
         return None
     st.sidebar.info(f"Posterior in use ({upload.name}: {len(post.weights)} parameter sets of "
                     f"{', '.join(post.fields)}): the Overview's intervals cover these parameters as well as chance.")
