@@ -13,7 +13,6 @@ from ._version import __version__
 from .config import (
     MAX_HORIZON_DAYS,
     MAX_REPLICATIONS,
-    MAX_WORKERS,
     ConfigError,
     Scenario,
     build,
@@ -21,10 +20,35 @@ from .config import (
     read_raw,
     to_yaml,
 )
-from .executors import EXECUTORS, ExecutorError, WorkerLost
+from .errors import InputError, rename
+from .executors import EXECUTORS, MAX_WORKERS, ExecutorError, WorkerLost
 from .levers import with_levers
+from .options import RunOptions
 from .simulation import ConservationError, RunResult, conserved, run
 from .store import StoreError
+
+FLAGS = {
+    # the library's fields (arguments of its API; `x=True` as a remedy quotes them) → the flag that sets them
+    "replications": "--replications", "figure": "--figure", "figures": "--figures", "precision": "--precision",
+    "max_replications": "--max-replications", "executor": "--executor", "workers": "--workers",
+    "scheduler": "--scheduler", "store": "--out", "out": "--out", "resume": "--resume", "resume=True": "--resume",
+    "overwrite": "--overwrite", "overwrite=True": "--overwrite", "max_memory_gb": "--max-memory",
+    "presets": "--preset", "overrides": "--set", "factor": "--vary", "factors": "--vary", "variant": "--variant",
+    "step": "--step", "posterior": "--posterior", "targets": "--targets", "trajectories": "--trajectories",
+    "levels": "--levels", "population": "--population", "generations": "--generations",
+    "max_simulations": "--max-simulations", "predictive_draws": "--predictive-draws", "max_minutes": "--max-minutes",
+    "doubling_days": "--doubling-days", "rt": "--rt", "detection_share": "--detection-share",
+    "distancing_day": "--distancing", "distancing_effect": "--distancing", "distancing_ramp": "--distancing",
+}
+"""The one table from the library's names for what a user sets to the flags the user typed: a
+library error names a field (`replications 0: must be ...`), the CLI says the flag (`--replications 0: ...`)."""
+
+
+def flagged(message: str | BaseException) -> str:
+    """A library message with the fields it names said as flags (`FLAGS`)."""
+    if isinstance(message, InputError):
+        return message.named(FLAGS)
+    return rename(str(message), FLAGS)
 
 
 def one_line(message: str) -> str:
@@ -123,15 +147,6 @@ def _checked(args: argparse.Namespace, scenarios: list[Scenario], concurrent: in
     for scenario in scenarios[:1]:
         for line in missing_beds(scenario):
             print(f"flowsim: warning: {line}", file=sys.stderr)
-
-
-def _concurrent(args: argparse.Namespace) -> int:
-    """Runs at once on this machine: 1 serially or on a remote cluster, else a worker each."""
-    from .executors import available_cores
-
-    if args.executor == "serial" or args.scheduler:
-        return 1
-    return args.workers or available_cores()
 
 
 def _fraction(text: str) -> float:
@@ -325,10 +340,17 @@ class _Progress:
             self.bar.close()
 
 
-def _experiment_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"executor": args.executor, "workers": args.workers, "scheduler": args.scheduler, "store": args.out,
-            "resume": args.resume, "overwrite": args.overwrite, "progress": not args.quiet,
-            "max_memory_gb": args.max_memory, "posterior": _posterior(args)}
+def _run_options(args: argparse.Namespace, store: str | Path | None = None) -> RunOptions:
+    """The executor flags as the library's `RunOptions` (validated there), stored in --out."""
+    return RunOptions(executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                      store=store if store is not None else args.out, resume=args.resume,
+                      overwrite=args.overwrite, progress=not args.quiet,
+                      max_memory_gb=getattr(args, "max_memory", None))
+
+
+def _concurrent(args: argparse.Namespace) -> int:
+    """Runs at once on this machine (`RunOptions.concurrent`)."""
+    return _run_options(args).concurrent
 
 
 def _posterior(args: argparse.Namespace) -> Any:
@@ -373,8 +395,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         result = replicate(scenario, args.replications, seed=args.seed, figure=args.figure,
                            precision=args.precision, max_replications=args.max_replications, timeseries=True,
-                           **_experiment_options(args))
-        print(replication_table(result, _executor_note(args)))
+                           posterior=_posterior(args), options=_run_options(args))
+        print(flagged(replication_table(result, _executor_note(args))))
         if _posterior_note(args):
             print(_posterior_note(args))
         print(_wrote(write_replications(result, Path(args.out)), args.out))
@@ -399,7 +421,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .replications import check_figures
     from .reports import sweep_table, write_sweep
 
-    check_figures([args.figure], "--figure")
+    check_figures([args.figure], "figure")
     scenario = scenario_from_args(args)
     _checked(args, [scenario], _concurrent(args))
     factors: dict[str, list] = {}
@@ -410,7 +432,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         factors[path] = values
     if not factors:
         raise ConfigError("--vary: give at least one factor, e.g. --vary capacity_scale.oxygen_beds=1,1.2")
-    result = sweep(scenario, factors, args.replications, seed=args.seed, **_experiment_options(args))
+    result = sweep(scenario, factors, args.replications, seed=args.seed, posterior=_posterior(args),
+                   options=_run_options(args))
     print(f"{len(result.table['scenario'].unique())} grid points × {result.replications.replications} replications "
           f"· {_executor_note(args)} · {result.replications.seconds:.1f} s")
     print(sweep_table(result, args.figure))
@@ -421,18 +444,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .experiments import compare, parse_variant, variant
-    from .replications import check_figures, key_figures
+    from .experiments import compare, parse_variant, unique_labels, variant
+    from .replications import check_figures, figure_names
     from .reports import comparison_table, default_figures, write_comparison
 
-    figures = args.figures or default_figures(key_figures())
-    check_figures(figures, "--figures")
+    figures = args.figures or default_figures(figure_names())
+    check_figures(figures, "figures")
     configs = args.configs or [None]
+    labels = unique_labels([Path(config).stem if config else "hanoi" for config in configs])
     scenarios: dict[str, Scenario] = {}
-    for config in configs:
-        label = Path(config).stem if config else "hanoi"
-        while label in scenarios:
-            label += "'"
+    for label, config in zip(labels, configs, strict=True):
         scenarios[label] = scenario_from_args(args, config if config is not None else "hanoi")
     base = next(iter(scenarios.values()))
     for text in args.variant or []:
@@ -442,11 +463,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         try:
             scenarios[label] = variant(base, changes)
         except ConfigError as exc:
-            raise ConfigError(f"--variant {label}: {exc}") from None
+            raise ConfigError(f"--variant {label}: {flagged(exc)}") from None
     if len(scenarios) < 2:
         raise ConfigError("compare: give at least two scenarios (config files, or --variant on one file)")
     _checked(args, list(scenarios.values()), _concurrent(args))
-    result = compare(scenarios, args.replications, seed=args.seed, **_experiment_options(args))
+    result = compare(scenarios, args.replications, seed=args.seed, posterior=_posterior(args),
+                     options=_run_options(args))
     print(comparison_table(result, figures))
     if _posterior_note(args):
         print(_posterior_note(args))
@@ -460,7 +482,8 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
 
     scenario = scenario_from_args(args)
     _checked(args, [scenario], _concurrent(args))
-    result = bottlenecks(scenario, args.step, args.replications, seed=args.seed, **_experiment_options(args))
+    result = bottlenecks(scenario, args.step, args.replications, seed=args.seed, posterior=_posterior(args),
+                         options=_run_options(args))
     print(bottleneck_table(result))
     if _posterior_note(args):
         print(_posterior_note(args))
@@ -513,9 +536,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     settings = Settings(**{**settings.__dict__, **changes})
     scenario = scenario_from_args(args)
     targets = load_targets(resolve_targets(args.targets))
-    result = calibrate(scenario, targets, args.out, settings, seed=args.seed, executor=args.executor,
-                       workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                       overwrite=args.overwrite, progress=not args.quiet)
+    result = calibrate(scenario, targets, args.out, settings, seed=args.seed, options=_run_options(args))
     print(format_calibration(result))
     paths = write(result, Path(args.out))
     print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}; history in calibration.db); "
@@ -530,9 +551,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     trajectories = args.trajectories or (4 if args.quick else 10)
     result = sensitivity(scenario, args.figures or list(FIGURES), trajectories, args.levels, args.replications,
-                         seed=args.seed, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                         store=Path(args.out) / "runs", resume=args.resume, overwrite=args.overwrite,
-                         progress=not args.quiet)
+                         seed=args.seed, options=_run_options(args, store=Path(args.out) / "runs"))
     print(format_sensitivity(result))
     paths = write(result, Path(args.out))
     print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in {args.out}/runs/")
@@ -767,19 +786,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as exc:
-        print(f"flowsim: config error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"flowsim: config error: {one_line(flagged(exc))}", file=sys.stderr)
         return 2
     except (StoreError, ExecutorError, MissingDependency) as exc:
-        print(f"flowsim: error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"flowsim: error: {one_line(flagged(exc))}", file=sys.stderr)
         return 2
     except WorkerLost as exc:
-        print(f"flowsim: error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"flowsim: error: {one_line(flagged(exc))}", file=sys.stderr)
         return 1
     except ConservationError as exc:
         print(f"flowsim: internal error: {one_line(str(exc))}", file=sys.stderr)
         return 3
     except KeyboardInterrupt as exc:
-        print(f"flowsim: interrupted{': ' + str(exc) if str(exc) else ''}", file=sys.stderr)
+        print(f"flowsim: interrupted{': ' + flagged(exc) if str(exc) else ''}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
         sys.stderr.close()

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from .distributions import Distribution, Exponential, Fixed
+from .errors import ConfigError
 from .pools import bed_pool
 from .priors import Prior
 
@@ -45,7 +46,6 @@ MAX_VEHICLES = 100_000
 MAX_SCALE = 100.0
 """A `capacity_scale` multiplier."""
 MAX_REPLICATIONS = 10_000
-MAX_WORKERS = 1024
 
 Rate = Annotated[float, Field(ge=0.0, le=MAX_RATE_PER_DAY)]
 """F0 per day."""
@@ -62,10 +62,6 @@ def _builtin_dir() -> Path:
 
 BUILTIN_DIR = _builtin_dir()
 HANOI = "hanoi"
-
-
-class ConfigError(ValueError):
-    """A bad scenario: the message is one line, `field.path: reason`."""
 
 
 class Strict(BaseModel):
@@ -660,15 +656,15 @@ def apply_override(data: dict, path: str, value: Any) -> None:
             raise ConfigError(f"{here}: cannot set a field inside a {type(node).__name__}")
 
 
-def parse_set(items: list[str]) -> list[tuple[str, Any]]:
-    """`path=value` strings from the command line; values are read as YAML scalars."""
+def parse_set(items: list[str], field: str = "overrides") -> list[tuple[str, Any]]:
+    """`path=value` strings (values read as YAML scalars); an error names them as `field`."""
     out = []
     for item in items:
         if "=" not in item:
-            raise ConfigError(f"--set {item}: expected path.to.field=VALUE")
+            raise ConfigError.at(field, "expected path.to.field=VALUE", item)
         path, text = item.split("=", 1)
         if not path.strip():
-            raise ConfigError(f"--set {item}: empty field path")
+            raise ConfigError.at(field, "empty field path", item)
         out.append((path.strip(), _parse_value(text)))
     return out
 
@@ -845,7 +841,7 @@ def build(
     for name in presets or []:
         table = data.get("presets") or {}
         if name not in table:
-            raise ConfigError(f"--preset {name}: unknown preset (known: {', '.join(table) or 'none'})")
+            raise ConfigError.at("presets", f"unknown preset (known: {', '.join(table) or 'none'})", name)
         for path, value in table[name].items():
             apply_override(data, path, copy.deepcopy(value))
     for path, value in overrides or []:

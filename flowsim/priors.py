@@ -1,6 +1,6 @@
 """What is not known: priors on scenario fields, and setting fields to drawn values.
 
-A scenario's `priors:` list names fields (dotted paths as `--set` takes them, list items by
+A scenario's `priors:` list names fields (dotted paths as overrides take them, list items by
 index or by `name`) and what is known of each: a finite range, the shape of belief inside it
 (uniform, log-uniform, beta, gamma or normal, each truncated to the range) and its source.
 Calibration (`flowsim.calibration`) turns priors into a posterior; sensitivity
@@ -209,7 +209,7 @@ def check(scenario: Scenario) -> None:
 def check_values(scenario: Scenario) -> None:
     """Every prior's range holds the scenario's own value, so that the scenario as configured is
     one of the parameter sets it admits (checked where the priors are used: calibrate,
-    sensitivity; a preset or `--set` may move a plain run outside them)."""
+    sensitivity; a preset or an override may move a plain run outside them)."""
     from .config import ConfigError
 
     for i, prior in enumerate(scenario.priors):
