@@ -153,7 +153,7 @@ def _sampler(options: RunOptions) -> tuple[Any, Any]:
     """A pyabc sampler for `options.executor`, and what to close after (a Dask client)."""
     from pyabc import sampler as samplers
 
-    from .executors import ExecutorError, available_cores, make_executor
+    from .executors import Dask, ExecutorError, available_cores, check_executor
 
     executor, workers, scheduler = options.executor, options.workers, options.scheduler
     closer = None
@@ -162,7 +162,8 @@ def _sampler(options: RunOptions) -> tuple[Any, Any]:
     elif executor == "processes":
         s = samplers.MulticoreEvalParallelSampler(n_procs=workers or available_cores())
     elif executor == "dask":
-        dask = make_executor("dask", workers, scheduler)
+        check_executor("dask", workers, scheduler)
+        dask = Dask(workers, scheduler)
         closer = dask
         s = samplers.DaskDistributedSampler(dask_client=dask._client, batch_size=1)
     else:

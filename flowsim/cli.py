@@ -393,13 +393,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .replications import replicate
         from .reports import replication_table, write_replications
 
-        result = replicate(scenario, args.replications, seed=args.seed, figure=args.figure,
-                           precision=args.precision, max_replications=args.max_replications, timeseries=True,
-                           posterior=_posterior(args), options=_run_options(args))
-        print(flagged(replication_table(result, _executor_note(args))))
+        reps = replicate(scenario, args.replications, seed=args.seed, figure=args.figure,
+                         precision=args.precision, max_replications=args.max_replications, timeseries=True,
+                         posterior=_posterior(args), options=_run_options(args))
+        print(flagged(replication_table(reps, _executor_note(args))))
         if _posterior_note(args):
             print(_posterior_note(args))
-        print(_wrote(write_replications(result, Path(args.out)), args.out))
+        print(_wrote(write_replications(reps, Path(args.out)), args.out))
         return 0
     progress = _Progress(not args.quiet)
     try:

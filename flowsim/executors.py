@@ -218,7 +218,7 @@ class Dask:
     def close(self) -> None:
         if getattr(self, "_client", None) is not None:
             self._client.close()
-            self._client = None
+            del self._client
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
