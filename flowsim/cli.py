@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,33 +64,32 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
-def _positive_days(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days") from None
-    if not 0 < value <= MAX_HORIZON_DAYS:
-        raise argparse.ArgumentTypeError(f"must be a number of days above 0 and at most {MAX_HORIZON_DAYS:g} (got {text})")
-    return value
+def _number(parse: Callable[[str], Any], unit: str, ok: Callable[[Any], bool], rule: str) -> Callable[[str], Any]:
+    """An argparse type: the text parsed by `parse` ("'x' is not `unit`"), then held to `ok`
+    ("must be `rule`"), so every flag says what it takes in the same words."""
+
+    def convert(text: str) -> Any:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not {unit}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {rule} (got {text})")
+        return value
+
+    return convert
 
 
-def _minutes(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of minutes") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive, finite number of minutes (got {text})")
-    return value
+_positive_days = _number(float, "a number of days", lambda v: 0 < v <= MAX_HORIZON_DAYS,
+                         f"a number of days above 0 and at most {MAX_HORIZON_DAYS:g}")
+_minutes = _number(float, "a number of minutes", lambda v: 0 < v < float("inf"), "a positive, finite number of minutes")
+_seed = _number(int, "a whole number", lambda v: v >= 0, "0 or more")
+_gigabytes = _number(float, "a number of GB", lambda v: 0 < v <= 1e6, "a number of GB above 0")
+_fraction = _number(float, "a number", lambda v: 0 < v < 1, "between 0 and 1, e.g. 0.05")
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more (got {text})")
+def _count(text: str, most: int = MAX_REPLICATIONS) -> int:
+    value: int = _number(int, "a whole number", lambda v: 1 <= v <= most, f"from 1 to {most:,}")(text)
     return value
 
 
@@ -99,28 +99,8 @@ def _replications(text: str) -> int | str:
     return _count(text)
 
 
-def _count(text: str, most: int = MAX_REPLICATIONS) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if not 1 <= value <= most:
-        raise argparse.ArgumentTypeError(f"must be from 1 to {most:,} (got {text})")
-    return value
-
-
 def _workers(text: str) -> int:
     return _count(text, MAX_WORKERS)
-
-
-def _gigabytes(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of GB") from None
-    if not 0 < value <= 1e6:
-        raise argparse.ArgumentTypeError(f"must be a number of GB above 0 (got {text})")
-    return value
 
 
 def writable_folder(text: str, flag: str = "--out") -> Path:
@@ -147,16 +127,6 @@ def _checked(args: argparse.Namespace, scenarios: list[Scenario], concurrent: in
     for scenario in scenarios[:1]:
         for line in missing_beds(scenario):
             print(f"flowsim: warning: {line}", file=sys.stderr)
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, e.g. 0.05 (got {text})")
-    return value
 
 
 def scenario_from_args(args: argparse.Namespace, config: str | None = None) -> Scenario:
