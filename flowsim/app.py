@@ -483,7 +483,7 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
     options = [k for k in levers.SWEEP_PATHS if k in values]
     labels = {k: f"{levers.LEVER[k].label} ({levers.LEVER[k].unit})" for k in options}
     chosen = st.multiselect("Levers to vary (one or two)", options, default=options[:1], max_selections=2,
-                            format_func=labels.get, key="sweep-levers")
+                            format_func=lambda k: labels[k], key="sweep-levers")
     factors = []
     for key in chosen:
         lever = levers.LEVER[key]

@@ -64,9 +64,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
-def _number(parse: Callable[[str], Any], unit: str, ok: Callable[[Any], bool], rule: str) -> Callable[[str], Any]:
+def _number(parse: Callable[[str], Any], unit: str, ok: Callable[[Any], bool], rule: str,
+            subject: str = "") -> Callable[[str], Any]:
     """An argparse type: the text parsed by `parse` ("'x' is not `unit`"), then held to `ok`
-    ("must be `rule`"), so every flag says what it takes in the same words."""
+    ("`subject` must be `rule`"), so every flag says what it takes in the same words."""
 
     def convert(text: str) -> Any:
         try:
@@ -74,7 +75,7 @@ def _number(parse: Callable[[str], Any], unit: str, ok: Callable[[Any], bool], r
         except ValueError:
             raise argparse.ArgumentTypeError(f"'{text}' is not {unit}") from None
         if not ok(value):
-            raise argparse.ArgumentTypeError(f"must be {rule} (got {text})")
+            raise argparse.ArgumentTypeError(f"{subject + ' ' if subject else ''}must be {rule} (got {text})")
         return value
 
     return convert
@@ -147,17 +148,9 @@ def scenario_from_args(args: argparse.Namespace, config: str | None = None) -> S
 EPIDEMIC_FLAGS = ("doubling_days", "rt", "detection_share")
 
 
-def _number(low: float, high: float, what: str):  # noqa: ANN202 - an argparse type
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{what} must be between {low:g} and {high:g} (got {text})")
-        return value
-
-    return parse
+def _between(low: float, high: float, what: str) -> Callable[[str], Any]:
+    """A number from `low` to `high`; the message says what it is (`what`)."""
+    return _number(float, "a number", lambda v: low <= v <= high, f"between {low:g} and {high:g}", what)
 
 
 def _intervention(text: str) -> tuple[float, float, float]:
@@ -165,22 +158,22 @@ def _intervention(text: str) -> tuple[float, float, float]:
     parts = text.split(":")
     if len(parts) not in (2, 3):
         raise argparse.ArgumentTypeError(f"expected DAY:EFFECT[:RAMP_DAYS], e.g. 14:0.3:7 (got {text})")
-    day = _number(0, 3650, "the day")(parts[0])
-    effect = _number(-1, 1, "the effect (share of transmission cut)")(parts[1])
-    ramp = _number(0, 365, "the ramp (days)")(parts[2]) if len(parts) == 3 else 0.0
+    day = _between(0, 3650, "the day")(parts[0])
+    effect = _between(-1, 1, "the effect (share of transmission cut)")(parts[1])
+    ramp = _between(0, 365, "the ramp (days)")(parts[2]) if len(parts) == 3 else 0.0
     return day, effect, ramp
 
 
 def _add_epidemic_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("epidemic-driven demand (arrivals.profile seir or renewal, e.g. --preset omicron_fit)")
-    g.add_argument("--doubling-days", dest="doubling_days", type=_number(0.5, 365, "--doubling-days"),
+    g.add_argument("--doubling-days", dest="doubling_days", type=_between(0.5, 365, "--doubling-days"),
                    metavar="D", help="SEIR: infections double every D days at the start")
-    g.add_argument("--rt", type=_number(0.01, 30, "--rt"), metavar="R",
+    g.add_argument("--rt", type=_between(0.01, 30, "--rt"), metavar="R",
                    help="renewal: reproduction number at the start (before distancing)")
     g.add_argument("--distancing", type=_intervention, metavar="DAY:EFFECT[:RAMP]",
                    help="a distancing change from DAY, cutting transmission by EFFECT (0.3 = 30%%), "
                         "reached over RAMP days; replaces the scenario's first intervention")
-    g.add_argument("--detection-share", dest="detection_share", type=_number(0.001, 1, "--detection-share"),
+    g.add_argument("--detection-share", dest="detection_share", type=_between(0.001, 1, "--detection-share"),
                    metavar="S", help="share of infections diagnosed as F0")
 
 
@@ -728,15 +721,15 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("cases", help="CSV with columns day,cases (one row per day, oldest first)")
     f.add_argument("--window", type=_count, default=7, help="days of the trailing window (default 7)")
     f.add_argument("--days", type=_positive_days, default=60, help="days to project (default 60)")
-    f.add_argument("--gi-mean", type=_number(1, 30, "--gi-mean"), default=3.5,
+    f.add_argument("--gi-mean", type=_between(1, 30, "--gi-mean"), default=3.5,
                    help="mean generation interval, days (default 3.5, Omicron [A])")
-    f.add_argument("--gi-sd", type=_number(0, 30, "--gi-sd"), default=2.4, help="its SD, days (default 2.4)")
+    f.add_argument("--gi-sd", type=_between(0, 30, "--gi-sd"), default=2.4, help="its SD, days (default 2.4)")
     f.add_argument("--intervention", action="append", type=_intervention, metavar="DAY:EFFECT[:RAMP]",
                    help="a dated change in transmission, days after the last observed day (repeatable)")
-    f.add_argument("--population", type=_number(1, 1e10, "--population"),
+    f.add_argument("--population", type=_between(1, 1e10, "--population"),
                    help="population, for depletion of susceptibles (default: none)")
-    f.add_argument("--immune-share", dest="immune_share", type=_number(0, 0.99, "--immune-share"), default=0.0)
-    f.add_argument("--detection-share", dest="detection_share", type=_number(0.001, 1, "--detection-share"),
+    f.add_argument("--immune-share", dest="immune_share", type=_between(0, 0.99, "--immune-share"), default=0.0)
+    f.add_argument("--detection-share", dest="detection_share", type=_between(0.001, 1, "--detection-share"),
                    help="share of infections diagnosed (depletion only; default 1)")
     f.add_argument("--seed", type=_seed, help="seed of the posterior draws for the band (default 0)")
     f.add_argument("--out", default="out/fit", help="output folder (default out/fit)")
