@@ -18,7 +18,7 @@ import tempfile
 import time
 
 import flowsim
-from flowsim.cli_decisions import QUICK_FRONTIER, QUICK_OPTIMISE, QUICK_UNITS
+from flowsim.cli_decisions import QUICK_FRONTIER_REPLICATIONS, QUICK_FRONTIER_RTOL, QUICK_OPTIMISE, QUICK_UNITS
 from flowsim.frontier import frontier
 from flowsim.optimise import optimise
 from flowsim.unit_bottlenecks import unit_bottlenecks
@@ -47,8 +47,8 @@ def main() -> None:
                 scenario, QUICK_UNITS["replications"] if q else 10, confirm=QUICK_UNITS["confirm"] if q else 8,
                 store=out, **ex).simulations,
             "frontier": lambda q, out: frontier(
-                scenario, replications=QUICK_FRONTIER["replications"] if q else 10,
-                rtol=QUICK_FRONTIER["rtol"] if q else 0.01, store=out, **ex).simulations,
+                scenario, replications=QUICK_FRONTIER_REPLICATIONS if q else 10,
+                rtol=QUICK_FRONTIER_RTOL if q else 0.01, store=out, **ex).simulations,
             "optimise": lambda q, out: optimise(
                 scenario, replications=QUICK_OPTIMISE["replications"] if q else 10,
                 trials=QUICK_OPTIMISE["trials"] if q else 40, confirm=QUICK_OPTIMISE["confirm"] if q else 3,

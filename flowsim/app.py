@@ -34,6 +34,7 @@ from flowsim.config import (
 )
 from flowsim.epidemic import arrivals_curve, estimate_rt
 from flowsim.executors import Processes
+from flowsim.experiments import unique_labels
 from flowsim.interactive import look, warm
 from flowsim.limits import check_memory, missing_beds
 from flowsim.metrics import MINUTES_PER_DAY
@@ -409,7 +410,7 @@ def posterior_input() -> bytes | None:
     try:
         post = load_posterior(data, upload.name)
     except ConfigError as exc:
-        st.sidebar.error(f"Posterior not used: {exc}")
+        st.sidebar.error(f"Posterior not used: {exc.named({'posterior': 'the file'})}")
         return None
     st.sidebar.info(f"Posterior in use ({upload.name}: {len(post.weights)} parameter sets of "
                     f"{', '.join(post.fields)}): the Overview's intervals cover these parameters as well as chance.")
@@ -487,7 +488,7 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
     options = [k for k in levers.SWEEP_PATHS if k in values]
     labels = {k: f"{levers.LEVER[k].label} ({levers.LEVER[k].unit})" for k in options}
     chosen = st.multiselect("Levers to vary (one or two)", options, default=options[:1], max_selections=2,
-                            format_func=labels.get, key="sweep-levers")
+                            format_func=lambda k: labels[k], key="sweep-levers")
     factors = []
     for key in chosen:
         lever = levers.LEVER[key]
@@ -524,7 +525,8 @@ def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, 
         return
     st.write("Saved: " + ", ".join(n for n, _ in saved))
     if st.button("Compare current setting with saved", key="run-compare"):
-        named = tuple(_unique_names([*saved, ("current", yaml_text)]))
+        named = tuple(zip(unique_labels([*(n for n, _ in saved), "current"]), [*(t for _, t in saved), yaml_text],
+                          strict=True))
         with st.spinner("Running paired replications…"):
             st.session_state["comparison"] = run_compare(named, max(replications, PAIRED_MIN), seed)
     diffs = st.session_state.get("comparison")
@@ -533,15 +535,6 @@ def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, 
         show_figure("comparison", "comparison", diffs, tuple(figures))
         st.dataframe(diffs, hide_index=True, width="stretch")
         download_table(diffs, "comparison")
-
-
-def _unique_names(named: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    seen: dict[str, int] = {}
-    out = []
-    for name, text in named:
-        seen[name] = seen.get(name, 0) + 1
-        out.append((name if seen[name] == 1 else f"{name} ({seen[name]})", text))
-    return out
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -39,9 +39,15 @@ def loaded_plan(choice: str) -> tuple[str, dict] | None:
 
 
 def _png(fig: Any) -> bytes:
-    from flowsim.app import png
+    """A figure as PNG bytes, its memory freed (app.py imports this module: no import back)."""
+    import io
 
-    return png(fig)
+    from flowsim.plots import plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return buffer.getvalue()
 
 
 def _targets(scenario: flowsim.Scenario) -> list[str]:

@@ -1,14 +1,36 @@
-"""The decision tools' commands (`bottlenecks --by facility`, `frontier`, `optimise`): thin
-layers over `unit_bottlenecks`, `frontier` and `optimise`, hooked into `cli.parser`."""
+"""The decision tools' commands (`bottlenecks --by facility`, `frontier`, `optimise`): their flags,
+and what each runs and prints — thin layers over `unit_bottlenecks`, `frontier` and `optimise`.
+
+`cli` adds the scenario and executor flags, builds the scenario and calls `prepare(args)` (which
+refuses this command's bad flags before any work) and then the function it returns with the
+scenario and the executor keywords. Nothing here imports `cli`.
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from .config import ConfigError
+from .config import ConfigError, Scenario
 
 QUICK_UNITS = {"replications": 4, "confirm": 4}
+Go = Callable[[Scenario, dict[str, Any]], int]
+"""Runs a prepared command on its scenario with the executor keywords; returns the exit code."""
+
+
+def _whole(most: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if not 1 <= value <= most:
+            raise argparse.ArgumentTypeError(f"must be from 1 to {most:,} (got {text})")
+        return value
+
+    return parse
 
 
 def add_unit_args(p: argparse.ArgumentParser) -> None:
@@ -31,10 +53,9 @@ def add_unit_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--quick", action="store_true", help="--by facility: 4 replications, 4 units confirmed")
 
 
-def cmd_unit_bottlenecks(args: argparse.Namespace) -> int:
-    from .cli import _checked, _concurrent, _experiment_options, _posterior_note, scenario_from_args
+def _prepare_units(args: argparse.Namespace) -> Go:
     from .decision_reports import unit_table, write_units
-    from .unit_bottlenecks import unit_bottlenecks
+    from .unit_bottlenecks import candidates, unit_bottlenecks
 
     if args.step != 0.10:
         raise ConfigError("--step: only with --by resource (--by facility adds one unit)")
@@ -46,24 +67,22 @@ def cmd_unit_bottlenecks(args: argparse.Namespace) -> int:
         raise ConfigError(f"--replications {replications}: --by facility needs at least 2 (paired intervals)")
     if args.screen_replications is not None and args.screen_replications < 2:
         raise ConfigError(f"--screen-replications {args.screen_replications}: must be at least 2")
-    scenario = scenario_from_args(args)
-    from .unit_bottlenecks import candidates
 
-    candidates(scenario, args.kinds)  # a bad --kinds is refused before any work
-    _checked(args, [scenario], _concurrent(args))
-    result = unit_bottlenecks(scenario, replications, seed=args.seed, confirm=confirm,
-                              screen_replications=args.screen_replications, check_screen=args.check_screen,
-                              kinds=args.kinds, **_experiment_options(args))
-    print(unit_table(result))
-    if _posterior_note(args):
-        print(_posterior_note(args))
-    paths = write_units(result, Path(args.out))
-    print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in "
-          f"{args.out}/screen/ and {args.out}/confirm/")
-    return 0
+    def go(scenario: Scenario, run: dict[str, Any]) -> int:
+        candidates(scenario, args.kinds)  # a bad --kinds is refused before any run
+        result = unit_bottlenecks(scenario, replications, seed=args.seed, confirm=confirm,
+                                  screen_replications=args.screen_replications, check_screen=args.check_screen,
+                                  kinds=args.kinds, max_memory_gb=args.max_memory, **run)
+        print(unit_table(result))
+        paths = write_units(result, Path(args.out))
+        print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in "
+              f"{args.out}/screen/ and {args.out}/confirm/")
+        return 0
+
+    return go
 
 
-QUICK_FRONTIER = {"replications": 4, "rtol": 0.05}
+QUICK_FRONTIER_REPLICATIONS, QUICK_FRONTIER_RTOL = 4, 0.05
 
 
 def _positive(text: str) -> float:
@@ -76,51 +95,40 @@ def _positive(text: str) -> float:
     return value
 
 
-def cmd_frontier(args: argparse.Namespace) -> int:
-    from .cli import _checked, _concurrent, _posterior, _posterior_note, scenario_from_args
+def _prepare_frontier(args: argparse.Namespace) -> Go:
     from .decision_reports import frontier_line_text, frontier_text, write_frontier
     from .experiments import parse_vary
     from .frontier import DEFAULT_TARGETS, frontier, frontier_line, parse_target
 
     targets = [parse_target(t) for t in (args.target or DEFAULT_TARGETS)]
-    replications = args.replications or (QUICK_FRONTIER["replications"] if args.quick else 10)
-    rtol = args.rtol or (QUICK_FRONTIER["rtol"] if args.quick else 0.01)
+    replications: int = args.replications or (QUICK_FRONTIER_REPLICATIONS if args.quick else 10)
+    rtol: float = args.rtol or (QUICK_FRONTIER_RTOL if args.quick else 0.01)
     vary = parse_vary(args.vary) if args.vary else None
-    scenario = scenario_from_args(args)
-    _checked(args, [scenario], _concurrent(args))
-    options = {"executor": args.executor, "workers": args.workers, "scheduler": args.scheduler, "store": args.out,
-               "resume": args.resume, "overwrite": args.overwrite, "progress": not args.quiet,
-               "posterior": _posterior(args)}
     search = {"start": args.start, "low": args.low, "high": args.high, "rtol": rtol}
-    if vary is not None:
-        line = frontier_line(scenario, vary[0], vary[1], targets, replications, args.seed, **options, **search)
-        print(frontier_line_text(line))
-        paths = write_frontier(line, Path(args.out))
-    else:
-        result = frontier(scenario, targets, replications, args.seed, **options, **search)
-        print(frontier_text(result))
-        paths = write_frontier(result, Path(args.out))
-    if _posterior_note(args):
-        print(_posterior_note(args))
-    print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in {args.out}/points/")
-    return 0
+
+    def go(scenario: Scenario, run: dict[str, Any]) -> int:
+        if vary is not None:
+            line = frontier_line(scenario, vary[0], vary[1], targets, replications, args.seed, **run, **search)
+            print(frontier_line_text(line))
+            paths = write_frontier(line, Path(args.out))
+        else:
+            result = frontier(scenario, targets, replications, args.seed, **run, **search)
+            print(frontier_text(result))
+            paths = write_frontier(result, Path(args.out))
+        print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in "
+              f"{args.out}/points/")
+        return 0
+
+    return go
 
 
-def add_decision_commands(sub: argparse._SubParsersAction) -> None:
-    """`frontier` and `optimise`."""
-    from .cli import _add_executor_args, _add_scenario_args, _count
-
-    fr = sub.add_parser("frontier", help="the highest constant F0/day meeting service targets, with its interval",
-                        description="Stochastic root-finding on common random numbers: the highest constant rate "
-                                    "of new F0 a day at which every --target holds on average over the "
-                                    "replications, with a 95%% interval; with --vary, one frontier per value of a "
-                                    "capacity field (a line with its band).")
-    _add_scenario_args(fr)
+def add_frontier_args(fr: argparse.ArgumentParser) -> None:
     fr.add_argument("--target", action="append", metavar="TARGET",
                     help="a service target (repeatable): FIGURE<=LIMIT for a key figure or deaths_waiting_per_1000, "
                          "or P(icu_wait>2h)<=5%%, P(oxygen_wait>1d)<=10%% (default: P(icu_wait>2h)<=5%% and "
                          "P(oxygen_wait>2h)<=5%%)")
-    fr.add_argument("--replications", type=_count, metavar="R", help="replications per rate (default 10; --quick 4)")
+    fr.add_argument("--replications", type=_whole(10_000), metavar="R",
+                    help="replications per rate (default 10; --quick 4)")
     fr.add_argument("--start", type=_positive, metavar="F0", help="first rate tried (default: the scenario's rate)")
     fr.add_argument("--low", type=_positive, metavar="F0", help="lowest rate tried (default: start / 1000)")
     fr.add_argument("--high", type=_positive, metavar="F0", help="highest rate tried (default: start × 1000)")
@@ -131,9 +139,6 @@ def add_decision_commands(sub: argparse._SubParsersAction) -> None:
     fr.add_argument("--quick", action="store_true", help="4 replications per rate, 5%% precision")
     fr.add_argument("--out", default="out/frontier", help="output folder (default: out/frontier)")
     fr.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_executor_args(fr)
-    fr.set_defaults(func=cmd_frontier)
-    add_optimise_command(sub)
 
 
 QUICK_OPTIMISE = {"replications": 4, "trials": 12, "confirm": 2}
@@ -144,15 +149,9 @@ def _amount(text: str) -> float:
     return _positive(text.replace(",", "").replace("_", ""))
 
 
-def cmd_optimise(args: argparse.Namespace) -> int:
-    import importlib.util
-
-    from .cli import MissingDependency, _checked, _concurrent, _posterior, _posterior_note, scenario_from_args
-    from .frontier import DEFAULT_TARGETS, parse_target
-
-    if importlib.util.find_spec("optuna") is None:
-        raise MissingDependency("flowsim optimise needs optuna: pip install 'flowsim[decisions]'")
+def _prepare_optimise(args: argparse.Namespace) -> Go:
     from .decision_reports import optimise_text, write_optimisation
+    from .frontier import DEFAULT_TARGETS, parse_target
     from .optimise import default_decisions, optimise, parse_decision
 
     targets = [parse_target(t) for t in (args.target or DEFAULT_TARGETS)]
@@ -160,37 +159,24 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     replications = args.replications or quick.get("replications", 10)
     trials = args.trials or quick.get("trials", 40)
     confirm = args.confirm or quick.get("confirm", 3)
-    scenario = scenario_from_args(args)
-    decisions = ([parse_decision(scenario, d) for d in args.decide] if args.decide else
-                 default_decisions(scenario, args.most, args.step))
-    _checked(args, [scenario], _concurrent(args))
-    result = optimise(scenario, targets, args.budget if args.budget is not None else float("inf"), decisions,
-                      trials, replications, args.seed, confirm=confirm,
-                      confirm_replications=args.confirm_replications, executor=args.executor, workers=args.workers,
-                      scheduler=args.scheduler, store=args.out, resume=args.resume, overwrite=args.overwrite,
-                      progress=not args.quiet, posterior=_posterior(args))
-    print(optimise_text(result))
-    if _posterior_note(args):
-        print(_posterior_note(args))
-    paths = write_optimisation(result, Path(args.out))
-    print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in {args.out}/points/ "
-          f"and {args.out}/confirm/" + (f"; to run the plan: flowsim run {args.out}/plan.yaml"
-                                        if result.chosen is not None else ""))
-    return 0
+
+    def go(scenario: Scenario, run: dict[str, Any]) -> int:
+        decisions = ([parse_decision(scenario, d) for d in args.decide] if args.decide else
+                     default_decisions(scenario, args.most, args.step))
+        result = optimise(scenario, targets, args.budget if args.budget is not None else float("inf"), decisions,
+                          trials, replications, args.seed, confirm=confirm,
+                          confirm_replications=args.confirm_replications, **run)
+        print(optimise_text(result))
+        paths = write_optimisation(result, Path(args.out))
+        print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in "
+              f"{args.out}/points/ and {args.out}/confirm/" + (f"; to run the plan: flowsim run {args.out}/plan.yaml"
+                                                              if result.chosen is not None else ""))
+        return 0
+
+    return go
 
 
-def add_optimise_command(sub: argparse._SubParsersAction) -> None:
-    from .cli import _add_executor_args, _add_scenario_args, _count
-
-    op = sub.add_parser("optimise", aliases=["optimize"],
-                        help="the cheapest capacity plan meeting service targets within a budget (Optuna)",
-                        description="Search capacity decisions (capacity_scale multipliers of the resources the "
-                                    "scenario prices under costs:, or extra units at a facility or base) for the "
-                                    "cheapest plan meeting every --target within --budget, on common random "
-                                    "numbers (Optuna TPE with constraints); confirm the best plans on fresh paired "
-                                    "replications; write the plans tried, the Pareto set and the chosen plan as a "
-                                    "scenario YAML.")
-    _add_scenario_args(op)
+def add_optimise_args(op: argparse.ArgumentParser) -> None:
     op.add_argument("--target", action="append", metavar="TARGET",
                     help="a service target, as for flowsim frontier (repeatable; default: P(icu_wait>2h)<=5%% and "
                          "P(oxygen_wait>2h)<=5%%)")
@@ -202,15 +188,32 @@ def add_optimise_command(sub: argparse._SubParsersAction) -> None:
                          "resource's multiplier from today's to --most)")
     op.add_argument("--most", type=_positive, default=2.0, help="default decisions: up to this × today (default 2)")
     op.add_argument("--step", type=_positive, default=0.1, help="default decisions: in steps of this × today (0.1)")
-    op.add_argument("--trials", type=lambda t: _count(t, 5000), metavar="N",
-                    help="plans the search tries (default 40; --quick 12)")
-    op.add_argument("--replications", type=_count, metavar="R", help="replications per plan (default 10; --quick 4)")
-    op.add_argument("--confirm", type=lambda t: _count(t, 20), metavar="K",
+    op.add_argument("--trials", type=_whole(5000), metavar="N", help="plans the search tries (default 40; --quick 12)")
+    op.add_argument("--replications", type=_whole(10_000), metavar="R",
+                    help="replications per plan (default 10; --quick 4)")
+    op.add_argument("--confirm", type=_whole(20), metavar="K",
                     help="best plans confirmed on fresh replications (default 3; --quick 2)")
-    op.add_argument("--confirm-replications", dest="confirm_replications", type=_count, metavar="R",
+    op.add_argument("--confirm-replications", dest="confirm_replications", type=_whole(10_000), metavar="R",
                     help="replications of the confirmation (default: --replications)")
     op.add_argument("--quick", action="store_true", help="12 plans × 4 replications, 2 confirmed")
     op.add_argument("--out", default="out/optimise", help="output folder (default: out/optimise)")
     op.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_executor_args(op)
-    op.set_defaults(func=cmd_optimise)
+
+
+DECISION_COMMANDS: tuple[tuple[str, list[str], str, str, Callable[[argparse.ArgumentParser], None]], ...] = (
+    ("frontier", [], "the highest constant F0/day meeting service targets, with its interval",
+     "Stochastic root-finding on common random numbers: the highest constant rate of new F0 a day at which "
+     "every --target holds on average over the replications, with a 95%% interval; with --vary, one frontier "
+     "per value of a capacity field (a line with its band).", add_frontier_args),
+    ("optimise", ["optimize"], "the cheapest capacity plan meeting service targets within a budget (Optuna)",
+     "Search capacity decisions (capacity_scale multipliers of the resources the scenario prices under costs:, "
+     "or extra units at a facility or base) for the cheapest plan meeting every --target within --budget, on "
+     "common random numbers (Optuna TPE with constraints); confirm the best plans on fresh paired replications; "
+     "write the plans tried, the Pareto set and the chosen plan as a scenario YAML.", add_optimise_args),
+)
+"""name, aliases, help, description, the function adding its own flags."""
+
+
+def prepare(args: argparse.Namespace) -> Go:
+    """Check a decision command's own flags (before any work) and return what runs it."""
+    return {"units": _prepare_units, "frontier": _prepare_frontier, "optimise": _prepare_optimise}[args.decision](args)

@@ -22,8 +22,9 @@ import numpy as np
 from .config import Scenario
 from .executors import Executor, make_executor
 from .metrics import SUMMARY_COLUMNS
+from .options import ExecutorLike
 from .posterior import Posterior
-from .replications import Design, ExecutorLike, Interrupted, Task, scenario_for
+from .replications import Design, Interrupted, Task, scenario_for
 from .simulation import RunResult, run
 from .store import ExperimentStore, StoreError, config_hash
 
@@ -156,7 +157,7 @@ class Evaluator:
         self.points += 1
         self.reused += len(records)
         if self._bar is not None:
-            self._bar.total += self.replications
+            self._bar.total = (self._bar.total or 0) + self.replications
             self._bar.update(len(records))
         try:
             for rec in self.executor.map_unordered(worker, todo) if todo else ():

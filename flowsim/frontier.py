@@ -33,8 +33,9 @@ from .evaluations import DERIVED_FIGURES, Evaluator, WaitShare
 from .experiments import variant
 from .intervals import CONFIDENCE, t_interval
 from .levers import with_levers
+from .options import ExecutorLike
 from .posterior import Posterior
-from .replications import ExecutorLike, key_figures
+from .replications import figure_names
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _SHARE = re.compile(rf"^\s*P\(\s*(icu|oxygen|tier2|tier3)_wait\s*>\s*({_NUM})\s*(min|h|d)?\s*\)\s*<=\s*({_NUM})\s*(%?)\s*$",
@@ -77,7 +78,7 @@ def parse_target(text: str, flag: str = "--target") -> Target:
     m = _LIMIT.match(text)
     if m:
         name, limit = m.group(1), float(m.group(2))
-        known = [*key_figures(), *DERIVED_FIGURES]
+        known = [*figure_names(), *DERIVED_FIGURES]
         if name not in known:
             raise ConfigError(f"{flag} {text}: {name} is not a figure (a key figure, deaths_waiting_per_1000, "
                               "or P(icu_wait>2h)<=5%)")

@@ -41,8 +41,8 @@ from .evaluations import Evaluator
 from .experiments import parse_vary, variant
 from .frontier import DEFAULT_TARGETS, Target, parse_target
 from .intervals import CONFIDENCE, t_interval
+from .options import ExecutorLike
 from .posterior import Posterior
-from .replications import ExecutorLike
 from .unit_bottlenecks import candidates
 
 MAX_TRIALS = 5000

@@ -39,9 +39,10 @@ import pandas as pd
 from .config import ConfigError, Scenario
 from .experiments import Comparison, compare, variant
 from .intervals import CONFIDENCE, t_interval
+from .options import ExecutorLike
+from .pools import BED_POOLS, ICU_BEDS, OXYGEN_BEDS, STATION_BEDS
 from .posterior import Posterior
-from .records import POOLS
-from .replications import Design, ExecutorLike, Interrupted, Task, scenario_for
+from .replications import Design, Interrupted, Task, scenario_for
 from .simulation import run
 from .store import ExperimentStore
 
@@ -153,7 +154,7 @@ def screen_run(task: Task) -> dict[str, Any]:
         "scenario": 0, "replication": task.replication, "seed": task.seed, "seconds": result.seconds,
         "wards": [[r.facility, int(r.tier), float(r.share_time_full), float(r.mean_queue), float(r.blocked_bed_days)]
                   for r in wards.itertuples()],
-        "pool_queue": {name: float(pools.loc[name, "mean_queue"]) for name, _, _ in POOLS if name in pools.index},
+        "pool_queue": {p.name: float(pools.loc[p.name, "mean_queue"]) for p in BED_POOLS if p.name in pools.index},
         "window": window,
     }
     if scenario.ambulances is not None:
@@ -189,7 +190,7 @@ def screen_scores(scenario: Scenario, units: Sequence[Unit], records: Sequence[d
             full = float(row["full"]) if np.isfinite(row["full"]) else 0.0
             queue = float(row["queue"])
             if not np.isfinite(queue):  # a list several wards serve: its share by the time each was full
-                pool = {1: "station beds", 2: "oxygen beds", 3: "ICU beds"}[u.tier]  # where records.py counts it
+                pool = {1: STATION_BEDS, 2: OXYGEN_BEDS, 3: ICU_BEDS}[u.tier].name  # where the tables count it
                 same = wards[wards["tier"] == u.tier]
                 total_full = float(np.nansum(same["full"]))
                 pooled = rec["pool_queue"].get(pool, float("nan"))
@@ -201,11 +202,11 @@ def screen_scores(scenario: Scenario, units: Sequence[Unit], records: Sequence[d
     for u in units:
         acc = per_unit[u.key]
         score = t_interval(acc["score"], confidence)
-        full = np.asarray(acc["full"], float)
+        shares = np.asarray(acc["full"], float)
         rows.append({"unit": u.key, "kind": u.kind, "place": u.place, "tier": u.tier, "capacity": u.capacity,
                      "field": u.path, "value": u.value,
                      "screen_score": score.mean, "screen_score_half_width": score.half_width,
-                     "share_time_full": float(np.nanmean(full)) if np.isfinite(full).any() else float("nan"),
+                     "share_time_full": float(np.nanmean(shares)) if np.isfinite(shares).any() else float("nan"),
                      "blocked_bed_days": float(np.mean(acc["blocked"])) if acc["blocked"] else float("nan")})
     table = pd.DataFrame(rows)
     if table.empty:
