@@ -40,6 +40,10 @@ FLAGS = {
     "max_simulations": "--max-simulations", "predictive_draws": "--predictive-draws", "max_minutes": "--max-minutes",
     "doubling_days": "--doubling-days", "rt": "--rt", "detection_share": "--detection-share",
     "distancing_day": "--distancing", "distancing_effect": "--distancing", "distancing_ramp": "--distancing",
+    # the decision tools (cli_decisions.py)
+    "by": "--by", "kinds": "--kinds", "confirm": "--confirm", "screen_replications": "--screen-replications",
+    "target": "--target", "rtol": "--rtol", "start": "--start", "low": "--low", "high": "--high",
+    "decide": "--decide", "budget": "--budget", "trials": "--trials", "confirm_replications": "--confirm-replications",
 }
 """The one table from the library's names for what a user sets to the flags the user typed: a
 library error names a field (`replications 0: must be ...`), the CLI says the flag (`--replications 0: ...`)."""

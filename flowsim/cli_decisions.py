@@ -58,15 +58,15 @@ def _prepare_units(args: argparse.Namespace) -> Go:
     from .unit_bottlenecks import candidates, unit_bottlenecks
 
     if args.step != 0.10:
-        raise ConfigError("--step: only with --by resource (--by facility adds one unit)")
+        raise ConfigError.at("step", "only for whole resources (`by` resource): by facility adds one unit")
     replications = args.replications if args.replications != 10 or not args.quick else QUICK_UNITS["replications"]
     confirm = args.confirm if args.confirm is not None else (QUICK_UNITS["confirm"] if args.quick else 8)
     if not 1 <= confirm <= 200:
-        raise ConfigError(f"--confirm {confirm}: must be from 1 to 200")
+        raise ConfigError.at("confirm", "must be from 1 to 200", confirm)
     if replications < 2:
-        raise ConfigError(f"--replications {replications}: --by facility needs at least 2 (paired intervals)")
+        raise ConfigError.at("replications", "single units need at least 2 (paired intervals)", replications)
     if args.screen_replications is not None and args.screen_replications < 2:
-        raise ConfigError(f"--screen-replications {args.screen_replications}: must be at least 2")
+        raise ConfigError.at("screen_replications", "must be at least 2", args.screen_replications)
 
     def go(scenario: Scenario, run: dict[str, Any]) -> int:
         candidates(scenario, args.kinds)  # a bad --kinds is refused before any run

@@ -114,8 +114,8 @@ class Evaluator:
         if marker.exists() and not self.resume:
             unfinished = "complete: true" not in marker.read_text(encoding="utf-8")
             if unfinished and any(points.glob("*")) and not self.overwrite:
-                raise StoreError(f"--out {self.store}: holds an unfinished search; add --resume to go on with it, "
-                                 "or --overwrite to discard it")
+                raise StoreError.at("store", "holds an unfinished search; add `resume=True` to go on with it, or "
+                                    "`overwrite=True` to discard it", self.store)
         if not self.resume and points.exists():
             shutil.rmtree(points)
         self.store.mkdir(parents=True, exist_ok=True)

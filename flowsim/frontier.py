@@ -60,7 +60,7 @@ class Target:
         return self.text.replace(" ", "")
 
 
-def parse_target(text: str, flag: str = "--target") -> Target:
+def parse_target(text: str, field: str = "target") -> Target:
     """`P(icu_wait>2h)<=5%`, `P(oxygen_wait>1d)<=0.1`, or `FIGURE<=LIMIT` for a key figure or
     `deaths_waiting_per_1000`; anything else is refused with the reason."""
     m = _SHARE.match(text)
@@ -70,9 +70,9 @@ def parse_target(text: str, flag: str = "--target") -> Target:
         days = float(amount) * _UNIT_DAYS[unit.lower() if unit else None]
         share = float(limit) / (100 if pct else 1)
         if days < 0:
-            raise ConfigError(f"{flag} {text}: the wait must be 0 or more")
+            raise ConfigError.at(field, "the wait must be 0 or more", text)
         if not 0 <= share <= 1:
-            raise ConfigError(f"{flag} {text}: a share must be between 0 and 1 (or 0% and 100%)")
+            raise ConfigError.at(field, "a share must be between 0 and 1 (or 0% and 100%)", text)
         ws = WaitShare(tier, days)
         return Target(text.strip(), ws.name, share, ws)
     m = _LIMIT.match(text)
@@ -80,13 +80,13 @@ def parse_target(text: str, flag: str = "--target") -> Target:
         name, limit = m.group(1), float(m.group(2))
         known = [*figure_names(), *DERIVED_FIGURES]
         if name not in known:
-            raise ConfigError(f"{flag} {text}: {name} is not a figure (a key figure, deaths_waiting_per_1000, "
-                              "or P(icu_wait>2h)<=5%)")
+            raise ConfigError.at(field, f"{name} is not a figure (a key figure, deaths_waiting_per_1000, "
+                                 "or P(icu_wait>2h)<=5%)", text)
         if not math.isfinite(limit):
-            raise ConfigError(f"{flag} {text}: the limit must be a finite number")
+            raise ConfigError.at(field, "the limit must be a finite number", text)
         return Target(text.strip(), name, limit)
-    raise ConfigError(f"{flag} {text}: expected FIGURE<=LIMIT (e.g. deaths_waiting_per_1000<=1) or "
-                      "P(icu_wait>2h)<=5%")
+    raise ConfigError.at(field, "expected FIGURE<=LIMIT (e.g. deaths_waiting_per_1000<=1) or P(icu_wait>2h)<=5%",
+                         text)
 
 
 def with_rate(scenario: Scenario, rate: float) -> Scenario:
@@ -240,22 +240,22 @@ def frontier(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
 
     parsed = [t if isinstance(t, Target) else parse_target(t) for t in targets]
     if not parsed:
-        raise ConfigError("--target: give at least one target, e.g. --target 'P(icu_wait>2h)<=5%'")
+        raise ConfigError.at("target", "give at least one target, e.g. 'P(icu_wait>2h)<=5%'")
     if len({t.figure for t in parsed}) != len(parsed):
-        raise ConfigError("--target: two targets on the same figure; keep the stricter one")
+        raise ConfigError.at("target", "two targets on the same figure; keep the stricter one")
     if replications < 2:
-        raise ConfigError(f"--replications {replications}: the frontier's interval needs at least 2")
+        raise ConfigError.at("replications", "the frontier's interval needs at least 2", replications)
     if not 1e-4 <= rtol <= 0.5:
-        raise ConfigError(f"--rtol {rtol}: must be between 0.0001 and 0.5")
+        raise ConfigError.at("rtol", "must be between 0.0001 and 0.5", rtol)
     a = scenario.arrivals
     start = float(start if start is not None else (a.rate_per_day if a.profile == "constant" and a.rate_per_day
                                                    else 1000.0))
     if not 0 < start <= MAX_RATE_PER_DAY:
-        raise ConfigError(f"--start {start:g}: must be a rate above 0 and at most {MAX_RATE_PER_DAY:g} F0/day")
+        raise ConfigError.at("start", f"must be a rate above 0 and at most {MAX_RATE_PER_DAY:g} F0/day", f"{start:g}")
     low = start / 1000 if low is None else float(low)
     high = min(start * 1000, MAX_RATE_PER_DAY) if high is None else float(high)
     if not 0 < low <= start <= high <= MAX_RATE_PER_DAY:
-        raise ConfigError(f"--low/--high: need 0 < low ({low:g}) ≤ start ({start:g}) ≤ high ({high:g}) ≤ "
+        raise ConfigError.at("low", f"need 0 < `low` ({low:g}) ≤ `start` ({start:g}) ≤ `high` ({high:g}) ≤ "
                           f"{MAX_RATE_PER_DAY:g}")
     seed = scenario.seed if seed is None else int(seed)
     started = time.perf_counter()
@@ -317,13 +317,13 @@ def frontier_line(scenario: Scenario, path: str, values: Sequence[Any], targets:
                   confidence: float = CONFIDENCE, posterior: Posterior | None = None, **search: Any) -> FrontierLine:
     """One frontier per value of the field `path` (e.g. capacity_scale.oxygen_beds), on one executor."""
     if not values:
-        raise ConfigError(f"--vary {path}: no values")
+        raise ConfigError.at("factor", "no values", path)
     scenarios = []
     for v in values:
         try:
             scenarios.append(variant(scenario, {path: v}))
         except ConfigError as exc:
-            raise ConfigError(f"--vary {path}={v}: {exc}") from None
+            raise ConfigError.at("factor", str(exc), f"{path}={v}") from None
     parsed = [t if isinstance(t, Target) else parse_target(t) for t in targets]
     seed = scenario.seed if seed is None else int(seed)
     ev = Evaluator(replications, seed, executor=executor, workers=workers, scheduler=scheduler, store=store,

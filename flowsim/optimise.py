@@ -73,25 +73,25 @@ def parse_decision(scenario: Scenario, text: str) -> Decision:
     name, sep, spec = text.partition("=")
     name = name.strip()
     if not sep:
-        raise ConfigError(f"--decide {text}: expected NAME=START:STOP:STEP or NAME=V1,V2 (e.g. oxygen_beds=1:1.5:0.1)")
+        raise ConfigError.at("decide", "expected NAME=START:STOP:STEP or NAME=V1,V2 (e.g. oxygen_beds=1:1.5:0.1)", text)
     _, values = parse_vary(f"x={spec}")
     try:
         levels = tuple(sorted(float(v) for v in values))
     except (TypeError, ValueError):
-        raise ConfigError(f"--decide {text}: the levels must be numbers") from None
+        raise ConfigError.at("decide", "the levels must be numbers", text) from None
     if name in CapacityScale.model_fields:
         unit = next(u for u, r in RESOURCE_OF.items() if r == name)
         if any(v < 0 for v in levels):
-            raise ConfigError(f"--decide {text}: a multiplier must be 0 or more")
+            raise ConfigError.at("decide", "a multiplier must be 0 or more", text)
         return Decision(name, unit, "scale", f"capacity_scale.{name}", levels)
     units = {u.key: u for u in candidates(scenario)}
     if name in units:
         if any(v < 0 or v != int(v) for v in levels):
-            raise ConfigError(f"--decide {text}: extra units must be whole numbers ≥ 0")
+            raise ConfigError.at("decide", "extra units must be whole numbers ≥ 0", text)
         u = units[name]
         return Decision(name, _unit_of_kind(u.kind), "units", u.path, levels)
-    raise ConfigError(f"--decide {name}: not a capacity_scale field ({', '.join(CapacityScale.model_fields)}) nor a "
-                      "unit at a facility or base (e.g. 'oxygen bed @ <facility>', 'vehicle @ <base>')")
+    raise ConfigError.at("decide", f"not a capacity_scale field ({', '.join(CapacityScale.model_fields)}) nor a "
+                         "unit at a facility or base (e.g. 'oxygen bed @ <facility>', 'vehicle @ <base>')", name)
 
 
 def default_decisions(scenario: Scenario, most: float = 2.0, step: float = 0.1) -> list[Decision]:
@@ -210,15 +210,15 @@ def optimise(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
     started = time.perf_counter()
     parsed = [t if isinstance(t, Target) else parse_target(t) for t in targets]
     if not parsed:
-        raise ConfigError("--target: give at least one target, e.g. --target 'P(icu_wait>2h)<=5%'")
+        raise ConfigError.at("target", "give at least one target, e.g. 'P(icu_wait>2h)<=5%'")
     if not budget > 0 or (isinstance(budget, float) and math.isnan(budget)):
-        raise ConfigError(f"--budget {budget}: must be a positive amount")
+        raise ConfigError.at("budget", "must be a positive amount", budget)
     if not 1 <= trials <= MAX_TRIALS:
-        raise ConfigError(f"--trials {trials}: must be from 1 to {MAX_TRIALS}")
+        raise ConfigError.at("trials", f"must be from 1 to {MAX_TRIALS}", trials)
     if replications < 2:
-        raise ConfigError(f"--replications {replications}: must be at least 2")
+        raise ConfigError.at("replications", "must be at least 2", replications)
     if not 1 <= confirm <= 20:
-        raise ConfigError(f"--confirm {confirm}: must be from 1 to 20")
+        raise ConfigError.at("confirm", "must be from 1 to 20", confirm)
     decisions = list(decisions) if decisions is not None else default_decisions(scenario)
     priced = scenario.costs.priced()
     if not decisions:
@@ -226,10 +226,10 @@ def optimise(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
                           "per_day: 1}} (see docs/decisions.md)")
     for d in decisions:
         if d.unit not in priced:
-            raise ConfigError(f"costs.{d.unit}: --decide {d.name} buys {d.unit.replace('_', ' ')}s, which have no cost "
+            raise ConfigError(f"costs.{d.unit}: `decide` {d.name} buys {d.unit.replace('_', ' ')}s, which have no cost "
                               "in the scenario")
     if len({d.name for d in decisions}) != len(decisions):
-        raise ConfigError("--decide: a decision is given twice")
+        raise ConfigError.at("decide", "a decision is given twice")
     import optuna
 
     seed = scenario.seed if seed is None else int(seed)
@@ -297,8 +297,8 @@ def _confirm(scenario: Scenario, best: list[str], plans: dict[str, Plan], target
              ) -> tuple[pd.DataFrame, Plan | None, str, int, int]:
     """The best plans on fresh replications (another seed), paired; the winner and the verdict."""
     if not best:
-        return (pd.DataFrame(), None, "no plan tried meets every target within the budget: raise --budget, widen "
-                "the decisions (--decide), or relax a --target", 0, 0)
+        return (pd.DataFrame(), None, "no plan tried meets every target within the budget: raise the budget, widen "
+                "the decisions, or relax a target", 0, 0)
     shares = [t.share for t in targets if t.share is not None]
     names = [t.figure for t in targets] + ["died_waiting"]
     ev = Evaluator(replications, seed, executor=executor, workers=workers, scheduler=scheduler,

@@ -96,7 +96,7 @@ def candidates(scenario: Scenario, kinds: Sequence[str] | None = None) -> list[U
     if kinds is not None:
         for k in kinds:
             if k not in UNIT_KINDS:
-                raise ConfigError(f"--kinds {k}: not a kind of unit (choose from {', '.join(UNIT_KINDS)})")
+                raise ConfigError.at("kinds", f"not a kind of unit (choose from {', '.join(UNIT_KINDS)})", k)
     wanted = set(kinds or UNIT_KINDS)
     cs = scenario.capacity_scale
     out: list[Unit] = []
@@ -339,15 +339,15 @@ def unit_bottlenecks(scenario: Scenario, replications: int = 10, seed: int | Non
     import time
 
     if not 1 <= confirm <= MAX_CONFIRM:
-        raise ConfigError(f"--confirm {confirm}: must be from 1 to {MAX_CONFIRM}")
+        raise ConfigError.at("confirm", f"must be from 1 to {MAX_CONFIRM}", confirm)
     screen_reps = replications if screen_replications is None else int(screen_replications)
     if screen_reps < 2:
-        raise ConfigError(f"--screen-replications {screen_reps}: must be at least 2 (the screen has an interval)")
+        raise ConfigError.at("screen_replications", "must be at least 2 (the screen has an interval)", screen_reps)
     if replications < 2:
-        raise ConfigError(f"--replications {replications}: must be at least 2 for a paired interval")
+        raise ConfigError.at("replications", "must be at least 2 for a paired interval", replications)
     units = candidates(scenario, kinds)
     if not units:
-        raise ConfigError("bottlenecks --by facility: the scenario has no bed or vehicle to add one to")
+        raise ConfigError.at("facilities", "the scenario has no bed or vehicle to add one to")
     seed = scenario.seed if seed is None else int(seed)
     root = Path(store) if store is not None else None
     started = time.perf_counter()

@@ -77,8 +77,8 @@ def test_bottlenecks_by_facility_writes_a_table_and_a_plot_and_resumes(tmp_path:
 @pytest.mark.parametrize(("flags", "message"), [
     (["--kinds", "bed"], "--kinds bed: not a kind of unit"),
     (["--confirm", "0"], "--confirm 0: must be from 1"),
-    (["--step", "0.2"], "--step: only with --by resource"),
-    (["--replications", "1"], "--replications 1: --by facility needs at least 2"),
+    (["--step", "0.2"], "--step: only for whole resources (--by resource)"),
+    (["--replications", "1"], "--replications 1: single units need at least 2"),
 ])
 def test_bad_unit_flags_are_one_line_naming_the_flag(tmp_path: Path, capsys, flags, message):
     code = main(["bottlenecks", str(Path(__file__).parents[1] / TWO_WARDS), "--by", "facility", "--out",
