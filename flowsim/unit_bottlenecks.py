@@ -362,7 +362,7 @@ def unit_bottlenecks(scenario: Scenario, replications: int = 10, seed: int | Non
         chosen = list(screen["unit"]) if check_screen else shortlist(screen, confirm)
         by_key = {u.key: u for u in units}
         scenarios = {BASELINE: scenario} | {key: with_unit(scenario, by_key[key]) for key in chosen}
-        comp = compare(scenarios, replications, seed, executor=ex, workers=workers, scheduler=scheduler,
+        comp = compare(scenarios, replications, seed, executor=ex,  # the executor object says its own workers
                        store=root / "confirm" if root else None, resume=resume, overwrite=overwrite,
                        progress=progress, confidence=confidence, max_memory_gb=max_memory_gb, posterior=posterior)
     finally:

@@ -64,7 +64,7 @@ def test_the_screen_reads_the_city_list_by_the_time_each_ward_was_full():
 def test_bottlenecks_by_facility_writes_a_table_and_a_plot_and_resumes(tmp_path: Path, capsys):
     out = tmp_path / "units"
     args = ["bottlenecks", str(Path(__file__).parents[1] / TWO_WARDS), "--by", "facility", "--quick", "--quiet",
-            "--executor", "serial", "--out", str(out)]
+            "--executor", "processes", "--workers", "2", "--out", str(out)]
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "1. oxygen bed @ East Ward" in text and "paired 95% intervals" in text
