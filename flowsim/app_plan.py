@@ -147,6 +147,14 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
             except ConfigError as exc:
                 st.error(str(exc))
             bar.empty()
+    st.markdown("**Where one more unit saves most**: every single bed at a facility and vehicle at a base, "
+                "screened from what the runs record, the best confirmed with paired runs.")
+    if st.button("Rank single units", key="run-units"):
+        from flowsim.unit_bottlenecks import unit_bottlenecks
+
+        with st.spinner("Screening every unit, then confirming the best with paired runs…"):
+            st.session_state["plan-units"] = unit_bottlenecks(scenario, reps, seed, confirm=4, executor=pool)
+    _units()
     found = st.session_state.get("plan-frontier")
     if found is not None:
         st.subheader("Capacity frontier")
@@ -178,3 +186,20 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
             if c2.button("Load this plan as the current scenario", key="load-plan"):
                 st.session_state[PLAN_KEY] = (result.chosen.label, text, st.session_state.get("source"))
                 st.rerun()
+
+
+def _units() -> None:
+    from flowsim.decision_plots import unit_bars
+
+    result = st.session_state.get("plan-units")
+    if result is None:
+        return
+    st.image(_png(unit_bars(result.ranking)))
+    v = result.leader_vs_runner_up
+    if v:
+        first, second = result.ranking["unit"].iloc[0], result.ranking["unit"].iloc[1]
+        told = "better, with 95% confidence" if v["lower"] > 0 else "not told apart from it (the interval includes 0)"
+        st.caption(f"{first} against {second}: {v['difference']:+.3g} deaths averted [{v['lower']:.3g}, "
+                   f"{v['upper']:.3g}] — {told}. The screen ranks by waiting one more unit could absorb; it can "
+                   "miss knock-on effects (the CLI's --check-screen confirms every candidate).")
+    st.dataframe(result.ranking, hide_index=True, width="stretch")

@@ -46,3 +46,11 @@ def test_a_bad_target_is_a_message_not_a_traceback(plan: AppTest):
     plan.checkbox(key="plan-o2-on").uncheck().run()
     assert not plan.exception
     assert any("at least one target" in i.value for i in plan.info)
+
+
+def test_plan_view_ranks_single_units(plan: AppTest):
+    plan.button(key="run-units").click().run()
+    assert not plan.exception, plan.exception
+    tables = [d.value for d in plan.dataframe if "deaths_averted" in d.value.columns]
+    assert tables and {"unit", "deaths_averted_lower", "deaths_averted_upper", "screen_rank"} <= set(tables[0].columns)
+    assert any("deaths averted" in c.value for c in plan.caption)
