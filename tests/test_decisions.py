@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -127,16 +128,26 @@ def test_the_frontier_of_an_mmc_matches_erlang_c_within_its_interval():
 
 
 @pytest.mark.slow
-def test_the_frontier_of_an_mmc_matches_erlang_c_for_two_targets_precisely():
+@pytest.mark.parametrize(("target", "wait", "share"), [("P(oxygen_wait>0h)<=40%", 0.0, 0.4),
+                                                       ("P(oxygen_wait>1d)<=5%", 1.0, 0.05)])
+def test_the_frontier_of_an_mmc_matches_erlang_c_precisely(target, wait, share):
     from flowsim.frontier import frontier
 
-    f = frontier(_mmc(4000), ["P(oxygen_wait>0h)<=40%", "P(oxygen_wait>1d)<=5%"], replications=10, rtol=0.005,
-                 executor="processes", workers=2)
-    by_target = {t.target.figure: t for t in f.targets}
-    for figure, (wait, share) in {"p_wait_tier2_over_0d": (0.0, 0.4), "p_wait_tier2_over_1d": (1.0, 0.05)}.items():
-        t, theory = by_target[figure], _erlang_c_rate(10, 0.2, wait, share)
-        assert t.lower <= theory <= t.upper and t.upper - t.lower < 0.1 * theory
-    assert f.rate == min(t.rate for t in f.targets)
+    f = frontier(_mmc(4000), [target], replications=10, rtol=0.005, executor="processes", workers=2)
+    theory = _erlang_c_rate(10, 0.2, wait, share)
+    assert f.lower <= theory <= f.upper and f.upper - f.lower < 0.1 * theory
+
+
+def test_with_several_targets_the_frontier_is_the_lowest_and_only_those_that_can_bind_get_an_interval():
+    from flowsim.frontier import frontier
+
+    f = frontier(_mmc(600), ["P(oxygen_wait>0h)<=60%", "P(oxygen_wait>1d)<=5%"], replications=3, rtol=0.05,
+                 executor="serial")
+    binding = min(f.targets, key=lambda t: t.rate)
+    assert f.rate == binding.rate and f.binding == binding.target.describe()
+    assert binding.lower <= binding.rate <= binding.upper and (f.lower, f.upper) == (binding.lower, binding.upper)
+    for t in f.targets:
+        assert (t.rate > binding.upper) == np.isnan(t.lower)      # above the binding interval: cannot bind
 
 
 def test_frontier_writes_its_tables_and_plot_and_resumes_without_running(tmp_path: Path, capsys):
