@@ -33,7 +33,7 @@ def test_the_clone_script_opens_the_same_app(monkeypatch):
     monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
     at = AppTest.from_file(str(CLONE_APP), default_timeout=120).run()
     assert not at.exception and at.title[0].value.startswith("flowsim")
-    assert "±" in metric(at, "Deaths")
+    assert "–" in metric(at, "Deaths")  # 2 replications: the range of the runs
 
 
 def metric(at: AppTest, label_start: str) -> str:
@@ -41,8 +41,8 @@ def metric(at: AppTest, label_start: str) -> str:
 
 
 def test_opens_with_key_figures_and_intervals(app: AppTest):
-    assert "Teaching: a small town" in app.selectbox(key="source").value
-    assert "±" in metric(app, "Deaths")  # 2 replications by default: mean ± half-width
+    assert app.selectbox(key="source").value == "town"  # shown as "Teaching: a small town"
+    assert "–" in metric(app, "Deaths")  # 2 replications by default: the range of the runs, not a ±
     assert app.radio(key="view").options == ["Overview", "Bottlenecks", "Sweep", "Compare", "Map", "Teach"]
     assert not app.error
 
@@ -55,8 +55,8 @@ def test_moving_a_slider_changes_the_results(app: AppTest):
 
 
 def test_preset_button_sets_the_daily_rate(app: AppTest):
-    app.button(key="preset-3,000/day").click().run()
-    assert app.slider(key="lever:daily_f0").value == 3000.0
+    app.button(key="preset-3000").click().run()
+    assert app.slider(key="lever:daily_f0").value == 3000
 
 
 def test_bad_yaml_edit_gives_a_clear_message(app: AppTest):
@@ -80,7 +80,7 @@ def test_too_large_a_run_is_refused_in_the_page(app: AppTest):
 def test_no_icu_bed_is_a_warning_in_the_page(app: AppTest):
     app.slider(key="lever:icu_beds_scale").set_value(0.0).run()
     assert not app.exception and any("no ICU beds" in w.value for w in app.warning)
-    assert "±" in metric(app, "Deaths")  # it still runs
+    assert "–" in metric(app, "Deaths")  # it still runs
 
 
 def test_sliders_at_their_extremes_run(app: AppTest):
@@ -92,7 +92,7 @@ def test_sliders_at_their_extremes_run(app: AppTest):
 
 
 def test_bottlenecks_view_ranks_resources(app: AppTest):
-    app.radio(key="view").set_value("Bottlenecks").run()
+    app.radio(key="view").set_value("bottlenecks").run()
     assert len(app.dataframe) >= 1 and not app.exception  # the resource table of replication 0
     app.button(key="run-bottlenecks").click().run()
     assert not app.exception
@@ -101,7 +101,7 @@ def test_bottlenecks_view_ranks_resources(app: AppTest):
 
 
 def test_sweep_view_runs_a_sweep(app: AppTest):
-    app.radio(key="view").set_value("Sweep").run()
+    app.radio(key="view").set_value("sweep").run()
     app.button(key="run-sweep").click().run()
     assert not app.exception
     factors, table = app.session_state["sweep"]
@@ -109,7 +109,7 @@ def test_sweep_view_runs_a_sweep(app: AppTest):
 
 
 def test_compare_view_gives_paired_differences(app: AppTest):
-    app.radio(key="view").set_value("Compare").run()
+    app.radio(key="view").set_value("compare").run()
     app.button(key="save-scenario").click().run()
     app.slider(key="lever:oxygen_beds_scale").set_value(2.0).run()
     app.button(key="run-compare").click().run()
@@ -119,23 +119,23 @@ def test_compare_view_gives_paired_differences(app: AppTest):
 
 
 def test_results_survive_switching_views(app: AppTest):
-    app.radio(key="view").set_value("Sweep").run()
+    app.radio(key="view").set_value("sweep").run()
     app.button(key="run-sweep").click().run()
     images = len(app.get("image"))
     assert images >= 1  # the sweep chart
-    app.radio(key="view").set_value("Map").run()
+    app.radio(key="view").set_value("map").run()
     assert not app.exception
-    app.radio(key="view").set_value("Sweep").run()
+    app.radio(key="view").set_value("sweep").run()
     assert "sweep" in app.session_state and len(app.get("image")) == images
 
 
 def test_map_view_draws_the_network(app: AppTest):
-    app.radio(key="view").set_value("Map").run()
+    app.radio(key="view").set_value("map").run()
     assert not app.exception and len(app.get("image")) >= 1
 
 
 def test_teach_view_shows_theory_beside_simulation(app: AppTest):
-    app.radio(key="view").set_value("Teach").run()
+    app.radio(key="view").set_value("teach").run()
     assert not app.exception
     assert any("Erlang C" in m.value for m in app.markdown)
     assert any("two-week delay" in m.value for m in app.subheader)
@@ -197,5 +197,5 @@ def test_a_shorter_horizon_pulls_the_distancing_day_in(monkeypatch):
     at.slider(key="lever:horizon_days").set_value(40.0).run()
     assert not at.exception and not at.error
     assert at.slider(key="lever:distancing_day").max == 39
-    at.radio(key="view").set_value("Sweep").run()
+    at.radio(key="view").set_value("sweep").run()
     assert "Doubling time of cases (days)" in at.multiselect(key="sweep-levers").options
