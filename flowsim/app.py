@@ -242,7 +242,7 @@ def lever_inputs(scenario: flowsim.Scenario, source: str, cases_in_use: bool) ->
         st.sidebar.caption(t("sidebar.plans"))
         presets = st.sidebar.columns(3)
         for col, (key, label, rate) in zip(presets, (("2000", num(2000), 2000), ("3000", num(3000), 3000),
-                                                     ("reset", t("sidebar.preset_reset"), now["daily_f0"])), strict=True):
+                                                     ("reset", num(now["daily_f0"]), now["daily_f0"])), strict=True):
             tip = t("sidebar.preset_reset_help", rate=num(rate)) if key == "reset" else t("sidebar.preset_help")
             if col.button(label, key=f"preset-{key}", help=tip, disabled=cases_in_use, width="stretch"):
                 st.session_state["lever:daily_f0"] = int(rate)
@@ -531,11 +531,13 @@ def key_figure_cards(result: dict[str, Any]) -> None:
             value, tip = f"{show_value(name, row['mean'])} ± {show_value(name, row['half_width'])}", \
                 t("card.interval_help", runs=runs)
         elif runs > 1:
-            value, tip = t("card.range", low=show_value(name, x.min()), high=show_value(name, x.max())), \
-                t("card.range_help", runs=runs)
+            low, high = show_value(name, x.min()), show_value(name, x.max())
+            value = low if low == high else t("card.range", low=low, high=high)
+            tip = t("card.range_help", runs=runs)
         else:
             value, tip = show_value(name, float(x.iloc[0])), t("card.one_help")
-        cols[i % 4].metric(named("figure", name, LANG), value, help=tip)
+        label = f"{t(f'card.{name}')} ({t(f'figure.{name}.unit')})"
+        cols[i % 4].metric(label, value, help=f"{t(f'figure.{name}.label')}. {tip}")
 
 
 def figure_table(result: dict[str, Any]) -> pd.DataFrame:
@@ -556,7 +558,8 @@ def figure_table(result: dict[str, Any]) -> pd.DataFrame:
             row[t("table.interval")] = f"[{num(ci.loc[name, 'lower'] * scale, digits)}, " \
                                        f"{num(ci.loc[name, 'upper'] * scale, digits)}]"
         else:
-            row[t("table.range")] = f"{show_value(name, float(x.min()))} – {show_value(name, float(x.max()))}"
+            low, high = show_value(name, float(x.min())), show_value(name, float(x.max()))
+            row[t("table.range")] = low if low == high else t("card.range", low=low, high=high)
         row[t("table.runs")] = str(len(x))
         rows.append(row)
     return pd.DataFrame(rows)

@@ -199,3 +199,87 @@ def test_a_shorter_horizon_pulls_the_distancing_day_in(monkeypatch):
     assert at.slider(key="lever:distancing_day").max == 39
     at.radio(key="view").set_value("sweep").run()
     assert "Doubling time of cases (days)" in at.multiselect(key="sweep-levers").options
+
+
+def _walk_levers(at: AppTest, keys: list[str]) -> list[str]:
+    """Every lever to its low then its high end (the others where the scenario has them): each
+    end gives results, or an error and a note saying which lever to move back."""
+    seen = []
+    for key in keys:
+        slider = at.slider(key=key)
+        start = slider.value
+        for end in (slider.min, slider.max):
+            at.slider(key=key).set_value(end).run()
+            assert not at.exception, (key, end, at.exception)
+            if at.error:
+                assert any("Move one of them back" in i.value and "=" in i.value for i in at.info), (key, end)
+            else:
+                assert at.metric, (key, end)  # results
+            seen.append(f"{key}={end:g}")
+        at.slider(key=key).set_value(start)  # back with the next lever's move (one run, not two)
+    return seen
+
+
+def test_every_lever_at_both_ends_gives_results_or_says_what_to_change(app: AppTest):
+    keys = [s.key for s in app.slider if s.key.startswith("lever:") and s.key not in ("lever:daily_f0",
+                                                                                       "lever:horizon_days")]
+    assert "lever:stations_open" in keys and "lever:ambulances_scale" in keys
+    seen = _walk_levers(app, keys)
+    assert "lever:stations_open=0" in seen, " ".join(seen)
+
+
+@pytest.mark.slow  # the demand levers at their top end: the town at 6,000 F0 a day, 180 days
+def test_the_demand_levers_at_both_ends(app: AppTest):
+    _walk_levers(app, ["lever:daily_f0", "lever:horizon_days"])
+
+
+def test_an_uploaded_case_curve_is_shown_its_extrapolation_said_and_the_rate_slider_disabled(app: AppTest):
+    app.file_uploader(key="upload_cases").set_value(("five_days.csv", b"day,cases\n0,10\n1,20\n2,30\n3,40\n4,50\n",
+                                                      "text/csv")).run()
+    assert not app.exception and not app.error
+    assert app.slider(key="lever:daily_f0").disabled
+    assert app.button(key="preset-3000").disabled
+    assert any("five_days.csv covers days 0–4" in w.value and "hold its last value (50 F0/day)" in w.value
+               for w in app.warning)
+    assert any("Uploaded daily cases: five_days.csv" in h.value for h in app.subheader)
+
+
+def test_a_rejected_upload_is_said_in_the_main_area_with_what_is_shown_instead(app: AppTest):
+    app.file_uploader(key="upload_cases").set_value(("bad.csv", b"day,cases\n0,10\n1,lots\n", "text/csv")).run()
+    main = [e.value for e in app.main.error]
+    assert any("bad.csv were not used" in m and "row 2" in m and "scenario's own arrivals" in m for m in main)
+    app.file_uploader(key="upload_cases").set_value(None)
+    app.file_uploader(key="upload_yaml").set_value(("broken.yaml", b"horizon_days: -3\n", "application/x-yaml")).run()
+    main = [e.value for e in app.main.error]
+    assert any("broken.yaml was not used" in m and "Teaching: a small town" in m for m in main), main
+    assert app.metric  # the built-in scenario's results, said to be those
+
+
+def test_headline_names_the_jam_the_deaths_and_what_to_add(app: AppTest):
+    line = app.main.info[0].value
+    assert line.count(";") >= 2 and line.endswith(".**")
+    assert "die while waiting" in line or "no one dies while waiting" in line
+    assert " first" in line
+
+
+def test_headline_is_computed_from_the_tables():
+    import pandas as pd
+
+    from flowsim.headline import headline
+
+    s = flowsim_run_town()
+    h = headline(pd.DataFrame([s.summary]), s.timeseries, s.resources, s.waits, s.transfers)
+    pools = s.resources[s.resources["level"] == "pool"].set_index("resource")
+    if h.jam is not None:
+        top = pools.loc[pools["days_full"].idxmax()]
+        assert h.jam.days_full == pytest.approx(top["days_full"])
+    died = s.waits[s.waits["status"] == "died"]
+    assert sum(h.causes.values()) <= s.summary["died_waiting"] + len(died)
+    if h.causes:
+        assert h.add_first is not None and not h.ranked
+
+
+def flowsim_run_town():
+    import flowsim
+
+    return flowsim.run(flowsim.load_scenario("town"), seed=1)

@@ -184,7 +184,7 @@ def test_slider_changes_the_figures(server):
         bad = OUT / "bad_cases.csv"
         bad.write_text("day,cases\n0,2000\n1,lots\n")
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').nth(1).set_input_files(str(bad))
-        alert = page.get_by_text("Daily cases not used: bad_cases.csv: row 2: 'cases' is not a number")
+        alert = page.get_by_text("Daily cases not used: bad_cases.csv: row 2: 'cases' is not a number").first
         try:
             alert.wait_for(timeout=TIMEOUT_MS)
         except Exception:
