@@ -44,8 +44,6 @@ from flowsim.routing import ROUTING_RULES
 
 SOURCES = {"hanoi": BUILTIN_DIR / "hanoi.yaml"}
 SOURCES |= {p.stem: p for p in sorted((BUILTIN_DIR / "teaching").glob("*.yaml"))}
-SOURCE_NAMES = {"hanoi": "Hanoi, January 2022 (built-in)"}
-SOURCE_NAMES |= {p.stem: str(read_raw(p)[0].get("name", p.stem)) for p in sorted((BUILTIN_DIR / "teaching").glob("*.yaml"))}
 PAIRED_MIN = 4  # replications at least, for the paired experiments (bottlenecks, sweeps, comparisons)
 INTERVAL_MIN = 5  # below this many replications the cards show the runs' range, not a ±
 VIEWS = ["overview", "bottlenecks", "sweep", "compare", "map", "teach"]
@@ -156,6 +154,10 @@ def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = 
         fig = plots.epidemic_curve(table, option, lang=lang)
     elif kind == "epidemic_lesson":
         fig = plots.epidemic_lesson_chart(table, lang=lang)
+    elif kind == "mmc":
+        fig = plots.erlang_c_curve(teaching.mmc_theory(*option), table, *option, lang=lang)
+    elif kind == "tandem":
+        fig = plots.tandem_chart(table, lang=lang)
     elif kind == "cases":
         fig = plots.uploaded_cases(table, option, lang=lang)
     else:
@@ -174,7 +176,28 @@ def download_table(table: pd.DataFrame, name: str) -> None:
                        key=f"csv-{name}")
 
 
+def pick(widget: Any, label: str, options: list, key: str, **kw: Any) -> Any:
+    """A selectbox, radio or multiselect whose shown words follow the language while its choice
+    stays: the browser keeps a widget's old option words while its key is unchanged, so the key
+    carries the language, and the choice made under the other language is carried over."""
+    own = f"{key}:{LANG}"
+    if own not in st.session_state:
+        earlier = [st.session_state[f"{key}:{lang}"] for lang in LANGUAGES if f"{key}:{lang}" in st.session_state]
+        if earlier:
+            value = earlier[0]
+            if isinstance(value, list):
+                kw["default"] = [v for v in value if v in options]
+            elif value in options:
+                kw["index"] = options.index(value)
+    return widget(label, options, key=own, **kw)
+
+
 # -- the scenario: source, levers, table -----------------------------------------------------------
+
+def source_name(stem: str) -> str:
+    """A built-in scenario's name in the chosen language (its file's `name` if not translated)."""
+    return t(f"source.{stem}") if has(f"source.{stem}", LANG) else str(read_raw(SOURCES[stem])[0].get("name", stem))
+
 
 def source_data(problems: list[str]) -> tuple[str, dict]:
     """Raw data of the chosen (or uploaded) scenario. A rejected upload is said in the sidebar and,
@@ -186,8 +209,8 @@ def source_data(problems: list[str]) -> tuple[str, dict]:
         match = [i for i, n in enumerate(names) if n == Path(start).stem]
         default = match[0] if match else 0
     st.sidebar.header(t("sidebar.scenario"))
-    choice = st.sidebar.selectbox(t("sidebar.start_from"), names, index=default, key="source",
-                                  format_func=SOURCE_NAMES.get, help=t("sidebar.start_from_help"))
+    choice = pick(st.sidebar.selectbox, t("sidebar.start_from"), names, index=default, key="source",
+                                  format_func=source_name, help=t("sidebar.start_from_help"))
     upload = st.sidebar.file_uploader(t("sidebar.upload_yaml"), type=["yaml", "yml"], key="upload_yaml",
                                       help=t("sidebar.upload_yaml_help"))
     if upload is not None:
@@ -197,7 +220,7 @@ def source_data(problems: list[str]) -> tuple[str, dict]:
             return f"upload:{upload.name}", data
         except ConfigError as exc:
             st.sidebar.error(t("msg.upload_not_used", error=exc))
-            problems.append(t("msg.upload_rejected_main", name=upload.name, error=exc, fallback=SOURCE_NAMES[choice]))
+            problems.append(t("msg.upload_rejected_main", name=upload.name, error=exc, fallback=source_name(choice)))
     data, _ = read_raw(SOURCES[choice])
     return choice, data
 
@@ -273,13 +296,13 @@ def lever_inputs(scenario: flowsim.Scenario, source: str, cases_in_use: bool) ->
         values[f"home_share:{g.name}"] = st.sidebar.slider(
             f"{t('lever.home_share.label', group=group)} ({t('lever.home_share.unit')})", 0.0, 1.0, step=0.01, key=key,
             help=t("lever.home_share.help"))
-    values["routing"] = st.sidebar.selectbox(
-        t("lever.routing.label"), list(ROUTING_RULES), index=list(ROUTING_RULES).index(now["routing"]),
+    values["routing"] = pick(
+        st.sidebar.selectbox, t("lever.routing.label"), list(ROUTING_RULES), index=list(ROUTING_RULES).index(now["routing"]),
         key=f"routing:{source}", format_func=lambda r: t(f"routing.{r}"), help=t("lever.routing.help"))
     if now["dispatch"] is not None:
         rules = list(DISPATCH_RULES)
-        values["dispatch"] = st.sidebar.selectbox(
-            t("lever.dispatch.label"), rules, index=rules.index(now["dispatch"]), key=f"dispatch:{source}",
+        values["dispatch"] = pick(
+            st.sidebar.selectbox, t("lever.dispatch.label"), rules, index=rules.index(now["dispatch"]), key=f"dispatch:{source}",
             format_func=lambda r: t(f"dispatch.{r}"), help=t("lever.dispatch.help"))
     return values
 
@@ -304,7 +327,7 @@ def epidemic_demand(data: dict, source: str) -> tuple[dict, str]:
     if not choices:
         return data, source
     off = "off"
-    choice = st.sidebar.selectbox(t("sidebar.epidemic"), [off, *choices], key=f"epidemic:{source}",
+    choice = pick(st.sidebar.selectbox, t("sidebar.epidemic"), [off, *choices], key=f"epidemic:{source}",
                                   format_func=lambda c: t("sidebar.epidemic_off") if c == off else c,
                                   help=t("sidebar.epidemic_help"))
     if choice not in choices:
@@ -373,7 +396,7 @@ def main() -> None:
     st.set_page_config(page_title="flowsim · patient flow", page_icon="🏥", layout="wide")
     LANG = language()
     st.title(t("app.title"))
-    view = st.radio(t("app.view"), VIEWS, horizontal=True, key="view", label_visibility="collapsed",
+    view = pick(st.radio, t("app.view"), VIEWS, horizontal=True, key="view", label_visibility="collapsed",
                     format_func=lambda v: t(f"view.{v}"))
     if view == "teach":  # its own small scenarios and its own controls: the Hanoi levers do not act here
         teach_view()
@@ -567,7 +590,7 @@ def figure_table(result: dict[str, Any]) -> pd.DataFrame:
 
 def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text: str,
                   upload: tuple[list[float], str] | None) -> None:
-    st.info("**" + headline_text(result_headline(result, yaml_text)) + "**", icon="📌")
+    st.info("**" + headline_text(result_headline(result, yaml_text)) + "**")
     st.caption(t("headline.help"))
     key_figure_cards(result)
     summary = result["summary"]
@@ -625,9 +648,9 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
             st.caption(t("bottlenecks.held_back_caption", count=num(len(tr)),
                          minutes=num(tr["response"].median() * MINUTES_PER_DAY)))
     c1, c2 = st.columns(2)
-    tier = c1.radio(t("bottlenecks.heatmap_of"), [2, 3, 1], format_func=lambda x: t(f"tier.{x}"), horizontal=True,
+    tier = pick(c1.radio, t("bottlenecks.heatmap_of"), [2, 3, 1], format_func=lambda x: t(f"tier.{x}"), horizontal=True,
                     key="heatmap-tier")
-    kind = c2.radio(t("bottlenecks.heatmap_kind"), ["hospital", "station"], horizontal=True, key="heatmap-kind",
+    kind = pick(c2.radio, t("bottlenecks.heatmap_kind"), ["hospital", "station"], horizontal=True, key="heatmap-kind",
                     format_func=lambda k: t(f"bottlenecks.kind_{k}"))
     occ = result["occupancy"]
     total = occ[(occ["tier"] == tier) & (occ["kind"] == kind) & (occ["capacity"] > 0)]["facility"].nunique()
@@ -653,7 +676,7 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
                seed: int) -> None:
     st.caption(t("sweep.caption"))
     options = [k for k in levers.SWEEP_PATHS if k in values]
-    chosen = st.multiselect(t("sweep.levers"), options, default=options[:1], max_selections=2,
+    chosen = pick(st.multiselect, t("sweep.levers"), options, default=options[:1], max_selections=2,
                             format_func=lambda k: named("lever", k, LANG), key="sweep-levers")
     factors = []
     for key in chosen:
@@ -671,7 +694,7 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
         if lever.whole:
             points = tuple(dict.fromkeys(float(round(p)) for p in points))
         factors.append((levers.SWEEP_PATHS[key], points))
-    figure = st.selectbox(t("sweep.figure"), KEY_FIGURES, key="sweep-figure",
+    figure = pick(st.selectbox, t("sweep.figure"), KEY_FIGURES, key="sweep-figure",
                           format_func=lambda f: named("figure", f, LANG))
     if factors and st.button(t("sweep.run"), key="run-sweep"):
         runs = max(replications, PAIRED_MIN)
@@ -717,17 +740,13 @@ def _unique_names(named_yaml: list[tuple[str, str]]) -> list[tuple[str, str]]:
 # -- Teach: small scenarios with their own controls --------------------------------------------------
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def teach_mmc(servers: int, mean_stay: float, loads: tuple[float, ...], lang: str) -> bytes:
-    simulated = teaching.mmc_curve(servers, mean_stay, loads, replications=3, patients=6000)
-    fig = plots.erlang_c_curve(teaching.mmc_theory(servers, mean_stay), simulated, servers, mean_stay, lang=lang)
-    return png(fig)
+def teach_mmc(servers: int, mean_stay: float, loads: tuple[float, ...]) -> pd.DataFrame:
+    return teaching.mmc_curve(servers, mean_stay, loads, replications=3, patients=6000)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def teach_tandem(beds: tuple[int, ...], lang: str) -> tuple[bytes, pd.DataFrame]:
-    table = teaching.tandem_blocking(beds, replications=3, horizon_days=1000)
-    fig = plots.tandem_chart(table, lang=lang)
-    return png(fig), table
+def teach_tandem(beds: tuple[int, ...]) -> pd.DataFrame:
+    return teaching.tandem_blocking(beds, replications=3, horizon_days=1000)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -755,14 +774,13 @@ def teach_view() -> None:
     st.subheader(t("teach.mmc_title"))
     st.markdown(t("teach.mmc_text"))
     with st.spinner(t("teach.mmc_running")):
-        data = teach_mmc(servers, stay, (0.5, 0.7, 0.85, 0.95), LANG)
-    st.image(data, width="stretch")
-    st.download_button(t("download.png", name="mmc"), data, "mmc.png", "image/png", key="png-teach-mmc")
+        simulated = teach_mmc(servers, stay, (0.5, 0.7, 0.85, 0.95))
+    show_figure("mmc", "mmc", simulated, (servers, stay))
     st.subheader(t("teach.tandem_title"))
     st.markdown(t("teach.tandem_text"))
     with st.spinner(t("teach.tandem_running")):
-        data, table = teach_tandem(tuple(range(low, high + 1, max(1, (high - low) // 4))), LANG)
-    st.image(data, width="stretch")
+        table = teach_tandem(tuple(range(low, high + 1, max(1, (high - low) // 4))))
+    show_figure("tandem", "tandem", table)
     download_table(table, "tandem")
     st.subheader(t("teach.epidemic_title"))
     st.markdown(t("teach.epidemic_text"))

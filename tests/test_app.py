@@ -41,9 +41,9 @@ def metric(at: AppTest, label_start: str) -> str:
 
 
 def test_opens_with_key_figures_and_intervals(app: AppTest):
-    assert app.selectbox(key="source").value == "town"  # shown as "Teaching: a small town"
+    assert app.selectbox(key="source:en").value == "town"  # shown as "Teaching: a small town"
     assert "–" in metric(app, "Deaths")  # 2 replications by default: the range of the runs, not a ±
-    assert app.radio(key="view").options == ["Overview", "Bottlenecks", "Sweep", "Compare", "Map", "Teach"]
+    assert app.radio(key="view:en").options == ["Overview", "Bottlenecks", "Sweep", "Compare", "Map", "Teach"]
     assert not app.error
 
 
@@ -92,7 +92,7 @@ def test_sliders_at_their_extremes_run(app: AppTest):
 
 
 def test_bottlenecks_view_ranks_resources(app: AppTest):
-    app.radio(key="view").set_value("bottlenecks").run()
+    app.radio(key="view:en").set_value("bottlenecks").run()
     assert len(app.dataframe) >= 1 and not app.exception  # the resource table of replication 0
     app.button(key="run-bottlenecks").click().run()
     assert not app.exception
@@ -101,7 +101,7 @@ def test_bottlenecks_view_ranks_resources(app: AppTest):
 
 
 def test_sweep_view_runs_a_sweep(app: AppTest):
-    app.radio(key="view").set_value("sweep").run()
+    app.radio(key="view:en").set_value("sweep").run()
     app.button(key="run-sweep").click().run()
     assert not app.exception
     factors, table = app.session_state["sweep"]
@@ -109,7 +109,7 @@ def test_sweep_view_runs_a_sweep(app: AppTest):
 
 
 def test_compare_view_gives_paired_differences(app: AppTest):
-    app.radio(key="view").set_value("compare").run()
+    app.radio(key="view:en").set_value("compare").run()
     app.button(key="save-scenario").click().run()
     app.slider(key="lever:oxygen_beds_scale").set_value(2.0).run()
     app.button(key="run-compare").click().run()
@@ -119,23 +119,23 @@ def test_compare_view_gives_paired_differences(app: AppTest):
 
 
 def test_results_survive_switching_views(app: AppTest):
-    app.radio(key="view").set_value("sweep").run()
+    app.radio(key="view:en").set_value("sweep").run()
     app.button(key="run-sweep").click().run()
     images = len(app.get("image"))
     assert images >= 1  # the sweep chart
-    app.radio(key="view").set_value("map").run()
+    app.radio(key="view:en").set_value("map").run()
     assert not app.exception
-    app.radio(key="view").set_value("sweep").run()
+    app.radio(key="view:en").set_value("sweep").run()
     assert "sweep" in app.session_state and len(app.get("image")) == images
 
 
 def test_map_view_draws_the_network(app: AppTest):
-    app.radio(key="view").set_value("map").run()
+    app.radio(key="view:en").set_value("map").run()
     assert not app.exception and len(app.get("image")) >= 1
 
 
 def test_teach_view_shows_theory_beside_simulation(app: AppTest):
-    app.radio(key="view").set_value("teach").run()
+    app.radio(key="view:en").set_value("teach").run()
     assert not app.exception
     assert any("Erlang C" in m.value for m in app.markdown)
     assert any("two-week delay" in m.value for m in app.subheader)
@@ -165,7 +165,7 @@ def test_epidemic_demand_draws_the_f0_curve_and_its_sliders_move_results(monkeyp
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception, at.exception
-    assert "epidemic" in at.selectbox(key="source").value
+    assert "epidemic" in at.selectbox(key="source:en").value
     assert len(at.get("image")) >= 2  # the overview and, beside it, the projected F0/day curve
     assert any("Expected F0/day peaks" in c.value for c in at.caption)
     before = metric(at, "Deaths")
@@ -197,8 +197,8 @@ def test_a_shorter_horizon_pulls_the_distancing_day_in(monkeypatch):
     at.slider(key="lever:horizon_days").set_value(40.0).run()
     assert not at.exception and not at.error
     assert at.slider(key="lever:distancing_day").max == 39
-    at.radio(key="view").set_value("sweep").run()
-    assert "Doubling time of cases (days)" in at.multiselect(key="sweep-levers").options
+    at.radio(key="view:en").set_value("sweep").run()
+    assert "Doubling time of cases (days)" in at.multiselect(key="sweep-levers:en").options
 
 
 def _walk_levers(at: AppTest, keys: list[str]) -> list[str]:
@@ -283,3 +283,49 @@ def flowsim_run_town():
     import flowsim
 
     return flowsim.run(flowsim.load_scenario("town"), seed=1)
+
+
+TITLES = {"en": "flowsim · where will the network jam?", "vi": "flowsim · mạng lưới điều trị sẽ quá tải ở đâu?"}
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+@pytest.mark.parametrize("view", ["overview", "bottlenecks", "sweep", "compare", "map", "teach"])
+def test_every_view_in_both_languages(app: AppTest, lang: str, view: str):
+    from flowsim import i18n
+
+    app.selectbox(key="lang").set_value(lang)
+    app.radio(key="view:en").set_value(view).run()
+    assert not app.exception and not app.error, (lang, view)
+    assert app.title[0].value == TITLES[lang]
+    assert app.radio(key=f"view:{lang}").value == view
+    assert app.radio(key=f"view:{lang}").options == [i18n.text(f"view.{v}", lang) for v in
+                                             ["overview", "bottlenecks", "sweep", "compare", "map", "teach"]]
+    if view == "sweep":
+        app.button(key="run-sweep").click().run()
+    elif view == "compare":
+        app.button(key="save-scenario").click().run()
+        app.button(key="run-compare").click().run()
+    assert not app.exception and not app.error, (lang, view)
+    assert app.get("image"), "every view draws its figure"
+    if view == "teach":
+        assert not [s for s in app.sidebar.slider if s.key.startswith("lever:")]  # the Hanoi levers are not here
+        assert app.sidebar.slider(key="teach-beds").label == i18n.text("teach.beds", lang)
+    else:
+        assert app.slider(key="lever:oxygen_beds_scale").label == i18n.named("lever", "oxygen_beds_scale", lang)
+    if view == "overview":
+        assert app.metric[0].label.startswith(i18n.text("card.died", lang))
+        assert ("tử vong" in app.main.info[0].value) == (lang == "vi")
+
+
+def test_switching_language_keeps_the_levers_where_they_are(app: AppTest):
+    app.slider(key="lever:oxygen_beds_scale").set_value(1.5)
+    app.radio(key="view:en").set_value("map").run()
+    app.selectbox(key="lang").set_value("vi").run()
+    assert not app.exception
+    assert app.radio(key="view:vi").value == "map"  # the same view, its name in Vietnamese
+    assert app.selectbox(key="source:vi").value == "town"
+    app.selectbox(key="lang").set_value("en").run()
+    assert app.radio(key="view:en").value == "map"
+    app.selectbox(key="lang").set_value("vi").run()
+    assert app.slider(key="lever:oxygen_beds_scale").value == 1.5
+    assert app.slider(key="lever:oxygen_beds_scale").label == "Giường oxy (tầng 2) (× kịch bản)"
