@@ -20,7 +20,7 @@ import streamlit as st
 import yaml
 
 import flowsim
-from flowsim import levers, plots, teaching
+from flowsim import charts, levers, plots, teaching
 from flowsim.ambulances import DISPATCH_RULES
 from flowsim.config import (
     BUILTIN_DIR,
@@ -133,33 +133,15 @@ def png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = "", lang: str = DEFAULT) -> bytes:
-    """A figure drawn from a table, as PNG bytes: drawn once per table and language, then from cache."""
-    if kind == "overview":
-        fig = plots.overview(table, option, lang=lang)
-    elif kind == "ranking":
-        fig = plots.resource_ranking(table, lang=lang)
-    elif kind == "held_back":
-        fig = plots.held_back(table, lang=lang)
-    elif kind == "heatmap":
-        fig = plots.occupancy_heatmap(table, option[0], kind=option[1], lang=lang)
-    elif kind == "map":
+    """A matplotlib figure (the map and the lessons) as PNG bytes: drawn once per table and language."""
+    if kind == "map":
         fig = plots.network_map(build(parse_yaml(yaml_text)), table, lang=lang)
-    elif kind == "bottlenecks":
-        fig = plots.bottleneck_bars(table, option, lang=lang)
-    elif kind == "sweep":
-        fig = plots.sweep_chart(table, list(option[0]), option[1], lang=lang)
-    elif kind == "comparison":
-        fig = plots.forest(table, list(option), lang=lang)
-    elif kind == "epidemic":
-        fig = plots.epidemic_curve(table, option, lang=lang)
     elif kind == "epidemic_lesson":
         fig = plots.epidemic_lesson_chart(table, lang=lang)
     elif kind == "mmc":
         fig = plots.erlang_c_curve(teaching.mmc_theory(*option), table, *option, lang=lang)
     elif kind == "tandem":
         fig = plots.tandem_chart(table, lang=lang)
-    elif kind == "cases":
-        fig = plots.uploaded_cases(table, option, lang=lang)
     else:
         raise ValueError(f"unknown figure {kind}")
     return png(fig)
@@ -169,6 +151,12 @@ def show_figure(kind: str, name: str, table: pd.DataFrame, option: Any = None, y
     data = render(kind, table, option, yaml_text, LANG)
     st.image(data, width="stretch")
     st.download_button(t("download.png", name=name), data, f"{name}.png", "image/png", key=f"png-{name}")
+
+
+def show_chart(chart: Any) -> None:
+    """An interactive chart: hover for values with units, scroll or drag to zoom and pan, double-click
+    to reset; its ⋯ menu saves it as PNG or SVG (the CLI writes the same figures as PNG files)."""
+    st.altair_chart(chart, width="stretch")
 
 
 def download_table(table: pd.DataFrame, name: str) -> None:
@@ -359,7 +347,7 @@ def epidemic_sliders(scenario: flowsim.Scenario, horizon_days: float) -> dict[st
 def epidemic_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     """The projected F0/day curve (with its Poisson band) beside the F0 the run drew."""
     curve = arrivals_curve(scenario.arrivals, int(math.ceil(scenario.horizon_days)))
-    show_figure("epidemic", "f0_curve", curve, result["timeseries"])
+    show_chart(charts.epidemic_curve(curve, result["timeseries"], LANG))
     peak = curve.loc[curve["expected"].idxmax()]
     st.caption(t("overview.f0_peak", peak=num(peak["expected"]), day=int(peak["day"])))
     download_table(curve, "f0_curve")
@@ -374,7 +362,7 @@ def cases_panel(cases: list[float], name: str, scenario: flowsim.Scenario) -> No
     """The uploaded curve as the run uses it, and what of it is extrapolated."""
     horizon = int(math.ceil(scenario.horizon_days))
     st.subheader(t("upload.title", name=name))
-    show_figure("cases", "uploaded_cases", pd.DataFrame({"day": range(len(cases)), "cases": cases}), horizon)
+    show_chart(charts.uploaded_cases(pd.DataFrame({"day": range(len(cases)), "cases": cases}), horizon, LANG))
     if len(cases) < horizon:
         st.warning(t("upload.extrapolated", name=name, first=0, last=len(cases) - 1, from_day=len(cases),
                      to_day=horizon - 1, horizon=horizon, value=num(cases[-1])))
@@ -603,11 +591,11 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text:
     if scenario.arrivals.profile in EPIDEMIC_PROFILES:
         left, right = st.columns([3, 2])
         with left:
-            show_figure("overview", "overview", result["timeseries"], scenario.name)
+            overview_charts(result["timeseries"], columns=1)
         with right:
             epidemic_panel(scenario, result)
     else:
-        show_figure("overview", "overview", result["timeseries"], scenario.name)
+        overview_charts(result["timeseries"], columns=2)
     runs = len(summary)
     st.subheader(t("overview.key_figures_interval") if runs >= INTERVAL_MIN else t("overview.key_figures_range", runs=runs))
     st.dataframe(figure_table(result), hide_index=True, width="stretch")
@@ -615,6 +603,17 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text:
         download_table(result["intervals"], "key_figures")
     download_table(summary, "summary")
     download_table(result["timeseries"], "timeseries")
+
+
+def overview_charts(timeseries: pd.DataFrame, columns: int) -> None:
+    """Patients in care, who waits, oxygen and ICU beds over time: four interactive charts."""
+    drawn = charts.overview(timeseries, LANG)
+    names = ["census", "waiting", "oxygen", "icu"]
+    for i in range(0, 4, columns):
+        cols = st.columns(columns)
+        for col, name in zip(cols, names[i:i + columns], strict=True):
+            with col:
+                show_chart(drawn[name])
 
 
 RESOURCE_COLUMNS = ["resource", "facility", "kind", "tier", "capacity", "utilisation", "share_time_full", "days_full"]
@@ -639,11 +638,11 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
                     seed: int) -> None:
     left, right = st.columns(2)
     with left:
-        show_figure("ranking", "resource_ranking", result["resources"])
+        show_chart(charts.resource_ranking(result["resources"], LANG))
         st.caption(t("bottlenecks.ranking_caption"))
     with right:
         if len(result["transfers"]):
-            show_figure("held_back", "held_back", result["transfers"])
+            show_chart(charts.held_back(result["transfers"], LANG))
             tr = result["transfers"]
             st.caption(t("bottlenecks.held_back_caption", count=num(len(tr)),
                          minutes=num(tr["response"].median() * MINUTES_PER_DAY)))
@@ -654,7 +653,7 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
                     format_func=lambda k: t(f"bottlenecks.kind_{k}"))
     occ = result["occupancy"]
     total = occ[(occ["tier"] == tier) & (occ["kind"] == kind) & (occ["capacity"] > 0)]["facility"].nunique()
-    show_figure("heatmap", f"occupancy_tier{tier}_{kind}", occ, (tier, kind))
+    show_chart(charts.occupancy_heatmap(occ, tier, kind, LANG))
     st.caption(t("bottlenecks.heatmap_caption", shown=min(total, plots.HEATMAP_ROWS), total=total))
     st.subheader(t("bottlenecks.resources_table"))
     st.dataframe(resource_table(result["resources"]), hide_index=True, width="stretch")
@@ -668,7 +667,7 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
     if saved is not None:
         if saved[0] != yaml_text:
             st.info(t("msg.ranked_earlier"))
-        show_figure("bottlenecks", "bottlenecks", saved[1], 0.10)
+        show_chart(charts.bottleneck_bars(saved[1], 0.10, LANG))
         download_table(saved[1], "bottlenecks")
 
 
@@ -703,7 +702,7 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
     saved = st.session_state.get("sweep")
     if saved is not None:
         names = [path for path, _ in saved[0]]
-        show_figure("sweep", "sweep", saved[1], (tuple(names), figure))
+        show_chart(charts.sweep_chart(saved[1], names, figure, LANG))
         download_table(saved[1], "sweep")
 
 
@@ -724,7 +723,7 @@ def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, 
     diffs = st.session_state.get("comparison")
     if diffs is not None:
         figures = [k for k in KEY_FIGURES if k in set(diffs["figure"])]
-        show_figure("comparison", "comparison", diffs, tuple(figures))
+        show_chart(charts.forest(diffs, figures, LANG))
         download_table(diffs, "comparison")
 
 

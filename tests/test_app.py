@@ -36,6 +36,11 @@ def test_the_clone_script_opens_the_same_app(monkeypatch):
     assert "–" in metric(at, "Deaths")  # 2 replications: the range of the runs
 
 
+def drawn(at: AppTest) -> int:
+    """Figures on the page: interactive charts (Altair) and images (the map, the lessons)."""
+    return len(at.get("vega_lite_chart")) + len(at.get("image"))
+
+
 def metric(at: AppTest, label_start: str) -> str:
     return next(m.value for m in at.metric if m.label.startswith(label_start))
 
@@ -121,12 +126,12 @@ def test_compare_view_gives_paired_differences(app: AppTest):
 def test_results_survive_switching_views(app: AppTest):
     app.radio(key="view:en").set_value("sweep").run()
     app.button(key="run-sweep").click().run()
-    images = len(app.get("image"))
+    images = drawn(app)
     assert images >= 1  # the sweep chart
     app.radio(key="view:en").set_value("map").run()
     assert not app.exception
     app.radio(key="view:en").set_value("sweep").run()
-    assert "sweep" in app.session_state and len(app.get("image")) == images
+    assert "sweep" in app.session_state and drawn(app) == images
 
 
 def test_map_view_draws_the_network(app: AppTest):
@@ -166,7 +171,7 @@ def test_epidemic_demand_draws_the_f0_curve_and_its_sliders_move_results(monkeyp
     at.run()
     assert not at.exception, at.exception
     assert "epidemic" in at.selectbox(key="source:en").value
-    assert len(at.get("image")) >= 2  # the overview and, beside it, the projected F0/day curve
+    assert len(at.get("vega_lite_chart")) >= 5  # the overview's four and, beside them, the projected F0/day curve
     assert any("Expected F0/day peaks" in c.value for c in at.caption)
     before = metric(at, "Deaths")
     at.slider(key="lever:distancing_day").set_value(50.0).run()
@@ -306,7 +311,7 @@ def test_every_view_in_both_languages(app: AppTest, lang: str, view: str):
         app.button(key="save-scenario").click().run()
         app.button(key="run-compare").click().run()
     assert not app.exception and not app.error, (lang, view)
-    assert app.get("image"), "every view draws its figure"
+    assert drawn(app), "every view draws its figure"
     if view == "teach":
         assert not [s for s in app.sidebar.slider if s.key.startswith("lever:")]  # the Hanoi levers are not here
         assert app.sidebar.slider(key="teach-beds").label == i18n.text("teach.beds", lang)
@@ -329,3 +334,14 @@ def test_switching_language_keeps_the_levers_where_they_are(app: AppTest):
     app.selectbox(key="lang").set_value("vi").run()
     assert app.slider(key="lever:oxygen_beds_scale").value == 1.5
     assert app.slider(key="lever:oxygen_beds_scale").label == "Giường oxy (tầng 2) (× kịch bản)"
+
+
+def test_charts_hover_their_values_with_units_and_zoom(app: AppTest):
+    import json
+
+    specs = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
+    assert len(specs) >= 4
+    text = json.dumps(specs)
+    assert "tooltip" in text and '"bind": "scales"' in text  # hover and zoom
+    assert "(beds)" in text or "beds" in text
+    assert "census_tier" not in text and "queue_tier" not in text  # no internal names in the encodings' titles

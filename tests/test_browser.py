@@ -33,14 +33,14 @@ pytestmark = [
 ]
 TIMEOUT_MS = 180_000  # first results take ≈ 10 s on an idle 2-core machine, up to ≈ 70 s under heavy load
 
-# What the planner sees: every key-figure card holds a number, the overview figure is drawn (its
-# image loaded), and nothing is still running.
+# What the planner sees: every key-figure card holds a number, the overview's four interactive
+# charts are drawn (each has its canvas or SVG), and nothing is still running.
 SHOWN = """() => {
     const values = [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => e.innerText.trim());
-    const img = document.querySelector('[data-testid="stImage"] img');
+    const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+        .filter(c => c.querySelector('canvas, svg'));
     const running = document.querySelector('[data-testid="stStatusWidget"]');
-    return values.length >= 4 && values.every(v => /[0-9]/.test(v)) && img && img.complete
-        && img.naturalWidth > 0 && !running;
+    return values.length >= 4 && values.every(v => /[0-9]/.test(v)) && charts.length >= 4 && !running;
 }"""
 
 
@@ -136,10 +136,9 @@ def _wait_shown(page, what: str) -> None:
                              f"(screenshot {OUT / 'failed.png'})") from None
 
 
-def _seen(page) -> tuple[str, str]:
-    """The first key figure's card text, and the overview image's address."""
-    return (page.locator('[data-testid="stMetric"]').first.inner_text(),
-            page.locator('[data-testid="stImage"] img').first.get_attribute("src") or "")
+def _seen(page) -> str:
+    """Every key-figure card's text."""
+    return " | ".join(page.locator('[data-testid="stMetric"]').all_inner_texts())
 
 
 def test_slider_changes_the_figures(server):
@@ -163,16 +162,15 @@ def test_slider_changes_the_figures(server):
         holding = [pid for pid in below if _holds(pid, _port_sockets(port))]
         assert not holding, f"the app's worker processes {holding} hold the server's connections"
 
-        before, image_before = _seen(page)
+        before = _seen(page)
         slider = page.get_by_role("slider").first  # "New F0 per day", the first lever
         slider.focus()
         start = time.perf_counter()
         page.keyboard.press("ArrowRight")  # +50 F0/day: a setting never simulated, so the cache misses
-        page.wait_for_function("""([text, src]) => {
-            const m = document.querySelector('[data-testid="stMetric"]');
-            const img = document.querySelector('[data-testid="stImage"] img');
-            return m && img && m.innerText !== text && img.src !== src;
-        }""", arg=[before, image_before], timeout=TIMEOUT_MS)
+        page.wait_for_function("""(text) => {
+            const m = [...document.querySelectorAll('[data-testid="stMetric"]')].map(e => e.innerText);
+            return m.length >= 4 && m.join(" | ") !== text;
+        }""", arg=before, timeout=TIMEOUT_MS)
         _wait_shown(page, "after moving the slider")
         slider_change = time.perf_counter() - start
         page.screenshot(path=str(OUT / "app.png"), full_page=False)
@@ -190,6 +188,15 @@ def test_slider_changes_the_figures(server):
         except Exception:
             page.screenshot(path=str(OUT / "failed.png"))
             raise
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        # The language switch: the whole page in Vietnamese, the same results.
+        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+        page.get_by_role("option", name="Tiếng Việt").click()
+        page.get_by_text("mạng lưới điều trị sẽ quá tải ở đâu?").wait_for(timeout=TIMEOUT_MS)
+        _wait_shown(page, "in Vietnamese")
+        assert page.get_by_text("Tử vong (người)").count() >= 1
+        page.screenshot(path=str(OUT / "app_vi.png"), full_page=False)
         assert page.locator('[data-testid="stException"]').count() == 0
         browser.close()
     timings = {"first_results_s": round(first_results, 2), "slider_change_s": round(slider_change, 2)}
