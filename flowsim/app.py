@@ -12,9 +12,13 @@ from __future__ import annotations
 import io
 import math
 import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 import yaml
@@ -25,6 +29,7 @@ from flowsim.ambulances import DISPATCH_RULES
 from flowsim.config import (
     BUILTIN_DIR,
     EPIDEMIC_PROFILES,
+    CapacityScale,
     ConfigError,
     build,
     cases_from_table,
@@ -36,7 +41,7 @@ from flowsim.epidemic import arrivals_curve, estimate_rt
 from flowsim.executors import Processes
 from flowsim.headline import Headline, headline
 from flowsim.i18n import DEFAULT, LANGUAGES, has, named, number, text
-from flowsim.interactive import look, warm
+from flowsim.interactive import Counted, Progress, look, warm
 from flowsim.limits import check_memory, missing_beds
 from flowsim.metrics import MINUTES_PER_DAY
 from flowsim.posterior import load as load_posterior
@@ -90,35 +95,90 @@ def worker_pool() -> Processes:
     return pool
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def simulate(yaml_text: str, replications: int, seed: int, posterior: bytes | None = None) -> dict[str, Any]:
+@st.cache_resource
+def _results() -> dict[str, Any]:
+    """Results of every setting simulated, for every session (the last RESULTS_KEPT of each kind),
+    with one lock per setting so that two pages wanting it at once compute it once."""
+    return {"lock": threading.Lock(), "items": OrderedDict(), "computing": {}}
+
+
+RESULTS_KEPT = 32
+
+
+def remembered(key: tuple, compute: Callable[[], Any]) -> Any:
+    """`compute()`'s value for `key`, computed once. Not st.cache_data: a computation here may move
+    a progress bar of the page that asked for it, which a cached function may not touch."""
+    store = _results()
+    with store["lock"]:
+        if key in store["items"]:
+            store["items"].move_to_end(key)
+            return store["items"][key]
+        mine = store["computing"].setdefault(key, threading.Lock())
+    with mine:
+        with store["lock"]:
+            if key in store["items"]:
+                return store["items"][key]
+        value = compute()
+        with store["lock"]:
+            store["items"][key] = value
+            store["computing"].pop(key, None)
+            while len(store["items"]) > RESULTS_KEPT:
+                store["items"].popitem(last=False)
+    return value
+
+
+def simulate(yaml_text: str, replications: int, seed: int, posterior: bytes | None = None,
+             progress: Progress | None = None) -> dict[str, Any]:
     """Replication 0 in full (maps, heatmaps) while the pool runs the others (intervals)."""
-    drawn = load_posterior(posterior, "the uploaded posterior") if posterior else None
-    result = look(build(parse_yaml(yaml_text)), replications, seed, worker_pool(), drawn)
-    detail = result.detail
-    return {
-        "summary": result.table, "intervals": result.intervals,
-        "timeseries": detail.timeseries, "resources": detail.resources, "occupancy": detail.occupancy,
-        "transfers": detail.transfers, "waits": detail.waits, "seconds": detail.seconds,
-    }
+    def compute() -> dict[str, Any]:
+        drawn = load_posterior(posterior, "the uploaded posterior") if posterior else None
+        result = look(build(parse_yaml(yaml_text)), replications, seed, worker_pool(), drawn, progress)
+        detail = result.detail
+        return {
+            "summary": result.table, "intervals": result.intervals,
+            "timeseries": detail.timeseries, "resources": detail.resources, "occupancy": detail.occupancy,
+            "transfers": detail.transfers, "waits": detail.waits, "seconds": detail.seconds,
+        }
+
+    return remembered(("look", yaml_text, replications, seed, posterior), compute)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def run_bottlenecks(yaml_text: str, replications: int, seed: int) -> pd.DataFrame:
-    return flowsim.bottlenecks(build(parse_yaml(yaml_text)), 0.10, replications, seed, executor=worker_pool()).ranking
+def pool(total: int, progress: Progress | None) -> Any:
+    """The worker pool, counting finished replications for a progress bar when one is given."""
+    return Counted(worker_pool(), total, progress) if progress else worker_pool()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+def run_bottlenecks(yaml_text: str, replications: int, seed: int, progress: Progress | None = None) -> pd.DataFrame:
+    total = (1 + len(CapacityScale.model_fields)) * replications
+    return remembered(("bottlenecks", yaml_text, replications, seed), lambda: flowsim.bottlenecks(
+        build(parse_yaml(yaml_text)), 0.10, replications, seed, executor=pool(total, progress)).ranking)
+
+
 def run_sweep(yaml_text: str, factors: tuple[tuple[str, tuple[float, ...]], ...], replications: int,
-              seed: int) -> pd.DataFrame:
-    return flowsim.sweep(build(parse_yaml(yaml_text)), dict(factors), replications, seed,
-                         executor=worker_pool()).intervals
+              seed: int, progress: Progress | None = None) -> pd.DataFrame:
+    total = math.prod(len(points) for _, points in factors) * replications
+    return remembered(("sweep", yaml_text, factors, replications, seed), lambda: flowsim.sweep(
+        build(parse_yaml(yaml_text)), dict(factors), replications, seed, executor=pool(total, progress)).intervals)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def run_compare(named_yaml: tuple[tuple[str, str], ...], replications: int, seed: int) -> pd.DataFrame:
-    scenarios = {name: build(parse_yaml(text)) for name, text in named_yaml}
-    return flowsim.compare(scenarios, replications, seed, executor=worker_pool()).differences
+def run_compare(named_yaml: tuple[tuple[str, str], ...], replications: int, seed: int,
+                progress: Progress | None = None) -> pd.DataFrame:
+    def compute() -> pd.DataFrame:
+        scenarios = {name: build(parse_yaml(text)) for name, text in named_yaml}
+        return flowsim.compare(scenarios, replications, seed,
+                               executor=pool(len(scenarios) * replications, progress)).differences
+
+    return remembered(("compare", named_yaml, replications, seed), compute)
+
+
+def progress_bar() -> tuple[Any, Progress]:
+    """A bar that fills as replications finish: 'Replications done: 12 of 28'."""
+    bar = st.progress(0.0, text=t("msg.running"))
+
+    def tell(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=t("msg.progress", done=done, total=total))
+
+    return bar, tell
 
 
 # -- helpers that only format -----------------------------------------------------------------------
@@ -153,10 +213,28 @@ def show_figure(kind: str, name: str, table: pd.DataFrame, option: Any = None, y
     st.download_button(t("download.png", name=name), data, f"{name}.png", "image/png", key=f"png-{name}")
 
 
+def spec(chart: Any) -> dict:
+    """A chart's Vega-Lite spec, data inline."""
+    with alt.data_transformers.disable_max_rows():  # a heatmap of 180 days × 25 rows is more than 5,000
+        return chart.to_dict(validate=False)  # built by our own code: its schema check took half the page's time
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_specs(kind: str, table: pd.DataFrame, option: Any, lang: str) -> dict[str, dict]:
+    """The specs of the charts every rerun draws, built once per table and language."""
+    if kind == "overview":
+        return {name: spec(c) for name, c in charts.overview(table, lang).items()}
+    if kind == "ranking":
+        return {"": spec(charts.resource_ranking(table, lang))}
+    if kind == "heatmap":
+        return {"": spec(charts.occupancy_heatmap(table, option[0], option[1], lang))}
+    raise ValueError(f"unknown chart {kind}")
+
+
 def show_chart(chart: Any) -> None:
     """An interactive chart: hover for values with units, scroll or drag to zoom and pan, double-click
     to reset; its ⋯ menu saves it as PNG or SVG (the CLI writes the same figures as PNG files)."""
-    st.altair_chart(chart, width="stretch")
+    st.vega_lite_chart(chart if isinstance(chart, dict) else spec(chart), width="stretch")
 
 
 def download_table(table: pd.DataFrame, name: str) -> None:
@@ -181,6 +259,12 @@ def pick(widget: Any, label: str, options: list, key: str, **kw: Any) -> Any:
 
 
 # -- the scenario: source, levers, table -----------------------------------------------------------
+
+@st.cache_data(show_spinner=False)
+def builtin_data(stem: str) -> dict:
+    """A built-in scenario's raw data (read once; every caller gets its own copy)."""
+    return read_raw(SOURCES[stem])[0]
+
 
 def source_name(stem: str) -> str:
     """A built-in scenario's name in the chosen language (its file's `name` if not translated)."""
@@ -209,8 +293,7 @@ def source_data(problems: list[str]) -> tuple[str, dict]:
         except ConfigError as exc:
             st.sidebar.error(t("msg.upload_not_used", error=exc))
             problems.append(t("msg.upload_rejected_main", name=upload.name, error=exc, fallback=source_name(choice)))
-    data, _ = read_raw(SOURCES[choice])
-    return choice, data
+    return choice, builtin_data(choice)
 
 
 def daily_cases_upload(problems: list[str]) -> tuple[list[float], str] | None:
@@ -257,20 +340,17 @@ def lever_inputs(scenario: flowsim.Scenario, source: str, cases_in_use: bool) ->
             tip = t("sidebar.preset_reset_help", rate=num(rate)) if key == "reset" else t("sidebar.preset_help")
             if col.button(label, key=f"preset-{key}", help=tip, disabled=cases_in_use, width="stretch"):
                 st.session_state["lever:daily_f0"] = int(rate)
+    start = start_values(scenario)
     values: dict[str, Any] = {}
     for lever in levers.LEVERS:
-        current_value = now.get(lever.key)
-        if current_value is None:
+        if lever.key == "stations_open" and now["stations_open"] == 0:
+            st.sidebar.caption(t("msg.stations_none"))
+        if lever.key not in start:
             continue
-        high = lever.high
-        if lever.key == "stations_open":
-            high = now["stations_open"]
-            if high == 0:
-                st.sidebar.caption(t("msg.stations_none"))
-                continue
+        high = now["stations_open"] if lever.key == "stations_open" else lever.high
         key = f"lever:{lever.key}"
         if key not in st.session_state:
-            st.session_state[key] = float(min(max(current_value, lever.low), high))
+            st.session_state[key] = start[lever.key]
         disabled = cases_in_use and lever.key == "daily_f0"
         values[lever.key] = _slider(lever, lever.low, high, key, disabled)
     if cases_in_use:
@@ -279,7 +359,7 @@ def lever_inputs(scenario: flowsim.Scenario, source: str, cases_in_use: bool) ->
     for g in scenario.risk_groups:
         key = f"lever:home_share:{g.name}"
         if key not in st.session_state:
-            st.session_state[key] = float(g.home_share)
+            st.session_state[key] = start[f"home_share:{g.name}"]
         group = t(f"group.{g.name}") if has(f"group.{g.name}", LANG) else g.name
         values[f"home_share:{g.name}"] = st.sidebar.slider(
             f"{t('lever.home_share.label', group=group)} ({t('lever.home_share.unit')})", 0.0, 1.0, step=0.01, key=key,
@@ -293,6 +373,44 @@ def lever_inputs(scenario: flowsim.Scenario, source: str, cases_in_use: bool) ->
             st.sidebar.selectbox, t("lever.dispatch.label"), rules, index=rules.index(now["dispatch"]), key=f"dispatch:{source}",
             format_func=lambda r: t(f"dispatch.{r}"), help=t("lever.dispatch.help"))
     return values
+
+
+def start_values(scenario: flowsim.Scenario) -> dict[str, Any]:
+    """The levers a page opens with: the scenario's values within each slider's range, counts
+    whole. `prepare` simulates exactly this setting before the first visitor comes."""
+    now = levers.current(scenario)
+    values: dict[str, Any] = {}
+    for lever in levers.LEVERS:
+        value = now.get(lever.key)
+        high = now["stations_open"] if lever.key == "stations_open" else lever.high
+        if value is None or (lever.key == "stations_open" and high == 0):
+            continue
+        value = float(min(max(value, lever.low), high))
+        values[lever.key] = int(round(value)) if lever.whole else value
+    for g in scenario.risk_groups:
+        values[f"home_share:{g.name}"] = float(g.home_share)
+    values["routing"] = now["routing"]
+    if now["dispatch"] is not None:
+        values["dispatch"] = now["dispatch"]
+    return values
+
+
+DEFAULT_REPLICATIONS = 2
+
+
+def opening_setting(stem: str) -> tuple[str, int, int]:
+    """The YAML, replications and seed of the setting a page opens on for a built-in scenario."""
+    data = builtin_data(stem)
+    base = build(data)
+    scenario = levers.scenario_with(data, start_values(base), levers.facility_table(base))
+    return to_yaml(scenario), DEFAULT_REPLICATIONS, int(base.seed)
+
+
+def prepare(stem: str = "hanoi") -> None:
+    """Before the first visitor: import what a page needs, start and warm the worker pool, and
+    simulate the opening setting into the cache (`flowsim app` calls this as the server starts)."""
+    yaml_text, replications, seed = opening_setting(stem)
+    simulate(yaml_text, replications, seed, None)
 
 
 def at_an_end(values: dict[str, Any]) -> list[str]:
@@ -411,7 +529,8 @@ def main() -> None:
     values = lever_inputs(base, source, cases_in_use=cases is not None)
     values |= epidemic_sliders(base, values.get("horizon_days", base.horizon_days))
     st.sidebar.header(t("sidebar.experiment"))
-    replications = st.sidebar.slider(named("lever", "replications", LANG), 1, 20, 2, key="replications",
+    replications = st.sidebar.slider(named("lever", "replications", LANG), 1, 20, DEFAULT_REPLICATIONS,
+                                     key="replications",
                                      help=t("lever.replications.help", paired=PAIRED_MIN))
     seed = int(st.sidebar.number_input(t("lever.seed.label"), 0, 2**31 - 1, int(base.seed), key=f"seed:{source}",
                                        help=t("lever.seed.help")))
@@ -422,10 +541,11 @@ def main() -> None:
         table = st.data_editor(levers.facility_table(base), key=f"beds:{source}", disabled=["name", "kind", "district"],
                                hide_index=True, width="stretch",
                                column_config={c: t(f"editor.{c}") for c in ("name", "kind", "district", *levers.BED_COLUMNS)})
+    base_yaml = to_yaml(base)
     with st.expander(t("editor.yaml")):
-        edited_yaml = st.text_area(t("editor.yaml_area"), to_yaml(base), height=200, key=f"yaml:{source}")
+        edited_yaml = st.text_area(t("editor.yaml_area"), base_yaml, height=200, key=f"yaml:{source}")
     try:
-        if edited_yaml.strip() != to_yaml(base).strip():
+        if edited_yaml.strip() != base_yaml.strip():
             data = parse_yaml(edited_yaml, "edited YAML")
         scenario = levers.scenario_with(data, values, table, cases)
     except ConfigError as exc:
@@ -435,6 +555,7 @@ def main() -> None:
             st.info(t("msg.lever_extreme", levers="; ".join(ends)))
         return
     yaml_text = to_yaml(scenario)
+    st.session_state["yaml_text"] = yaml_text
     st.sidebar.download_button(t("sidebar.download_scenario"), yaml_text.encode(), "scenario.yaml",
                                "application/x-yaml", key="download-scenario")
 
@@ -447,9 +568,9 @@ def main() -> None:
         st.warning(line)
 
     posterior = posterior_input()
-    bar = st.progress(0.0, text=t("msg.running"))
+    bar, tell = progress_bar()
     try:
-        result = simulate(yaml_text, replications, seed, posterior)
+        result = simulate(yaml_text, replications, seed, posterior, tell)
     except ConfigError as exc:
         bar.empty()
         st.error(str(exc))
@@ -528,11 +649,24 @@ def result_headline(result: dict[str, Any], yaml_text: str) -> Headline:
                     ranking, 0.10 if ranking is not None else None)
 
 
-def key_figure_cards(result: dict[str, Any]) -> None:
+def previous_means(yaml_text: str, summary: pd.DataFrame) -> dict[str, float] | None:
+    """The key figures' means of the setting shown before this one (None at the first): each card
+    says how far the last lever move shifted it. Views and reruns of the same setting keep it."""
+    means = {n: float(summary[n].mean()) for n in KEY_FIGURES if n in summary}
+    shown = st.session_state.get("shown_setting")
+    if shown is None or shown[0] != yaml_text:
+        st.session_state["previous_setting"] = shown[1] if shown is not None else None
+        st.session_state["shown_setting"] = (yaml_text, means)
+    return st.session_state.get("previous_setting")
+
+
+def key_figure_cards(result: dict[str, Any], yaml_text: str) -> None:
     """Eight cards. From INTERVAL_MIN runs on: mean ± half-width of the 95% interval; below it, the
-    range of the runs (an interval from 2–4 runs is wider than the figure, and says little)."""
+    range of the runs (an interval from 2–4 runs is wider than the figure, and says little). Under
+    each, the change of its mean from the previous setting (lower is better for all eight)."""
     summary, intervals = result["summary"], result["intervals"]
     runs = len(summary)
+    before = previous_means(yaml_text, summary)
     cols = st.columns(4)
     shown = [n for n in KEY_FIGURES if n in summary and not summary[n].isna().all()]
     for i, name in enumerate(shown):
@@ -548,7 +682,13 @@ def key_figure_cards(result: dict[str, Any]) -> None:
         else:
             value, tip = show_value(name, float(x.iloc[0])), t("card.one_help")
         label = f"{t(f'card.{name}')} ({t(f'figure.{name}.unit')})"
-        cols[i % 4].metric(label, value, help=f"{t(f'figure.{name}.label')}. {tip}")
+        delta = None
+        if before is not None and name in before and before[name] == before[name]:
+            change = float(x.mean()) - before[name]
+            digits, scale = figure_digits(name)
+            delta = t("card.change", delta=("+" if change > 0 else "") + num(change * scale, digits))
+        cols[i % 4].metric(label, value, delta=delta, delta_color="inverse",
+                           help=f"{t(f'figure.{name}.label')}. {tip}")
 
 
 def figure_table(result: dict[str, Any]) -> pd.DataFrame:
@@ -580,7 +720,7 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text:
                   upload: tuple[list[float], str] | None) -> None:
     st.info("**" + headline_text(result_headline(result, yaml_text)) + "**")
     st.caption(t("headline.help"))
-    key_figure_cards(result)
+    key_figure_cards(result, yaml_text)
     summary = result["summary"]
     s = summary.iloc[0]
     st.caption(t("overview.window", name=scenario.name, start=num(s["window_start"]), end=num(s["window_end"]),
@@ -607,7 +747,7 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text:
 
 def overview_charts(timeseries: pd.DataFrame, columns: int) -> None:
     """Patients in care, who waits, oxygen and ICU beds over time: four interactive charts."""
-    drawn = charts.overview(timeseries, LANG)
+    drawn = cached_specs("overview", timeseries, None, LANG)
     names = ["census", "waiting", "oxygen", "icu"]
     for i in range(0, 4, columns):
         cols = st.columns(columns)
@@ -638,7 +778,7 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
                     seed: int) -> None:
     left, right = st.columns(2)
     with left:
-        show_chart(charts.resource_ranking(result["resources"], LANG))
+        show_chart(cached_specs("ranking", result["resources"], None, LANG)[""])
         st.caption(t("bottlenecks.ranking_caption"))
     with right:
         if len(result["transfers"]):
@@ -653,7 +793,7 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
                     format_func=lambda k: t(f"bottlenecks.kind_{k}"))
     occ = result["occupancy"]
     total = occ[(occ["tier"] == tier) & (occ["kind"] == kind) & (occ["capacity"] > 0)]["facility"].nunique()
-    show_chart(charts.occupancy_heatmap(occ, tier, kind, LANG))
+    show_chart(cached_specs("heatmap", occ, (tier, kind), LANG)[""])
     st.caption(t("bottlenecks.heatmap_caption", shown=min(total, plots.HEATMAP_ROWS), total=total))
     st.subheader(t("bottlenecks.resources_table"))
     st.dataframe(resource_table(result["resources"]), hide_index=True, width="stretch")
@@ -661,8 +801,10 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
     st.subheader(t("bottlenecks.what_buys"))
     st.caption(t("bottlenecks.what_buys_caption"))
     if st.button(t("bottlenecks.rank"), key="run-bottlenecks"):
-        with st.spinner(t("bottlenecks.running")):
-            st.session_state["bottlenecks"] = (yaml_text, run_bottlenecks(yaml_text, max(replications, PAIRED_MIN), seed))
+        bar, tell = progress_bar()
+        st.session_state["bottlenecks"] = (yaml_text, run_bottlenecks(yaml_text, max(replications, PAIRED_MIN), seed,
+                                                                      tell))
+        bar.empty()
     saved = st.session_state.get("bottlenecks")
     if saved is not None:
         if saved[0] != yaml_text:
@@ -697,8 +839,9 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
                           format_func=lambda f: named("figure", f, LANG))
     if factors and st.button(t("sweep.run"), key="run-sweep"):
         runs = max(replications, PAIRED_MIN)
-        with st.spinner(t("sweep.running", factors=len(factors), runs=runs)):
-            st.session_state["sweep"] = (tuple(factors), run_sweep(yaml_text, tuple(factors), runs, seed))
+        bar, tell = progress_bar()
+        st.session_state["sweep"] = (tuple(factors), run_sweep(yaml_text, tuple(factors), runs, seed, tell))
+        bar.empty()
     saved = st.session_state.get("sweep")
     if saved is not None:
         names = [path for path, _ in saved[0]]
@@ -718,8 +861,9 @@ def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, 
     st.write(t("compare.saved", names=", ".join(n for n, _ in saved)))
     if st.button(t("compare.run"), key="run-compare"):
         named_yaml = tuple(_unique_names([*saved, (t("compare.current"), yaml_text)]))
-        with st.spinner(t("compare.running")):
-            st.session_state["comparison"] = run_compare(named_yaml, max(replications, PAIRED_MIN), seed)
+        bar, tell = progress_bar()
+        st.session_state["comparison"] = run_compare(named_yaml, max(replications, PAIRED_MIN), seed, tell)
+        bar.empty()
     diffs = st.session_state.get("comparison")
     if diffs is not None:
         figures = [k for k in KEY_FIGURES if k in set(diffs["figure"])]

@@ -622,7 +622,8 @@ def cmd_app(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
     script = resources.files("flowsim") / "streamlit_app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
+    # flowsim.serve is `streamlit run` that also prepares the first page as the server starts
+    command = [sys.executable, "-m", "flowsim.serve", str(script), "--server.port", str(args.port),
                "--server.address", args.address, "--server.fileWatcherType", "none"]  # an installed app: no reloads
     sys.stdout.flush()
     os.execv(sys.executable, command)  # this process becomes the server: a signal to it reaches Streamlit

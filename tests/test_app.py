@@ -345,3 +345,36 @@ def test_charts_hover_their_values_with_units_and_zoom(app: AppTest):
     assert "tooltip" in text and '"bind": "scales"' in text  # hover and zoom
     assert "(beds)" in text or "beds" in text
     assert "census_tier" not in text and "queue_tier" not in text  # no internal names in the encodings' titles
+
+
+def test_the_prepared_opening_setting_is_the_one_the_page_opens_on(app: AppTest):
+    """`flowsim app` simulates this setting as the server starts: it must be the page's first one."""
+    from flowsim import app as app_module
+
+    yaml_text, replications, seed = app_module.opening_setting("town")
+    assert app.session_state["yaml_text"] == yaml_text
+    assert app.slider(key="replications").value == replications
+    assert app.number_input(key="seed:town").value == seed
+
+
+def test_each_card_says_its_change_from_the_previous_setting(app: AppTest):
+    assert all(m.delta in (None, "") for m in app.metric)  # the first setting: nothing to compare with
+    app.slider(key="lever:icu_beds_scale").set_value(0.5).run()
+    deltas = [m.delta for m in app.metric]
+    assert any(d and "vs the previous setting" in d for d in deltas), deltas
+    app.radio(key="view:en").set_value("map").run()
+    app.radio(key="view:en").set_value("overview").run()
+    assert [m.delta for m in app.metric] == deltas  # a view switch is not a new setting
+
+
+def test_long_experiments_report_replications_done(monkeypatch):
+    """The progress callback counts every replication of an experiment, across its batches."""
+    import flowsim
+    from flowsim.executors import Serial
+    from flowsim.interactive import Counted
+
+    seen = []
+    runner = Counted(Serial(), 6, lambda done, total: seen.append((done, total)))
+    flowsim.compare({"a": flowsim.load_scenario("town", overrides={"horizon_days": 5}),
+                     "b": flowsim.load_scenario("town", overrides={"horizon_days": 5})}, 3, 1, executor=runner)
+    assert seen[-1] == (6, 6) and [d for d, _ in seen] == list(range(1, 7))
