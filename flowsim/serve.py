@@ -20,6 +20,7 @@ import time
 def _prepare() -> None:
     from streamlit.runtime import Runtime
 
+    start = time.perf_counter()
     deadline = time.time() + 60
     while not Runtime.exists() and time.time() < deadline:
         time.sleep(0.05)
@@ -27,6 +28,7 @@ def _prepare() -> None:
         from flowsim import app
 
         app.prepare(os.environ.get("FLOWSIM_APP_SCENARIO") or "hanoi")
+        print(f"flowsim app: first page prepared in {time.perf_counter() - start:.1f} s", flush=True)
     except Exception as exc:  # noqa: BLE001 - a failed preparation only loses the head start
         print(f"flowsim app: the first page was not prepared ({exc.__class__.__name__}: {exc})", file=sys.stderr)
 
