@@ -39,8 +39,8 @@ from flowsim.config import (
 )
 from flowsim.epidemic import arrivals_curve, estimate_rt
 from flowsim.executors import Processes
-from flowsim.headline import Headline, headline
-from flowsim.i18n import DEFAULT, LANGUAGES, has, named, number, text
+from flowsim.headline import Headline, headline, sentence
+from flowsim.i18n import DEFAULT, LANGUAGES, figure_digits, figure_value, has, named, number, text
 from flowsim.interactive import Counted, Progress, look, warm
 from flowsim.limits import check_memory, missing_beds
 from flowsim.metrics import MINUTES_PER_DAY
@@ -67,17 +67,8 @@ def num(value: float | None, digits: int = 0) -> str:
     return number(value, digits, LANG)
 
 
-def figure_digits(name: str) -> tuple[int, float]:
-    """Decimals a figure is shown with, and its scale: shares as %, waits to 0.1 day, counts whole."""
-    unit = text(f"figure.{name}.unit", DEFAULT) if has(f"figure.{name}.unit") else ""
-    if unit == "%":
-        return 0, 100.0
-    return (1, 1.0) if unit == "days" else (0, 1.0)
-
-
 def show_value(name: str, value: float) -> str:
-    digits, scale = figure_digits(name)
-    return num(value * scale, digits)
+    return figure_value(name, value, LANG)
 
 
 # -- cached work: everything keyed by the scenario's YAML text ------------------------------------
@@ -578,6 +569,7 @@ def main() -> None:
     bar.empty()
     st.session_state["last_result_seconds"] = result["seconds"]
 
+    report_controls(scenario, result, yaml_text, seed)
     if view == "overview":
         overview_view(scenario, result, yaml_text, upload if cases is not None else None)
     elif view == "bottlenecks":
@@ -590,6 +582,37 @@ def main() -> None:
     else:
         show_figure("map", "map", result["resources"], yaml_text=yaml_text)
         st.caption(t("map.caption"))
+
+
+def report_controls(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text: str, seed: int) -> None:
+    """The briefing report of the setting on screen, in the chosen language: a button writes it (with
+    the ranking and the comparison if they were made for it, and the quick validation if ticked),
+    then it downloads."""
+    from flowsim import briefing
+
+    sb = st.sidebar
+    sb.header(t("report.button"))
+    checks = sb.checkbox(t("report.validate"), key="report-validate", help=t("report.validate_help"))
+    if sb.button(t("report.button"), key="make-report", help=t("report.button_help")):
+        with st.spinner(t("report.building")):
+            saved = st.session_state.get("bottlenecks")
+            ranking = saved[1] if saved is not None and saved[0] == yaml_text else None
+            comparison = st.session_state.get("comparison")
+            validation = remembered(("validation",), lambda: validate_quick()) if checks else None
+            b = briefing.Briefing(scenario, seed, result["summary"], result["intervals"], result["timeseries"],
+                                  result["resources"], result["waits"], result["transfers"], ranking=ranking,
+                                  comparison=comparison, validation=validation)
+            st.session_state["report"] = (yaml_text, LANG, briefing.html_report(b, LANG))
+    made = st.session_state.get("report")
+    if made is not None and made[0] == yaml_text and made[1] == LANG:
+        sb.download_button(t("report.download", lang=LANG), made[2].encode("utf-8"), f"report_{LANG}.html",
+                           "text/html", key="download-report")
+
+
+def validate_quick() -> pd.DataFrame:
+    from flowsim.validation import validate
+
+    return validate(quick=True)
 
 
 def posterior_input() -> bytes | None:
@@ -611,35 +634,7 @@ def posterior_input() -> bytes | None:
 # -- the views ----------------------------------------------------------------------------------------
 
 def headline_text(h: Headline) -> str:
-    """The headline's facts as one sentence in the chosen language."""
-    window = num(h.window[1] - h.window[0])
-    if h.jam is None:
-        parts = [t("headline.no_jam")]
-    elif h.jam.first_day is not None:
-        parts = [t("headline.jam_span", resource=t(f"resource.{h.jam.resource}").capitalize(), days=num(h.jam.days_full),
-                   window=window, first=num(h.jam.first_day), last=num(h.jam.last_day))]
-    else:
-        parts = [t("headline.jam", resource=t(f"resource.{h.jam.resource}").capitalize(), days=num(h.jam.days_full),
-                   window=window)]
-    if h.died_waiting > 0:
-        deaths = t("headline.deaths" if h.replications > 1 else "headline.deaths_one", deaths=num(h.died_waiting),
-                   runs=h.replications)
-        if h.causes:
-            cause, count = next(iter(h.causes.items()))
-            share = f"{count / sum(h.causes.values()):.0%}"
-            deaths += ", " + t("headline.cause", share=share, cause=t(f"cause.{cause}"))
-        parts.append(deaths)
-    else:
-        parts.append(t("headline.no_deaths"))
-    if h.add_first is None:
-        parts.append(t("headline.add_none"))
-    elif h.ranked and h.deaths_averted is not None:
-        a = h.deaths_averted
-        parts.append(t("headline.add_ranked", resource=t(f"resource.{h.add_first}"), step=f"{h.step or 0.1:.0%}",
-                       averted=num(a[0]), lower=num(a[1]), upper=num(a[2])))
-    else:
-        parts.append(t("headline.add_guess", resource=t(f"resource.{h.add_first}")))
-    return "; ".join(parts) + "."
+    return sentence(h, LANG)
 
 
 def result_headline(result: dict[str, Any], yaml_text: str) -> Headline:

@@ -604,6 +604,44 @@ def _port(text: str) -> int:
     return value
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The briefing report: OUT_DIR/report.html, one self-contained page (what the app's button writes)."""
+    from . import briefing
+    from .executors import make_executor
+    from .interactive import look
+
+    scenario = scenario_from_args(args)
+    args.out = args.out_dir
+    writable_folder(args.out_dir, "OUT_DIR")
+    _checked(args, [scenario], _concurrent(args))
+    seed = args.seed if args.seed is not None else scenario.seed
+    executor = make_executor(args.executor, args.workers, args.scheduler)
+    try:
+        if not args.quiet:
+            print(f"report: {args.replications} replications of {scenario.name} ...", file=sys.stderr, flush=True)
+        result = look(scenario, args.replications, seed, executor)
+        ranking = None
+        if args.bottlenecks:
+            from .experiments import bottlenecks
+
+            if not args.quiet:
+                print("report: ranking the resources (+10% each, paired runs) ...", file=sys.stderr, flush=True)
+            ranking = bottlenecks(scenario, 0.10, max(args.replications, 4), seed, executor=executor).ranking
+    finally:
+        executor.close()
+    checks = None
+    if args.validate:
+        from .validation import validate
+
+        if not args.quiet:
+            print("report: the quick validation ...", file=sys.stderr, flush=True)
+        checks = validate(quick=True)
+    path = briefing.write(briefing.from_look(scenario, seed, result, ranking=ranking, validation=checks),
+                          Path(args.out_dir), args.lang)
+    print(f"wrote {path}")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     """The planner's app: `streamlit run` on the app module shipped in the package."""
     import importlib.util
@@ -754,6 +792,22 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--out", default="out/fit", help="output folder (default out/fit)")
     f.set_defaults(func=cmd_fit)
 
+    rp = sub.add_parser("report", help="a briefing: one self-contained HTML page of a scenario (OUT_DIR/report.html)",
+                        description="Assumptions, headline, key figures with intervals, bottlenecks, charts and the "
+                                    "validation status, in English or Vietnamese; prints to PDF from a browser.")
+    rp.add_argument("out_dir", metavar="OUT_DIR", help="folder to write report.html into")
+    _add_scenario_args(rp)
+    rp.add_argument("--replications", type=_count, default=5, metavar="R",
+                    help="replications (default 5: the fewest that give an interval)")
+    rp.add_argument("--lang", choices=["en", "vi"], default="en", help="language of the report (default en)")
+    rp.add_argument("--bottlenecks", action="store_true", help="also rank the resources (+10%% each, paired runs)")
+    rp.add_argument("--validate", action="store_true", help="also run the quick validation against queueing theory")
+    rp.add_argument("--quiet", action="store_true", help="no progress messages")
+    rp.add_argument("--executor", choices=EXECUTORS, default="processes",
+                    help="where replications run: serial, processes (default, all cores) or dask")
+    rp.add_argument("--workers", type=_workers, metavar="N", help="processes or local Dask workers (default: all cores)")
+    rp.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="with --executor dask: an existing Dask scheduler")
+    rp.set_defaults(func=cmd_report)
     a = sub.add_parser("app", help="open the planner's app in the browser (needs: pip install 'flowsim[app]')",
                        description="Start the planner's Streamlit app; it opens on the built-in Hanoi scenario. "
                                    "Streamlit's own settings (e.g. STREAMLIT_SERVER_HEADLESS=true) apply.")

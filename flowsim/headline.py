@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .i18n import DEFAULT, number, text
+
 POOL_KEYS = {"station beds": "station_beds", "hospital tier-1 beds": "hospital_tier1_beds",
              "oxygen beds": "oxygen_beds", "ICU beds": "icu_beds", "ambulances": "ambulances",
              "home monitoring": "home_monitoring"}
@@ -53,6 +55,8 @@ class Headline:
     deaths_averted: tuple[float, float, float] | None = None
     """Ranked: deaths averted by +step of it, with the bounds of its paired 95% interval."""
     step: float | None = None
+    unclear: bool = False
+    """A ranking was run, but no resource's +step averts deaths with a paired interval above 0."""
 
 
 def _span(timeseries: pd.DataFrame, tier: int, window: tuple[float, float]) -> tuple[float | None, float | None]:
@@ -93,14 +97,62 @@ def headline(summary: pd.DataFrame, timeseries: pd.DataFrame, resources: pd.Data
         jam = Jam(key, float(top["days_full"]), *span)
     why = causes(waits, transfers, window)
     add_first, ranked, averted = None, False, None
+    unclear = False
     if ranking is not None and len(ranking) and ranking["deaths_averted"].notna().any():
         best = ranking.sort_values("rank").iloc[0]
-        add_first, ranked = str(best["resource"]), True
-        averted = (float(best["deaths_averted"]), float(best["deaths_averted_lower"]),
-                   float(best["deaths_averted_upper"]))
+        if best["deaths_averted_lower"] > 0:  # its paired interval excludes "no effect"
+            add_first, ranked = str(best["resource"]), True
+            averted = (float(best["deaths_averted"]), float(best["deaths_averted_lower"]),
+                       float(best["deaths_averted_upper"]))
+        else:
+            unclear = True
+    if ranked:
+        pass
     elif why:
         add_first = CAUSE_RESOURCE[next(iter(why))]
     elif jam is not None:
         add_first = jam.resource
     return Headline(window, jam, float(summary["died_waiting"].mean()), len(summary), why, add_first, ranked,
-                    averted, step)
+                    averted, step, unclear)
+
+
+def sentence(h: Headline, lang: str = DEFAULT) -> str:
+    """The headline's facts as one sentence in `lang`: where it jams; who dies waiting, for what;
+    what to add first (and whether a ranking says so or it is read off the causes)."""
+    def t(key: str, **values: object) -> str:
+        return text(key, lang, **values)
+
+    def num(value: float | None) -> str:
+        return number(value, 0, lang)
+
+    window = num(h.window[1] - h.window[0])
+    if h.jam is None:
+        parts = [t("headline.no_jam")]
+    else:
+        resource = t(f"resource.{h.jam.resource}")
+        resource = resource[:1].upper() + resource[1:]
+        if h.jam.first_day is not None:
+            parts = [t("headline.jam_span", resource=resource, days=num(h.jam.days_full), window=window,
+                       first=num(h.jam.first_day), last=num(h.jam.last_day))]
+        else:
+            parts = [t("headline.jam", resource=resource, days=num(h.jam.days_full), window=window)]
+    if h.died_waiting > 0:
+        deaths = t("headline.deaths" if h.replications > 1 else "headline.deaths_one", deaths=num(h.died_waiting),
+                   runs=h.replications)
+        if h.causes:
+            cause, count = next(iter(h.causes.items()))
+            deaths += ", " + t("headline.cause", share=f"{count / sum(h.causes.values()):.0%}", cause=t(f"cause.{cause}"))
+        parts.append(deaths)
+    else:
+        parts.append(t("headline.no_deaths"))
+    if h.unclear:
+        parts.append(t("headline.add_unclear", step=f"{h.step or 0.1:.0%}"))
+    if h.add_first is None:
+        parts.append(t("headline.add_none"))
+    elif h.ranked and h.deaths_averted is not None:
+        a = h.deaths_averted
+        parts.append(t("headline.add_ranked", resource=t(f"resource.{h.add_first}"), step=f"{h.step or 0.1:.0%}",
+                       averted=num(a[0]), lower=num(a[1]), upper=num(a[2])))
+    else:
+        parts.append(t("headline.add_guess", resource=t(f"resource.{h.add_first}")))
+    return "; ".join(parts) + "."

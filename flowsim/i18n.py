@@ -71,3 +71,17 @@ def number(value: float | None, digits: int = 0, lang: str = DEFAULT) -> str:
     if lang == "vi":
         written = written.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return written
+
+
+def figure_digits(name: str) -> tuple[int, float]:
+    """Decimals a key figure is shown with, and its scale: shares as %, waits and days to 0.1,
+    counts and minutes whole (read off the figure's unit in the English table)."""
+    unit = table(DEFAULT).get(f"figure.{name}.unit", "")
+    if unit == "%":
+        return 0, 100.0
+    return (1, 1.0) if unit == "days" else (0, 1.0)
+
+
+def figure_value(name: str, value: float | None, lang: str = DEFAULT) -> str:
+    digits, scale = figure_digits(name)
+    return number(None if value is None else float(value) * scale, digits, lang)

@@ -378,3 +378,13 @@ def test_long_experiments_report_replications_done(monkeypatch):
     flowsim.compare({"a": flowsim.load_scenario("town", overrides={"horizon_days": 5}),
                      "b": flowsim.load_scenario("town", overrides={"horizon_days": 5})}, 3, 1, executor=runner)
     assert seen[-1] == (6, 6) and [d for d, _ in seen] == list(range(1, 7))
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_the_report_button_gives_a_page_to_download_in_the_chosen_language(app: AppTest, lang: str):
+    app.selectbox(key="lang").set_value(lang).run()
+    app.button(key="make-report").click().run()
+    assert not app.exception
+    yaml_text, shown_lang, page = app.session_state["report"]
+    assert shown_lang == lang and page.startswith("<!DOCTYPE html>") and f"lang='{lang}'" in page
+    assert app.sidebar.get("download_button")
