@@ -185,9 +185,7 @@ def png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
 @st.cache_data(show_spinner=False, max_entries=64)
 def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = "", lang: str = DEFAULT) -> bytes:
     """A matplotlib figure (the map and the lessons) as PNG bytes: drawn once per table and language."""
-    if kind == "map":
-        fig = plots.network_map(build(parse_yaml(yaml_text)), table, lang=lang)
-    elif kind == "epidemic_lesson":
+    if kind == "epidemic_lesson":
         fig = plots.epidemic_lesson_chart(table, lang=lang)
     elif kind == "mmc":
         fig = plots.erlang_c_curve(teaching.mmc_theory(*option), table, *option, lang=lang)
@@ -580,8 +578,36 @@ def main() -> None:
     elif view == "compare":
         compare_view(scenario, yaml_text, replications, seed)
     else:
-        show_figure("map", "map", result["resources"], yaml_text=yaml_text)
-        st.caption(t("map.caption"))
+        map_view(scenario, result)
+
+
+def map_view(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
+    """Facilities on Hanoi's streets, coloured by the share of beds taken on a chosen day, by tier;
+    ambulance bases and districts; hover for each one's numbers, and one facility over time below."""
+    from flowsim import maps
+
+    horizon = max(int(math.ceil(scenario.horizon_days)), 1)
+    c1, c2 = st.columns([3, 2])
+    tier = pick(c2.radio, t("maplayer.tier"), [2, 3, 1], key="map-tier", horizontal=True,
+                format_func=lambda x: t(f"tier.{x}"))
+    ts = result["timeseries"]
+    busiest = int(ts.loc[ts[f"occupied_tier{tier}"].idxmax(), "time"]) if len(ts) else 0
+    day = c1.slider(t("maplayer.day"), 0, horizon - 1, min(busiest, horizon - 1), key="map-day",
+                    help=t("maplayer.day_help"))
+    st.pydeck_chart(maps.network_deck(scenario, result["occupancy"], day, tier, LANG), height=560)
+    fac = maps.facilities_on_day(scenario, result["occupancy"], day, tier)
+    with_beds = fac[fac["beds"] > 0]
+    st.caption(t("maplayer.full_now", day=day, full=int((with_beds["share"] >= 0.99).sum()), total=len(with_beds),
+                 tier=t(f"tier.{tier}")))
+    st.caption(t("maplayer.legend", tier=t(f"tier.{tier}"), day=day))
+    st.caption(t("maplayer.offline"))
+    names = with_beds.sort_values("share", ascending=False)["facility"].tolist()
+    if names:
+        name = st.selectbox(t("maplayer.facility"), names, key="map-facility", help=t("maplayer.facility_help"))
+        occ = result["occupancy"]
+        one = occ[(occ["facility"] == name) & (occ["tier"] == tier)][["time", "occupied", "capacity"]]
+        show_chart(charts.facility_over_time(one, name, day, LANG))
+    download_table(fac, f"map_day{day}_tier{tier}")
 
 
 def report_controls(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text: str, seed: int) -> None:

@@ -291,3 +291,17 @@ def uploaded_cases(cases: pd.DataFrame, horizon: int, lang: str = DEFAULT) -> al
     ).add_params(_zoom_x()).properties(width=WIDTH, height=220)
 
 
+
+
+def facility_over_time(occupancy: pd.DataFrame, name: str, day: float, lang: str = DEFAULT) -> alt.LayerChart:
+    """One facility's beds taken (area) against its beds (line) over the run, the map's day marked."""
+    tip = [alt.Tooltip("time:Q", title=text("chart.day", lang), format=".1f"),
+           alt.Tooltip("occupied:Q", title=f"{text('chart.occupied', lang)} ({text('chart.beds', lang)})"),
+           alt.Tooltip("capacity:Q", title=f"{text('chart.capacity', lang)} ({text('chart.beds', lang)})")]
+    base = alt.Chart(occupancy, title=name)
+    marker = alt.Chart(pd.DataFrame({"time": [day + 0.5]})).mark_rule(color="#2c6fbb", strokeDash=[4, 3]).encode(
+        x="time:Q")
+    return (base.mark_area(opacity=0.5, color=TIER_COLOURS[2]).encode(
+                _day(lang), alt.Y("occupied:Q", title=text("chart.beds", lang)), tooltip=tip)
+            + base.mark_line(color="black", strokeWidth=1).encode(_day(lang), alt.Y("capacity:Q"), tooltip=tip)
+            + marker).add_params(_zoom_x()).properties(width=WIDTH, height=220)

@@ -134,9 +134,38 @@ def test_results_survive_switching_views(app: AppTest):
     assert "sweep" in app.session_state and drawn(app) == images
 
 
-def test_map_view_draws_the_network(app: AppTest):
+def test_map_view_draws_the_network_on_a_chosen_day(app: AppTest):
+    import json
+
     app.radio(key="view:en").set_value("map").run()
-    assert not app.exception and len(app.get("image")) >= 1
+    assert not app.exception and not app.error
+    deck = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
+    layers = {layer["id"]: layer for layer in deck["layers"]}
+    assert {"districts", "facilities", "bases"} <= set(layers)
+    assert deck["mapStyle"]  # base-map tiles, with the offline notice beside the map
+    assert any("Offline" in c.value for c in app.caption)
+    app.slider(key="map-day").set_value(0).run()
+    first = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
+    app.slider(key="map-day").set_value(app.slider(key="map-day").max).run()
+    last = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
+    assert first != last  # another day, other colours and numbers
+    app.radio(key="map-tier:en").set_value(3).run()
+    assert not app.exception and any("ICU beds (tier 3)" in c.value for c in app.caption)
+
+
+def test_the_map_reads_each_facility_on_its_day():
+    import flowsim
+    from flowsim import maps
+
+    s = flowsim.load_scenario("town")
+    r = flowsim.run(s, seed=1)
+    fac = maps.facilities_on_day(s, r.occupancy, 3, 2).set_index("facility")
+    occ = r.occupancy[(r.occupancy["tier"] == 2) & (r.occupancy["time"] >= 3) & (r.occupancy["time"] < 4)]
+    for name, row in fac.iterrows():
+        taken = occ[occ["facility"] == name]["occupied"].mean()
+        assert row["occupied"] == pytest.approx(taken) and row["beds"] == s.beds(next(
+            f for f in s.facilities if f.name == name), 2)
+        assert row["share"] == pytest.approx(taken / row["beds"])
 
 
 def test_teach_view_shows_theory_beside_simulation(app: AppTest):

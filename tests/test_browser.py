@@ -197,10 +197,39 @@ def test_slider_changes_the_figures(server):
             raise
         assert page.locator('[data-testid="stException"]').count() == 0
 
+        # The briefing report: a button writes it, then it downloads as one HTML page.
+        page.get_by_role("button", name="Briefing report (HTML)").click()
+        with page.expect_download(timeout=TIMEOUT_MS) as download:
+            page.get_by_role("button", name="Download report_en.html").click(timeout=TIMEOUT_MS)
+        report = Path(download.value.path()).read_text(encoding="utf-8")
+        assert report.startswith("<!DOCTYPE html>") and "Briefing: Hanoi" in report
+
+        # The map: facilities on a chosen day; the day slider moves the colours and the caption.
+        page.locator('[data-testid="stMain"] label').filter(has_text="Map").first.click()
+        page.locator('[data-testid="stDeckGlJsonChart"]').first.wait_for(timeout=TIMEOUT_MS)
+        caption = page.get_by_text(re.compile(r"^On day \d+, ")).first
+        caption.wait_for(timeout=TIMEOUT_MS)
+        before_day = caption.inner_text()
+        day = page.locator('[data-testid="stSlider"]').filter(has_text="Day shown").get_by_role("slider").first
+        day.focus()
+        page.keyboard.press("End")
+        page.wait_for_function(r"""(text) => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
+            .some(e => /^On day \d+, /.test(e.innerText) && e.innerText !== text)""", arg=before_day,
+            timeout=TIMEOUT_MS)
+        page.screenshot(path=str(OUT / "map.png"), full_page=False)
+        page.locator('[data-testid="stMain"] label').filter(has_text="Overview").first.click()
+        _wait_shown(page, "back on the Overview")
+
         # The language switch: the whole page in Vietnamese, the same results.
-        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-        page.get_by_role("option", name="Tiếng Việt").click()
-        page.get_by_text("mạng lưới điều trị sẽ quá tải ở đâu?").wait_for(timeout=TIMEOUT_MS)
+        switch = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Language")
+        switch.locator("input").first.click()
+        page.keyboard.type("Tiếng")
+        page.keyboard.press("Enter")
+        try:
+            page.get_by_text("mạng lưới điều trị sẽ quá tải ở đâu?").wait_for(timeout=TIMEOUT_MS)
+        except Exception:
+            page.screenshot(path=str(OUT / "failed.png"))
+            raise
         _wait_shown(page, "in Vietnamese")
         assert page.get_by_text("Tử vong (người)").count() >= 1
         page.screenshot(path=str(OUT / "app_vi.png"), full_page=False)
