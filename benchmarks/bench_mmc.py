@@ -19,7 +19,7 @@ import numpy as np
 import simpy
 
 import flowsim
-from flowsim.validation import teaching
+from flowsim import teaching
 
 
 def bare_mmc(servers: int, rate: float, mean_stay: float, horizon: float, seed: int = 0) -> tuple[float, int]:
@@ -58,11 +58,11 @@ def flowsim_mmc(scenario: flowsim.Scenario) -> tuple[float, int]:
 
 def compare(load: float = 0.8, horizon: float = 40_000, repeat: int = 5) -> dict[str, float]:
     """Best-of-`repeat` seconds of each, interleaved so that both see the same machine."""
-    scenario = teaching("mmc")
+    scenario = teaching.load("mmc")
     servers = scenario.facilities[0].beds.tier2
     mean_stay = scenario.clinical.tier2_stay.mean
     rate = load * servers / mean_stay
-    scenario = teaching("mmc", {"arrivals.rate_per_day": rate, "horizon_days": horizon})
+    scenario = teaching.load("mmc", {"arrivals.rate_per_day": rate, "horizon_days": horizon})
     ours, bare = [], []
     for i in range(repeat):
         ours.append(flowsim_mmc(scenario))

@@ -12,13 +12,15 @@ Experiments replicate scenarios on common random numbers and report 95% interval
     >>> reps = flowsim.replicate(scenario, 10)                       # reps.intervals
     >>> flowsim.compare({"now": scenario, "+O2": flowsim.variant(scenario, {"capacity_scale.oxygen_beds": 1.2})})
     >>> flowsim.sweep(scenario, {"arrivals.rate_per_day": [2000, 3000]}), flowsim.bottlenecks(scenario)
+    >>> flowsim.replicate(scenario, 10, options=flowsim.RunOptions(executor="serial", store="out/x"))
 """
 
+from ._version import __version__ as __version__  # re-exported: flowsim.__version__
 from .config import ConfigError, Scenario, load_scenario, to_yaml
 from .experiments import Bottlenecks, Comparison, Sweep, bottlenecks, compare, sweep, variant
+from .options import RunOptions
 from .replications import Replications, replicate
 from .simulation import ConservationError, RunResult, run
 
-__version__ = "0.1.0"
-__all__ = ["Bottlenecks", "Comparison", "ConfigError", "ConservationError", "Replications", "RunResult", "Scenario",
-           "Sweep", "bottlenecks", "compare", "load_scenario", "replicate", "run", "sweep", "to_yaml", "variant"]
+__all__ = ["Bottlenecks", "Comparison", "ConfigError", "ConservationError", "Replications", "RunOptions", "RunResult",
+           "Scenario", "Sweep", "bottlenecks", "compare", "load_scenario", "replicate", "run", "sweep", "to_yaml", "variant"]

@@ -11,7 +11,6 @@ not processes: a call costs a handful of events.
 from __future__ import annotations
 
 import heapq
-import math
 from itertools import count
 
 import numpy as np
@@ -20,46 +19,7 @@ import simpy
 from .config import Ambulances, Scenario
 from .records import Log
 from .routing import distance_km, locations
-
-
-class Vehicle:
-    """A vehicle; `where` indexes the fleet's points (locations, then bases)."""
-
-    __slots__ = ("index", "base", "where", "busy")
-
-    def __init__(self, index: int, base: int, where: int) -> None:
-        self.index = index
-        self.base = base
-        self.where = where
-        self.busy = False
-
-
-class Call(simpy.Event):
-    """A request for a vehicle; succeeds when the vehicle is at the patient."""
-
-    __slots__ = ("patient", "tier", "priority", "origin", "destination", "district", "since",
-                 "vehicle", "dispatched", "eta", "cancelled")
-
-    def __init__(self, env: simpy.Environment, patient: int, tier: int, origin: int, destination: int,
-                 district: int) -> None:
-        super().__init__(env)
-        self.patient = patient
-        self.tier = tier
-        self.priority = 0 if tier >= 3 else 1
-        self.origin = origin
-        self.destination = destination
-        self.district = district
-        self.since = env.now
-        self.vehicle: Vehicle | None = None
-        self.dispatched = math.nan
-        self.eta = math.inf
-        """When the vehicle will be at the patient, once one is on its way."""
-        self.cancelled = False
-
-    @property
-    def queue_wait(self) -> float:
-        """Days the call waited for a vehicle to be assigned."""
-        return self.dispatched - self.since
+from .transport import Call, Vehicle
 
 
 class DispatchRule:
@@ -106,7 +66,8 @@ class DistrictBase(DispatchRule):
 
 
 DISPATCH_RULES: dict[str, type[DispatchRule]] = {"nearest_idle": NearestIdle, "district_base": DistrictBase}
-"""Dispatch rules by config name; a new rule is a DispatchRule subclass registered here."""
+"""Dispatch rules by config name (`config.DISPATCH_RULE_NAMES`, in its order); a new rule is a
+DispatchRule subclass registered here and named there."""
 
 
 class Fleet:

@@ -39,6 +39,7 @@ from flowsim.config import (
 )
 from flowsim.epidemic import arrivals_curve, estimate_rt
 from flowsim.executors import Processes
+from flowsim.experiments import unique_labels
 from flowsim.headline import Headline, headline, sentence
 from flowsim.i18n import DEFAULT, LANGUAGES, figure_digits, figure_value, has, named, number, text
 from flowsim.interactive import Counted, Progress, look, warm
@@ -188,7 +189,8 @@ def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = 
     if kind == "epidemic_lesson":
         fig = plots.epidemic_lesson_chart(table, lang=lang)
     elif kind == "mmc":
-        fig = plots.erlang_c_curve(teaching.mmc_theory(*option), table, *option, lang=lang)
+        servers, stay = option
+        fig = plots.erlang_c_curve(teaching.mmc_theory(servers, stay), table, servers, stay, lang=lang)
     elif kind == "tandem":
         fig = plots.tandem_chart(table, lang=lang)
     else:
@@ -483,7 +485,8 @@ def cases_panel(cases: list[float], name: str, scenario: flowsim.Scenario) -> No
 
 def language() -> str:
     """The language switch, first in the sidebar; every word on the page follows it."""
-    return st.sidebar.selectbox(text("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
+    choice = st.sidebar.selectbox(text("app.language"), list(LANGUAGES), format_func=lambda k: LANGUAGES[k], key="lang")
+    return str(choice or DEFAULT)
 
 
 def main() -> None:
@@ -513,7 +516,7 @@ def main() -> None:
     except ConfigError as exc:
         st.error(t("msg.case_history_not_used", error=exc))
         return
-    if cases is not None:
+    if cases is not None and upload is not None:
         st.sidebar.info(t("sidebar.cases_in_use", name=upload[1]))
     values = lever_inputs(base, source, cases_in_use=cases is not None)
     values |= epidemic_sliders(base, values.get("horizon_days", base.horizon_days))
@@ -651,7 +654,7 @@ def posterior_input() -> bytes | None:
     try:
         post = load_posterior(data, upload.name)
     except ConfigError as exc:
-        st.sidebar.error(t("msg.posterior_not_used", error=exc))
+        st.sidebar.error(t("msg.posterior_not_used", error=exc.named({"posterior": upload.name})))
         return None
     st.sidebar.info(t("sidebar.posterior_in_use", name=upload.name, sets=len(post.weights), fields=", ".join(post.fields)))
     return data
@@ -881,7 +884,8 @@ def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, 
         return
     st.write(t("compare.saved", names=", ".join(n for n, _ in saved)))
     if st.button(t("compare.run"), key="run-compare"):
-        named_yaml = tuple(_unique_names([*saved, (t("compare.current"), yaml_text)]))
+        names = unique_labels([*(n for n, _ in saved), t("compare.current")])
+        named_yaml = tuple(zip(names, [*(text_ for _, text_ in saved), yaml_text], strict=True))
         bar, tell = progress_bar()
         st.session_state["comparison"] = run_compare(named_yaml, max(replications, PAIRED_MIN), seed, tell)
         bar.empty()
@@ -890,15 +894,6 @@ def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, 
         figures = [k for k in KEY_FIGURES if k in set(diffs["figure"])]
         show_chart(charts.forest(diffs, figures, LANG))
         download_table(diffs, "comparison")
-
-
-def _unique_names(named_yaml: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    seen: dict[str, int] = {}
-    out = []
-    for name, text_ in named_yaml:
-        seen[name] = seen.get(name, 0) + 1
-        out.append((name if seen[name] == 1 else f"{name} ({seen[name]})", text_))
-    return out
 
 
 # -- Teach: small scenarios with their own controls --------------------------------------------------

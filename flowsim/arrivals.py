@@ -19,7 +19,7 @@ def rate_bins(arrivals: Arrivals, horizon: float, rt: float | None = None) -> tu
     if arrivals.profile == "constant":
         return np.array([0.0, horizon]), np.array([arrivals.rate_per_day])
     if arrivals.profile == "steps":
-        steps = sorted(arrivals.steps, key=lambda s: s.from_day)
+        steps = sorted(arrivals.steps or [], key=lambda s: s.from_day)  # validated: not empty
         starts = [s.from_day for s in steps if s.from_day < horizon]
         rates = [s.rate_per_day for s in steps if s.from_day < horizon]
         if not starts or starts[0] > 0:
@@ -40,9 +40,9 @@ def rate_bins(arrivals: Arrivals, horizon: float, rt: float | None = None) -> tu
     edges[-1] = horizon
     edges = np.unique(np.minimum(edges, horizon))
     mid = (edges[:-1] + edges[1:]) / 2
-    rates = arrivals.base_per_day + arrivals.peak_per_day * np.exp(
-        -((mid - arrivals.peak_day) ** 2) / (2 * arrivals.width_days**2)
-    )
+    peak, day, width = arrivals.peak_per_day, arrivals.peak_day, arrivals.width_days
+    assert peak is not None and day is not None and width is not None  # validated for a wave
+    rates = arrivals.base_per_day + peak * np.exp(-((mid - day) ** 2) / (2 * width**2))
     return edges, rates
 
 

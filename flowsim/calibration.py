@@ -15,6 +15,7 @@ written, the posterior file makes every later answer reproducible.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -23,13 +24,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from .config import ConfigError, Scenario
+from .options import RunKeywords, RunOptions, run_options
 from .posterior import Posterior
 from .priors import Prior
 from .targets import Targets, distance, observe
@@ -53,21 +55,22 @@ class Settings:
     max_minutes: float = 30.0
 
     def __post_init__(self) -> None:
-        checks = [("--population", self.population, 4, 10_000), ("--generations", self.generations, 1, 100),
-                  ("--max-simulations", self.max_simulations, 1, 10_000_000),
-                  ("--predictive-draws", self.predictive_draws, 2, 10_000)]
-        for flag, value, lo, hi in checks:
+        checks = [("population", self.population, 4, 10_000), ("generations", self.generations, 1, 100),
+                  ("max_simulations", self.max_simulations, 1, 10_000_000),
+                  ("predictive_draws", self.predictive_draws, 2, 10_000)]
+        for name, value, lo, hi in checks:
             if not lo <= value <= hi:
-                raise ConfigError(f"{flag} {value}: must be between {lo} and {hi:,}")
+                raise ConfigError.at(name, f"must be between {lo} and {hi:,}", value)
         if not 0 <= self.min_epsilon <= 100 or math.isnan(self.min_epsilon):
-            raise ConfigError(f"--min-epsilon {self.min_epsilon}: must be between 0 and 100")
+            raise ConfigError.at("min_epsilon", "must be between 0 and 100", self.min_epsilon)
         if not 0.1 <= self.max_minutes <= 10_000 or math.isnan(self.max_minutes):
-            raise ConfigError(f"--max-minutes {self.max_minutes}: must be between 0.1 and 10,000")
+            raise ConfigError.at("max_minutes", "must be between 0.1 and 10,000", self.max_minutes)
 
 
 QUICK = Settings(population=12, generations=3, max_simulations=100, min_epsilon=0.5, predictive_draws=6,
                  max_minutes=5.0)
-"""`--quick`: a few minutes on 2 cores; a rough posterior, to try the targets file out."""
+"""Quick settings (the CLI's `calibrate --quick`): a few minutes on 2 cores; a rough posterior, to
+try the targets file out."""
 
 
 def calibration_scenario(scenario: Scenario, targets: Targets) -> Scenario:
@@ -146,24 +149,26 @@ def _rv(prior: Prior) -> Any:
     return TruncatedPrior(prior)
 
 
-def _sampler(executor: str, workers: int | None, scheduler: str | None, progress: bool) -> tuple[Any, Any]:
-    """A pyabc sampler for `--executor`, and what to close after (a Dask client)."""
+def _sampler(options: RunOptions) -> tuple[Any, Any]:
+    """A pyabc sampler for `options.executor`, and what to close after (a Dask client)."""
     from pyabc import sampler as samplers
 
-    from .executors import ExecutorError, available_cores, make_executor
+    from .executors import Dask, ExecutorError, available_cores, check_executor
 
+    executor, workers, scheduler = options.executor, options.workers, options.scheduler
     closer = None
     if executor == "serial":
         s: Any = samplers.SingleCoreSampler()
     elif executor == "processes":
         s = samplers.MulticoreEvalParallelSampler(n_procs=workers or available_cores())
     elif executor == "dask":
-        dask = make_executor("dask", workers, scheduler)
+        check_executor("dask", workers, scheduler)
+        dask = Dask(workers, scheduler)
         closer = dask
         s = samplers.DaskDistributedSampler(dask_client=dask._client, batch_size=1)
     else:
-        raise ExecutorError(f"--executor {executor}: unknown executor (choose serial, processes, dask)")
-    s.show_progress = progress
+        raise ExecutorError.at("executor", "unknown executor (choose serial, processes, dask)", executor)
+    s.show_progress = options.progress
     return s, closer
 
 
@@ -204,33 +209,39 @@ def _prepare(scenario: Scenario, out: Path, resume: bool, overwrite: bool, diges
     db, manifest = out / DB, out / MANIFEST
     if resume:
         if not db.exists():
-            raise ConfigError(f"--resume: no calibration in {out} ({DB} is missing)")
+            raise ConfigError.at("resume", f"no calibration in {out} ({DB} is missing)")
         old = yaml.safe_load(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
         if not isinstance(old, dict) or old.get("digest") != digest:
-            raise ConfigError(f"--resume: {out} holds a calibration of another config, targets or priors; "
-                              "use another --out, or --overwrite to start again")
+            raise ConfigError.at("resume", f"{out} holds a calibration of another config, targets or priors; "
+                                 "use another `out`, or `overwrite=True` to start again")
         return True
     if db.exists():
         old = yaml.safe_load(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
         if not overwrite and not (isinstance(old, dict) and old.get("complete")):
-            raise ConfigError(f"--out {out}: holds an unfinished calibration; add --resume to finish it, "
-                              "or --overwrite to discard it")
+            raise ConfigError.at("out", "holds an unfinished calibration; add `resume=True` to finish it, "
+                                 "or `overwrite=True` to discard it", out)
         db.unlink()
     return False
 
 
 def calibrate(scenario: Scenario, targets: Targets, out: str | Path, settings: Settings = Settings(), *,
-              seed: int | None = None, executor: str = "processes", workers: int | None = None,
-              scheduler: str | None = None, resume: bool = False, overwrite: bool = False,
-              progress: bool = False) -> Calibration:
+              seed: int | None = None, options: RunOptions | None = None,
+              **run: Unpack[RunKeywords]) -> Calibration:
     """Fit every prior of `scenario` to `targets` by ABC-SMC; the history goes to `out/calibration.db`.
 
     Returns the posterior (the last generation's weighted particles) and a posterior predictive
-    check: `settings.predictive_draws` fresh runs, replication i with posterior draw i."""
+    check: `settings.predictive_draws` fresh runs, replication i with posterior draw i. Where it
+    runs: `options` or its fields as keywords (`executor` by name); `out` is its store, which
+    `resume` continues and `overwrite` discards."""
     import pyabc
 
     from .priors import check_values
 
+    given = run.get("store", options.store if options is not None else None)
+    if given is not None and Path(given) != Path(out):
+        raise ConfigError.at("store", "calibrate keeps its history in `out`; give that alone", given)
+    opts = run_options(options, {**run, "store": out})
+    resume, overwrite, progress = opts.resume, opts.overwrite, opts.progress
     if not scenario.priors:
         raise ConfigError("priors: the scenario declares none; add a 'priors:' list to calibrate")
     check_values(scenario)
@@ -244,7 +255,7 @@ def calibrate(scenario: Scenario, targets: Targets, out: str | Path, settings: S
     fields = [p.field for p in scenario.priors]
     base = calibration_scenario(scenario, targets)
     prior = pyabc.Distribution(**{f"p{i}": _rv(p) for i, p in enumerate(scenario.priors)})
-    sampler, closer = _sampler(executor, workers, scheduler, progress)
+    sampler, closer = _sampler(opts)
     logging.getLogger("ABC").setLevel(logging.INFO if progress else logging.WARNING)
     if progress and not logging.getLogger("ABC").handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -278,7 +289,7 @@ def calibrate(scenario: Scenario, targets: Targets, out: str | Path, settings: S
             saved = pyabc.History(url, _id=1).max_t + 1
         from .replications import Interrupted
 
-        raise Interrupted(f"{saved} generations are saved in {out / DB}: rerun with --resume to go on") from None
+        raise Interrupted(f"{saved} generations are saved in {out / DB}: rerun with `resume=True` to go on") from None
     finally:
         if closer is not None:
             closer.close()
@@ -291,7 +302,7 @@ def calibrate(scenario: Scenario, targets: Targets, out: str | Path, settings: S
     fit_seconds = time.perf_counter() - started
     simulations = int(history.total_nr_simulations)
     runs, table = predictive_check(scenario, targets, posterior, settings.predictive_draws, seed=seed,
-                                   executor=executor, workers=workers, scheduler=scheduler, progress=progress)
+                                   options=dataclasses.replace(opts, store=None, resume=False, overwrite=False))
     (out / MANIFEST).write_text(yaml.safe_dump({"digest": digest, "complete": True}), encoding="utf-8")
     return Calibration(posterior, list(scenario.priors), targets, gens, table, runs,
                        simulations - (done_sims if resuming else 0), fit_seconds, resuming, settings)
@@ -305,8 +316,8 @@ def _converged(history: Any, settings: Settings) -> bool:
 
 
 def predictive_check(scenario: Scenario, targets: Targets, posterior: Posterior, draws: int, *, seed: int,
-                     executor: str = "processes", workers: int | None = None, scheduler: str | None = None,
-                     progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     options: RunOptions | None = None,
+                     **run: Unpack[RunKeywords]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fresh runs at `draws` posterior draws (replication i with draw i), each target's quantity
     read off each; the table gives, per target, the observed value or range, the 5%, 50% and 95%
     quantiles of the runs (a 90% posterior predictive interval: parameters and chance), the gap
@@ -315,8 +326,7 @@ def predictive_check(scenario: Scenario, targets: Targets, posterior: Posterior,
     from .replications import replicate
 
     base = calibration_scenario(scenario, targets)
-    reps = replicate(base, draws, seed=seed, executor=executor, workers=workers, scheduler=scheduler,
-                     timeseries=True, posterior=posterior, progress=progress)
+    reps = replicate(base, draws, seed=seed, timeseries=True, posterior=posterior, options=run_options(options, run))
     assert reps.timeseries is not None
     rows = []
     for r, ts in reps.timeseries.groupby("replication", sort=True):

@@ -166,7 +166,7 @@ def bottleneck_bars(ranking: pd.DataFrame, step: float, lang: str = DEFAULT) -> 
     """What +step of each resource buys, one panel per gain in its own unit, with paired 95% intervals."""
     gains = ["deaths_averted", *[c for c in ranking.columns if c.endswith("_p90_reduction")]]
     names = [text(f"resource.{r}", lang) if has(f"resource.{r}", lang) else r for r in ranking["resource"]]
-    panels = []
+    panels: list[alt.LayerChart] = []
     for col in gains:
         if col == "deaths_averted":
             title = text("plot.deaths_averted", lang)
@@ -248,7 +248,8 @@ def forest(differences: pd.DataFrame, figures: list[str], lang: str = DEFAULT) -
     return alt.vconcat(*rows).properties(title=text("plot.forest_title", lang, baseline=baseline))
 
 
-def epidemic_curve(curve: pd.DataFrame, timeseries: pd.DataFrame | None, lang: str = DEFAULT) -> alt.LayerChart:
+def epidemic_curve(curve: pd.DataFrame, timeseries: pd.DataFrame | None,
+                   lang: str = DEFAULT) -> alt.LayerChart | alt.FacetChart:
     """Expected F0/day with the 95% band of one day's count, and the F0 replication 0 drew."""
     y = text("upload.y", lang)
     c = curve.assign(mid=curve["day"] + 0.5)

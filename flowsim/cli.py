@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .config import (
     MAX_HORIZON_DAYS,
     MAX_REPLICATIONS,
-    MAX_WORKERS,
     ConfigError,
     Scenario,
     build,
@@ -21,10 +21,35 @@ from .config import (
     read_raw,
     to_yaml,
 )
-from .executors import EXECUTORS, ExecutorError, WorkerLost
+from .errors import InputError, rename
+from .executors import EXECUTORS, MAX_WORKERS, ExecutorError, WorkerLost
 from .levers import with_levers
+from .options import RunOptions
 from .simulation import ConservationError, RunResult, conserved, run
 from .store import StoreError
+
+FLAGS = {
+    # the library's fields (arguments of its API; `x=True` as a remedy quotes them) → the flag that sets them
+    "replications": "--replications", "figure": "--figure", "figures": "--figures", "precision": "--precision",
+    "max_replications": "--max-replications", "executor": "--executor", "workers": "--workers",
+    "scheduler": "--scheduler", "store": "--out", "out": "--out", "resume": "--resume", "resume=True": "--resume",
+    "overwrite": "--overwrite", "overwrite=True": "--overwrite", "max_memory_gb": "--max-memory",
+    "presets": "--preset", "overrides": "--set", "factor": "--vary", "factors": "--vary", "variant": "--variant",
+    "step": "--step", "posterior": "--posterior", "targets": "--targets", "trajectories": "--trajectories",
+    "levels": "--levels", "population": "--population", "generations": "--generations",
+    "max_simulations": "--max-simulations", "predictive_draws": "--predictive-draws", "max_minutes": "--max-minutes",
+    "doubling_days": "--doubling-days", "rt": "--rt", "detection_share": "--detection-share",
+    "distancing_day": "--distancing", "distancing_effect": "--distancing", "distancing_ramp": "--distancing",
+}
+"""The one table from the library's names for what a user sets to the flags the user typed: a
+library error names a field (`replications 0: must be ...`), the CLI says the flag (`--replications 0: ...`)."""
+
+
+def flagged(message: str | BaseException) -> str:
+    """A library message with the fields it names said as flags (`FLAGS`)."""
+    if isinstance(message, InputError):
+        return message.named(FLAGS)
+    return rename(str(message), FLAGS)
 
 
 def one_line(message: str) -> str:
@@ -39,33 +64,33 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
-def _positive_days(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of days") from None
-    if not 0 < value <= MAX_HORIZON_DAYS:
-        raise argparse.ArgumentTypeError(f"must be a number of days above 0 and at most {MAX_HORIZON_DAYS:g} (got {text})")
-    return value
+def _number(parse: Callable[[str], Any], unit: str, ok: Callable[[Any], bool], rule: str,
+            subject: str = "") -> Callable[[str], Any]:
+    """An argparse type: the text parsed by `parse` ("'x' is not `unit`"), then held to `ok`
+    ("`subject` must be `rule`"), so every flag says what it takes in the same words."""
+
+    def convert(text: str) -> Any:
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not {unit}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{subject + ' ' if subject else ''}must be {rule} (got {text})")
+        return value
+
+    return convert
 
 
-def _minutes(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of minutes") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive, finite number of minutes (got {text})")
-    return value
+_positive_days = _number(float, "a number of days", lambda v: 0 < v <= MAX_HORIZON_DAYS,
+                         f"a number of days above 0 and at most {MAX_HORIZON_DAYS:g}")
+_minutes = _number(float, "a number of minutes", lambda v: 0 < v < float("inf"), "a positive, finite number of minutes")
+_seed = _number(int, "a whole number", lambda v: v >= 0, "0 or more")
+_gigabytes = _number(float, "a number of GB", lambda v: 0 < v <= 1e6, "a number of GB above 0")
+_fraction = _number(float, "a number", lambda v: 0 < v < 1, "between 0 and 1, e.g. 0.05")
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more (got {text})")
+def _count(text: str, most: int = MAX_REPLICATIONS) -> int:
+    value: int = _number(int, "a whole number", lambda v: 1 <= v <= most, f"from 1 to {most:,}")(text)
     return value
 
 
@@ -75,28 +100,8 @@ def _replications(text: str) -> int | str:
     return _count(text)
 
 
-def _count(text: str, most: int = MAX_REPLICATIONS) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if not 1 <= value <= most:
-        raise argparse.ArgumentTypeError(f"must be from 1 to {most:,} (got {text})")
-    return value
-
-
 def _workers(text: str) -> int:
     return _count(text, MAX_WORKERS)
-
-
-def _gigabytes(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of GB") from None
-    if not 0 < value <= 1e6:
-        raise argparse.ArgumentTypeError(f"must be a number of GB above 0 (got {text})")
-    return value
 
 
 def writable_folder(text: str, flag: str = "--out") -> Path:
@@ -125,25 +130,6 @@ def _checked(args: argparse.Namespace, scenarios: list[Scenario], concurrent: in
             print(f"flowsim: warning: {line}", file=sys.stderr)
 
 
-def _concurrent(args: argparse.Namespace) -> int:
-    """Runs at once on this machine: 1 serially or on a remote cluster, else a worker each."""
-    from .executors import available_cores
-
-    if args.executor == "serial" or args.scheduler:
-        return 1
-    return args.workers or available_cores()
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, e.g. 0.05 (got {text})")
-    return value
-
-
 def scenario_from_args(args: argparse.Namespace, config: str | None = None) -> Scenario:
     """The config file, with presets, `--set` overrides and `--days` applied, validated."""
     data, base = read_raw(config if config is not None else args.config)
@@ -162,17 +148,9 @@ def scenario_from_args(args: argparse.Namespace, config: str | None = None) -> S
 EPIDEMIC_FLAGS = ("doubling_days", "rt", "detection_share")
 
 
-def _number(low: float, high: float, what: str):  # noqa: ANN202 - an argparse type
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{what} must be between {low:g} and {high:g} (got {text})")
-        return value
-
-    return parse
+def _between(low: float, high: float, what: str) -> Callable[[str], Any]:
+    """A number from `low` to `high`; the message says what it is (`what`)."""
+    return _number(float, "a number", lambda v: low <= v <= high, f"between {low:g} and {high:g}", what)
 
 
 def _intervention(text: str) -> tuple[float, float, float]:
@@ -180,22 +158,22 @@ def _intervention(text: str) -> tuple[float, float, float]:
     parts = text.split(":")
     if len(parts) not in (2, 3):
         raise argparse.ArgumentTypeError(f"expected DAY:EFFECT[:RAMP_DAYS], e.g. 14:0.3:7 (got {text})")
-    day = _number(0, 3650, "the day")(parts[0])
-    effect = _number(-1, 1, "the effect (share of transmission cut)")(parts[1])
-    ramp = _number(0, 365, "the ramp (days)")(parts[2]) if len(parts) == 3 else 0.0
+    day = _between(0, 3650, "the day")(parts[0])
+    effect = _between(-1, 1, "the effect (share of transmission cut)")(parts[1])
+    ramp = _between(0, 365, "the ramp (days)")(parts[2]) if len(parts) == 3 else 0.0
     return day, effect, ramp
 
 
 def _add_epidemic_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("epidemic-driven demand (arrivals.profile seir or renewal, e.g. --preset omicron_fit)")
-    g.add_argument("--doubling-days", dest="doubling_days", type=_number(0.5, 365, "--doubling-days"),
+    g.add_argument("--doubling-days", dest="doubling_days", type=_between(0.5, 365, "--doubling-days"),
                    metavar="D", help="SEIR: infections double every D days at the start")
-    g.add_argument("--rt", type=_number(0.01, 30, "--rt"), metavar="R",
+    g.add_argument("--rt", type=_between(0.01, 30, "--rt"), metavar="R",
                    help="renewal: reproduction number at the start (before distancing)")
     g.add_argument("--distancing", type=_intervention, metavar="DAY:EFFECT[:RAMP]",
                    help="a distancing change from DAY, cutting transmission by EFFECT (0.3 = 30%%), "
                         "reached over RAMP days; replaces the scenario's first intervention")
-    g.add_argument("--detection-share", dest="detection_share", type=_number(0.001, 1, "--detection-share"),
+    g.add_argument("--detection-share", dest="detection_share", type=_between(0.001, 1, "--detection-share"),
                    metavar="S", help="share of infections diagnosed as F0")
 
 
@@ -325,10 +303,17 @@ class _Progress:
             self.bar.close()
 
 
-def _experiment_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"executor": args.executor, "workers": args.workers, "scheduler": args.scheduler, "store": args.out,
-            "resume": args.resume, "overwrite": args.overwrite, "progress": not args.quiet,
-            "max_memory_gb": args.max_memory, "posterior": _posterior(args)}
+def _run_options(args: argparse.Namespace, store: str | Path | None = None) -> RunOptions:
+    """The executor flags as the library's `RunOptions` (validated there), stored in --out."""
+    return RunOptions(executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                      store=store if store is not None else args.out, resume=args.resume,
+                      overwrite=args.overwrite, progress=not args.quiet,
+                      max_memory_gb=getattr(args, "max_memory", None))
+
+
+def _concurrent(args: argparse.Namespace) -> int:
+    """Runs at once on this machine (`RunOptions.concurrent`)."""
+    return _run_options(args).concurrent
 
 
 def _posterior(args: argparse.Namespace) -> Any:
@@ -371,13 +356,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .replications import replicate
         from .reports import replication_table, write_replications
 
-        result = replicate(scenario, args.replications, seed=args.seed, figure=args.figure,
-                           precision=args.precision, max_replications=args.max_replications, timeseries=True,
-                           **_experiment_options(args))
-        print(replication_table(result, _executor_note(args)))
+        reps = replicate(scenario, args.replications, seed=args.seed, figure=args.figure,
+                         precision=args.precision, max_replications=args.max_replications, timeseries=True,
+                         posterior=_posterior(args), options=_run_options(args))
+        print(flagged(replication_table(reps, _executor_note(args))))
         if _posterior_note(args):
             print(_posterior_note(args))
-        print(_wrote(write_replications(result, Path(args.out)), args.out))
+        print(_wrote(write_replications(reps, Path(args.out)), args.out))
         return 0
     progress = _Progress(not args.quiet)
     try:
@@ -399,7 +384,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .replications import check_figures
     from .reports import sweep_table, write_sweep
 
-    check_figures([args.figure], "--figure")
+    check_figures([args.figure], "figure")
     scenario = scenario_from_args(args)
     _checked(args, [scenario], _concurrent(args))
     factors: dict[str, list] = {}
@@ -410,7 +395,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         factors[path] = values
     if not factors:
         raise ConfigError("--vary: give at least one factor, e.g. --vary capacity_scale.oxygen_beds=1,1.2")
-    result = sweep(scenario, factors, args.replications, seed=args.seed, **_experiment_options(args))
+    result = sweep(scenario, factors, args.replications, seed=args.seed, posterior=_posterior(args),
+                   options=_run_options(args))
     print(f"{len(result.table['scenario'].unique())} grid points × {result.replications.replications} replications "
           f"· {_executor_note(args)} · {result.replications.seconds:.1f} s")
     print(sweep_table(result, args.figure))
@@ -421,18 +407,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .experiments import compare, parse_variant, variant
-    from .replications import check_figures, key_figures
+    from .experiments import compare, parse_variant, unique_labels, variant
+    from .replications import check_figures, figure_names
     from .reports import comparison_table, default_figures, write_comparison
 
-    figures = args.figures or default_figures(key_figures())
-    check_figures(figures, "--figures")
+    figures = args.figures or default_figures(figure_names())
+    check_figures(figures, "figures")
     configs = args.configs or [None]
+    labels = unique_labels([Path(config).stem if config else "hanoi" for config in configs])
     scenarios: dict[str, Scenario] = {}
-    for config in configs:
-        label = Path(config).stem if config else "hanoi"
-        while label in scenarios:
-            label += "'"
+    for label, config in zip(labels, configs, strict=True):
         scenarios[label] = scenario_from_args(args, config if config is not None else "hanoi")
     base = next(iter(scenarios.values()))
     for text in args.variant or []:
@@ -442,11 +426,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         try:
             scenarios[label] = variant(base, changes)
         except ConfigError as exc:
-            raise ConfigError(f"--variant {label}: {exc}") from None
+            raise ConfigError(f"--variant {label}: {flagged(exc)}") from None
     if len(scenarios) < 2:
         raise ConfigError("compare: give at least two scenarios (config files, or --variant on one file)")
     _checked(args, list(scenarios.values()), _concurrent(args))
-    result = compare(scenarios, args.replications, seed=args.seed, **_experiment_options(args))
+    result = compare(scenarios, args.replications, seed=args.seed, posterior=_posterior(args),
+                     options=_run_options(args))
     print(comparison_table(result, figures))
     if _posterior_note(args):
         print(_posterior_note(args))
@@ -460,7 +445,8 @@ def cmd_bottlenecks(args: argparse.Namespace) -> int:
 
     scenario = scenario_from_args(args)
     _checked(args, [scenario], _concurrent(args))
-    result = bottlenecks(scenario, args.step, args.replications, seed=args.seed, **_experiment_options(args))
+    result = bottlenecks(scenario, args.step, args.replications, seed=args.seed, posterior=_posterior(args),
+                         options=_run_options(args))
     print(bottleneck_table(result))
     if _posterior_note(args):
         print(_posterior_note(args))
@@ -513,9 +499,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     settings = Settings(**{**settings.__dict__, **changes})
     scenario = scenario_from_args(args)
     targets = load_targets(resolve_targets(args.targets))
-    result = calibrate(scenario, targets, args.out, settings, seed=args.seed, executor=args.executor,
-                       workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                       overwrite=args.overwrite, progress=not args.quiet)
+    result = calibrate(scenario, targets, args.out, settings, seed=args.seed, options=_run_options(args))
     print(format_calibration(result))
     paths = write(result, Path(args.out))
     print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}; history in calibration.db); "
@@ -530,9 +514,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     trajectories = args.trajectories or (4 if args.quick else 10)
     result = sensitivity(scenario, args.figures or list(FIGURES), trajectories, args.levels, args.replications,
-                         seed=args.seed, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                         store=Path(args.out) / "runs", resume=args.resume, overwrite=args.overwrite,
-                         progress=not args.quiet)
+                         seed=args.seed, options=_run_options(args, store=Path(args.out) / "runs"))
     print(format_sensitivity(result))
     paths = write(result, Path(args.out))
     print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in {args.out}/runs/")
@@ -613,7 +595,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     args.out = args.out_dir
     writable_folder(args.out_dir, "OUT_DIR")
-    _checked(args, [scenario], _concurrent(args))
+    from .executors import available_cores
+
+    at_once = 1 if args.executor == "serial" or args.scheduler else (args.workers or available_cores())
+    _checked(args, [scenario], at_once)
     seed = args.seed if args.seed is not None else scenario.seed
     executor = make_executor(args.executor, args.workers, args.scheduler)
     try:
@@ -778,15 +763,15 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("cases", help="CSV with columns day,cases (one row per day, oldest first)")
     f.add_argument("--window", type=_count, default=7, help="days of the trailing window (default 7)")
     f.add_argument("--days", type=_positive_days, default=60, help="days to project (default 60)")
-    f.add_argument("--gi-mean", type=_number(1, 30, "--gi-mean"), default=3.5,
+    f.add_argument("--gi-mean", type=_between(1, 30, "--gi-mean"), default=3.5,
                    help="mean generation interval, days (default 3.5, Omicron [A])")
-    f.add_argument("--gi-sd", type=_number(0, 30, "--gi-sd"), default=2.4, help="its SD, days (default 2.4)")
+    f.add_argument("--gi-sd", type=_between(0, 30, "--gi-sd"), default=2.4, help="its SD, days (default 2.4)")
     f.add_argument("--intervention", action="append", type=_intervention, metavar="DAY:EFFECT[:RAMP]",
                    help="a dated change in transmission, days after the last observed day (repeatable)")
-    f.add_argument("--population", type=_number(1, 1e10, "--population"),
+    f.add_argument("--population", type=_between(1, 1e10, "--population"),
                    help="population, for depletion of susceptibles (default: none)")
-    f.add_argument("--immune-share", dest="immune_share", type=_number(0, 0.99, "--immune-share"), default=0.0)
-    f.add_argument("--detection-share", dest="detection_share", type=_number(0.001, 1, "--detection-share"),
+    f.add_argument("--immune-share", dest="immune_share", type=_between(0, 0.99, "--immune-share"), default=0.0)
+    f.add_argument("--detection-share", dest="detection_share", type=_between(0.001, 1, "--detection-share"),
                    help="share of infections diagnosed (depletion only; default 1)")
     f.add_argument("--seed", type=_seed, help="seed of the posterior draws for the band (default 0)")
     f.add_argument("--out", default="out/fit", help="output folder (default out/fit)")
@@ -822,19 +807,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ConfigError as exc:
-        print(f"flowsim: config error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"flowsim: config error: {one_line(flagged(exc))}", file=sys.stderr)
         return 2
     except (StoreError, ExecutorError, MissingDependency) as exc:
-        print(f"flowsim: error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"flowsim: error: {one_line(flagged(exc))}", file=sys.stderr)
         return 2
     except WorkerLost as exc:
-        print(f"flowsim: error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"flowsim: error: {one_line(flagged(exc))}", file=sys.stderr)
         return 1
     except ConservationError as exc:
         print(f"flowsim: internal error: {one_line(str(exc))}", file=sys.stderr)
         return 3
     except KeyboardInterrupt as exc:
-        print(f"flowsim: interrupted{': ' + str(exc) if str(exc) else ''}", file=sys.stderr)
+        print(f"flowsim: interrupted{': ' + flagged(exc) if str(exc) else ''}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into `head` and closed: not an error of ours
         sys.stderr.close()

@@ -26,6 +26,8 @@ from pydantic import (
 )
 
 from .distributions import Distribution, Exponential, Fixed
+from .errors import ConfigError
+from .pools import bed_pool
 from .priors import Prior
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -44,7 +46,6 @@ MAX_VEHICLES = 100_000
 MAX_SCALE = 100.0
 """A `capacity_scale` multiplier."""
 MAX_REPLICATIONS = 10_000
-MAX_WORKERS = 1024
 
 Rate = Annotated[float, Field(ge=0.0, le=MAX_RATE_PER_DAY)]
 """F0 per day."""
@@ -61,10 +62,6 @@ def _builtin_dir() -> Path:
 
 BUILTIN_DIR = _builtin_dir()
 HANOI = "hanoi"
-
-
-class ConfigError(ValueError):
-    """A bad scenario: the message is one line, `field.path: reason`."""
 
 
 class Strict(BaseModel):
@@ -341,9 +338,14 @@ class Home(Strict):
     """Deterioration → request, for a patient beyond the monitoring capacity."""
 
 
+ROUTING_RULE_NAMES = ("nearest_free", "least_loaded", "designated")
+"""The routing rules a config can name; `routing.ROUTING_RULES` implements each (the names live
+here so that checking a config needs no import of the model)."""
+
+
 class Routing(Strict):
     policy: str = "nearest_free"
-    """A rule of `routing.ROUTING_RULES`: nearest_free, least_loaded or designated."""
+    """A rule of `ROUTING_RULE_NAMES`: nearest_free, least_loaded or designated."""
     when_full: Literal["hold", "anywhere"] = "hold"
     """Designated hospital full: hold the patient where they are, or send them anywhere free."""
     tier1_overflow: Literal["home", "queue"] = "home"
@@ -375,6 +377,10 @@ class RushHour(Strict):
     """Road speed multiplier in these hours (0.6: 40% slower)."""
 
 
+DISPATCH_RULE_NAMES = ("nearest_idle", "district_base")
+"""The dispatch rules a config can name; `ambulances.DISPATCH_RULES` implements each."""
+
+
 class Ambulances(Strict):
     """The fleet that carries every transfer to a higher tier and between hospitals.
 
@@ -385,7 +391,7 @@ class Ambulances(Strict):
 
     bases: list[AmbulanceBase] = Field(min_length=1)
     dispatch: str = "nearest_idle"
-    """A rule of `ambulances.DISPATCH_RULES`: nearest_idle or district_base."""
+    """A rule of `DISPATCH_RULE_NAMES`: nearest_idle or district_base."""
     after_handover: Literal["return_to_base", "next_call"] = "return_to_base"
     """After handing a patient over: drive back to base first, or take a waiting call from there."""
     dispatch_delay: Distribution = Field(default_factory=lambda: Fixed(dist="fixed", value=0.0035))
@@ -450,7 +456,8 @@ class InitialCensus(Strict):
 
 
 class CapacityScale(Strict):
-    """Multipliers on declared capacities (sweeps, sliders); beds are rounded."""
+    """Multipliers on declared capacities (sweeps, sliders); beds are rounded. One field per pool
+    (`pools.POOLS`, whose `scale_field` names it)."""
 
     home_monitoring: Scale = 1.0
     station_beds: Scale = 1.0
@@ -487,9 +494,7 @@ class Scenario(Strict):
 
     def beds(self, facility: Facility, tier: int) -> int:
         """Beds of a tier after `capacity_scale`."""
-        s = self.capacity_scale
-        scale = {1: s.station_beds if facility.kind == "station" else s.hospital_tier1_beds,
-                 2: s.oxygen_beds, 3: s.icu_beds}[tier]
+        scale = getattr(self.capacity_scale, bed_pool(facility.kind, tier).scale_field)
         return int(round(facility.beds.of(tier) * scale))
 
     def vehicles(self, base: AmbulanceBase) -> int:
@@ -542,10 +547,8 @@ def _cross_check(s: Scenario) -> None:
                 raise ConfigError(f"{path}: unknown facility '{target}'")
             if by_name[target].beds.of(tier) == 0:
                 raise ConfigError(f"{path}: '{target}' has no tier-{tier} beds")
-    from .routing import ROUTING_RULES
-
-    if s.routing.policy not in ROUTING_RULES:
-        raise ConfigError(f"routing.policy: unknown rule '{s.routing.policy}' (known: {', '.join(ROUTING_RULES)})")
+    if s.routing.policy not in ROUTING_RULE_NAMES:
+        raise ConfigError(f"routing.policy: unknown rule '{s.routing.policy}' (known: {', '.join(ROUTING_RULE_NAMES)})")
     if s.ambulances is not None:
         _check_fleet(s, names)
     total = sum(g.share for g in s.risk_groups)
@@ -575,12 +578,10 @@ def _check_facility_census(s: Scenario, by_name: dict[str, Facility]) -> None:
 
 
 def _check_fleet(s: Scenario, districts: list[str]) -> None:
-    from .ambulances import DISPATCH_RULES
-
     fleet = s.ambulances
     assert fleet is not None
-    if fleet.dispatch not in DISPATCH_RULES:
-        raise ConfigError(f"ambulances.dispatch: unknown rule '{fleet.dispatch}' (known: {', '.join(DISPATCH_RULES)})")
+    if fleet.dispatch not in DISPATCH_RULE_NAMES:
+        raise ConfigError(f"ambulances.dispatch: unknown rule '{fleet.dispatch}' (known: {', '.join(DISPATCH_RULE_NAMES)})")
     for i, b in enumerate(fleet.bases):
         where = f"ambulances.bases[{i}] ({b.name})"
         if b.district not in districts:
@@ -655,15 +656,15 @@ def apply_override(data: dict, path: str, value: Any) -> None:
             raise ConfigError(f"{here}: cannot set a field inside a {type(node).__name__}")
 
 
-def parse_set(items: list[str]) -> list[tuple[str, Any]]:
-    """`path=value` strings from the command line; values are read as YAML scalars."""
+def parse_set(items: list[str], field: str = "overrides") -> list[tuple[str, Any]]:
+    """`path=value` strings (values read as YAML scalars); an error names them as `field`."""
     out = []
     for item in items:
         if "=" not in item:
-            raise ConfigError(f"--set {item}: expected path.to.field=VALUE")
+            raise ConfigError.at(field, "expected path.to.field=VALUE", item)
         path, text = item.split("=", 1)
         if not path.strip():
-            raise ConfigError(f"--set {item}: empty field path")
+            raise ConfigError.at(field, "empty field path", item)
         out.append((path.strip(), _parse_value(text)))
     return out
 
@@ -844,7 +845,7 @@ def build(
     for name in presets or []:
         table = data.get("presets") or {}
         if name not in table:
-            raise ConfigError(f"--preset {name}: unknown preset (known: {', '.join(table) or 'none'})")
+            raise ConfigError.at("presets", f"unknown preset (known: {', '.join(table) or 'none'})", name)
         for path, value in table[name].items():
             apply_override(data, path, copy.deepcopy(value))
     for path, value in overrides or []:

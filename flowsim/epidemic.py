@@ -24,13 +24,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from scipy.integrate import solve_ivp
 
-from .config import Arrivals, Delay, Intervention, Renewal, Seir
+if TYPE_CHECKING:  # in annotations only: config imports this module to check a renewal fit at load
+    from .config import Arrivals, Delay, Intervention, Renewal, Seir
 
 _DELAY_POINTS = 64
 CORI_PRIOR_SHAPE = 1.0

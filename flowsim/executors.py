@@ -16,6 +16,9 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
+from ._version import __version__
+from .errors import InputError
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -23,8 +26,9 @@ EXECUTORS = ("serial", "processes", "dask")
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx)://(\[[0-9a-fA-F:]+\]|[^:/\s\[\]]+):(\d{1,5})$")
 
 
-class ExecutorError(ValueError):
-    """An executor cannot be set up: one line naming the flag and the reason."""
+class ExecutorError(InputError):
+    """An executor cannot be set up: one line naming the argument (`executor`, `workers`,
+    `scheduler`) and the reason."""
 
 
 class WorkerLost(RuntimeError):
@@ -141,8 +145,6 @@ def local_cluster(workers: int | None = None) -> Any:
 
 
 def _flowsim_version() -> str:
-    from . import __version__
-
     return __version__
 
 
@@ -161,17 +163,17 @@ class Dask:
         try:
             from distributed import Client
         except ImportError:
-            raise ExecutorError("--executor dask: needs dask.distributed "
-                                "(pip install 'flowsim[cluster]')") from None
+            raise ExecutorError.at("executor", "needs dask.distributed (pip install 'flowsim[cluster]')",
+                                   "dask") from None
         self._cluster: Any = None
         if scheduler:
             if not SCHEDULER_ADDRESS.match(scheduler.strip()):
-                raise ExecutorError(f"--scheduler {scheduler}: expected an address like tcp://HOST:PORT")
+                raise ExecutorError.at("scheduler", "expected an address like tcp://HOST:PORT", scheduler)
             try:
                 self._client = Client(scheduler.strip(), timeout=connect_timeout)
             except (OSError, TimeoutError) as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-                raise ExecutorError(f"--scheduler {scheduler}: cannot connect ({reason})") from None
+                raise ExecutorError.at("scheduler", f"cannot connect ({reason})", scheduler) from None
             self._check_versions(scheduler)
         else:
             self._cluster = local_cluster(workers)
@@ -183,15 +185,15 @@ class Dask:
             theirs = set(self._client.run(_flowsim_version).values())
         except Exception as exc:  # noqa: BLE001 - whatever a remote worker raised
             self.close()
-            raise ExecutorError(f"--scheduler {scheduler}: workers cannot import flowsim "
-                                f"({exc.__class__.__name__}: {exc})") from None
+            raise ExecutorError.at("scheduler", f"workers cannot import flowsim ({exc.__class__.__name__}: {exc})",
+                                   scheduler) from None
         if not theirs:
             self.close()
-            raise ExecutorError(f"--scheduler {scheduler}: the cluster has no workers")
+            raise ExecutorError.at("scheduler", "the cluster has no workers", scheduler)
         if theirs != {mine}:
             self.close()
-            raise ExecutorError(f"--scheduler {scheduler}: workers run flowsim {', '.join(sorted(theirs))}, "
-                                f"this is {mine}; results would not be reproducible")
+            raise ExecutorError.at("scheduler", f"workers run flowsim {', '.join(sorted(theirs))}, this is {mine}; "
+                                   "results would not be reproducible", scheduler)
 
     @property
     def workers(self) -> int:
@@ -216,7 +218,7 @@ class Dask:
     def close(self) -> None:
         if getattr(self, "_client", None) is not None:
             self._client.close()
-            self._client = None
+            del self._client
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
@@ -228,17 +230,38 @@ class Dask:
         self.close()
 
 
+MAX_WORKERS = 1024
+"""More workers than this is a typo (the CLI's bound too)."""
+
+
+def check_executor(executor: str | Executor, workers: int | None = None, scheduler: str | None = None) -> None:
+    """Refuse an executor setting that cannot work, before anything starts: an unknown name,
+    workers out of range, a scheduler without dask, or workers or a scheduler beside an executor
+    object (set them on the object)."""
+    if not isinstance(executor, str):
+        if not callable(getattr(executor, "map_unordered", None)):
+            raise ExecutorError.at("executor", f"expected {', '.join(EXECUTORS)} or an executor object "
+                                   f"(got {type(executor).__name__})")
+        if workers is not None or scheduler:
+            raise ExecutorError.at("workers" if workers is not None else "scheduler",
+                                   f"set on the executor object itself, not beside it ({type(executor).__name__})")
+        return
+    if executor not in EXECUTORS:
+        raise ExecutorError.at("executor", f"unknown executor (choose {', '.join(EXECUTORS)})", executor)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or not 1 <= workers <= MAX_WORKERS):
+        raise ExecutorError.at("workers", "must be at least 1" if isinstance(workers, int) and workers < 1
+                               else f"must be a whole number from 1 to {MAX_WORKERS:,}", workers)
+    if scheduler and executor != "dask":
+        raise ExecutorError.at("scheduler", f"only used with `executor` dask (not {executor})")
+
+
 def make_executor(name: str = "processes", workers: int | None = None, scheduler: str | None = None,
                   connect_timeout: float = 10.0) -> Serial | Processes | Dask:
     """An executor by name: `serial`, `processes` (default: all cores) or `dask`."""
-    if workers is not None and workers < 1:
-        raise ExecutorError(f"--workers {workers}: must be at least 1")
-    if scheduler and name != "dask":
-        raise ExecutorError(f"--scheduler: only used with --executor dask (not {name})")
+    check_executor(name, workers, scheduler)
     if name == "serial":
         return Serial()
     if name == "processes":
         return Processes(workers)
-    if name == "dask":
-        return Dask(workers, scheduler, connect_timeout)
-    raise ExecutorError(f"--executor {name}: unknown executor (choose {', '.join(EXECUTORS)})")
+    return Dask(workers, scheduler, connect_timeout)

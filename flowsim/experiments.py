@@ -4,7 +4,7 @@ Each is a set of scenarios run for the same replications on common random number
 (replications.py), so every difference between scenarios is measured run by run and comes
 with its paired 95% interval.
 
-- `sweep`: a full factorial grid of field values (`--vary path=v1,v2`), every point replicated.
+- `sweep`: a full factorial grid of field values (`{path: [v1, v2]}`), every point replicated.
 - `compare`: each scenario's difference from the first (the baseline), figure by figure.
 - `bottlenecks`: what +10% of each resource (every `capacity_scale` multiplier) buys in deaths
   and in p90 waits, beside how much of the time each resource was full.
@@ -17,8 +17,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
@@ -26,8 +25,10 @@ import yaml
 
 from .config import CapacityScale, ConfigError, Scenario, apply_override, build, parse_set, to_yaml
 from .intervals import CONFIDENCE, figure_columns, intervals, paired_differences, t_interval
+from .options import RunKeywords, RunOptions, run_options
+from .pools import BY_SCALE_FIELD
 from .posterior import Posterior
-from .replications import Design, ExecutorLike, Replications, run_design
+from .replications import Design, Replications, run_design
 
 MAX_GRID = 10_000
 """More grid points than this is almost surely a typo in a range."""
@@ -58,31 +59,31 @@ def _split_values(text: str) -> list[str]:
 def parse_vary(text: str) -> tuple[str, list[Any]]:
     """`path=v1,v2,...` (YAML scalars) or `path=start:stop:step` (inclusive) as (path, values)."""
     if "=" not in text:
-        raise ConfigError(f"--vary {text}: expected path=v1,v2,... or path=start:stop:step")
+        raise ConfigError.at("factor", "expected path=v1,v2,... or path=start:stop:step", text)
     path, spec = (part.strip() for part in text.split("=", 1))
     if not path:
-        raise ConfigError(f"--vary {text}: empty field path")
+        raise ConfigError.at("factor", "empty field path", text)
     if not spec:
-        raise ConfigError(f"--vary {text}: no values after '='")
+        raise ConfigError.at("factor", "no values after '='", text)
     match = _RANGE.match(spec)
     if match:
         start, stop, step = (float(g) for g in match.groups())
         if not step > 0:
-            raise ConfigError(f"--vary {text}: the step must be positive")
+            raise ConfigError.at("factor", "the step must be positive", text)
         if stop < start:
-            raise ConfigError(f"--vary {text}: stop ({match.group(2)}) is below start ({match.group(1)})")
+            raise ConfigError.at("factor", f"stop ({match.group(2)}) is below start ({match.group(1)})", text)
         count = math.floor((stop - start) / step + 1e-9) + 1
         if count > MAX_GRID:
-            raise ConfigError(f"--vary {text}: {count} values; at most {MAX_GRID}")
+            raise ConfigError.at("factor", f"{count} values; at most {MAX_GRID}", text)
         integral = all(re.fullmatch(r"[-+]?\d+", g) for g in match.groups())
         values: list[Any] = [int(start) + i * int(step) if integral else round(start + i * step, 12)
                              for i in range(count)]
         return path, values
     if ":" in spec and "," not in spec and not spec.lstrip().startswith(("{", "[", "'", '"')):
-        raise ConfigError(f"--vary {text}: a range needs three numbers, start:stop:step")
+        raise ConfigError.at("factor", "a range needs three numbers, start:stop:step", text)
     items = _split_values(spec)
     if any(item == "" for item in items):
-        raise ConfigError(f"--vary {text}: empty value in the list")
+        raise ConfigError.at("factor", "empty value in the list", text)
     values = []
     for item in items:
         try:
@@ -90,7 +91,7 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
         except yaml.YAMLError:
             values.append(item)
     if len({yaml.safe_dump(v) for v in values}) != len(values):
-        raise ConfigError(f"--vary {text}: a value is listed twice")
+        raise ConfigError.at("factor", "a value is listed twice", text)
     return path, values
 
 
@@ -100,16 +101,12 @@ def parse_variant(text: str) -> tuple[str, list[tuple[str, Any]]]:
     label, body = (head.strip(), rest) if sep and "=" not in head and head.strip() else ("", text)
     items = [part.strip() for part in body.split(";") if part.strip()]
     if not items:
-        raise ConfigError(f"--variant {text}: expected [LABEL:] path=value[; path=value ...]")
-    try:
-        changes = parse_set(items)
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace("--set ", "--variant ", 1)) from None
-    return label or "; ".join(items), changes
+        raise ConfigError.at("variant", "expected [LABEL:] path=value[; path=value ...]", text)
+    return label or "; ".join(items), parse_set(items, "variant")
 
 
 def variant(scenario: Scenario, changes: Mapping[str, Any] | Sequence[tuple[str, Any]]) -> Scenario:
-    """The scenario with `path=value` changes applied (as `--set` does), validated."""
+    """The scenario with `path=value` changes applied (as `build`'s overrides are), validated."""
     data = yaml.safe_load(to_yaml(scenario))
     items = list(changes.items()) if isinstance(changes, Mapping) else list(changes)
     for path, value in items:
@@ -129,26 +126,26 @@ def _show(value: Any) -> str:
 
 def grid(scenario: Scenario, factors: Mapping[str, Sequence[Any]]) -> list[tuple[dict[str, Any], Scenario]]:
     """Every combination of the factors' values (full factorial, first factor slowest), each as
-    its settings and validated scenario. A bad path or value names the `--vary` it came from."""
+    its settings and validated scenario. A bad path or value names the factor it came from."""
     if not factors:
-        raise ConfigError("--vary: give at least one factor, e.g. --vary capacity_scale.oxygen_beds=1,1.2")
+        raise ConfigError.at("factors", "give at least one factor, e.g. {'capacity_scale.oxygen_beds': [1, 1.2]}")
     for path, values in factors.items():
         if not len(values):
-            raise ConfigError(f"--vary {path}: no values")
+            raise ConfigError.at("factor", "no values", path)
         try:
             variant(scenario, {path: values[0]})
         except ConfigError as exc:
-            raise ConfigError(f"--vary {path}: {exc}") from None
+            raise ConfigError.at("factor", str(exc), path) from None
     size = math.prod(len(v) for v in factors.values())
     if size > MAX_GRID:
-        raise ConfigError(f"--vary: the grid has {size:,} points; at most {MAX_GRID:,}")
+        raise ConfigError.at("factors", f"the grid has {size:,} points; at most {MAX_GRID:,}")
     points = []
     for combo in itertools.product(*factors.values()):
         settings = dict(zip(factors, combo, strict=True))
         try:
             points.append((settings, variant(scenario, settings)))
         except ConfigError as exc:
-            raise ConfigError(f"--vary {_label(settings)}: {exc}") from None
+            raise ConfigError.at("factor", str(exc), _label(settings)) from None
     return points
 
 
@@ -168,23 +165,21 @@ class Sweep:
 
 
 def sweep(scenario: Scenario, factors: Mapping[str, Sequence[Any]], replications: int = 10,
-          seed: int | None = None, *, executor: ExecutorLike = "processes", workers: int | None = None,
-          scheduler: str | None = None, store: str | Path | None = None, resume: bool = False,
-          overwrite: bool = False, progress: bool = False, confidence: float = CONFIDENCE,
-          max_memory_gb: float | None = None, posterior: Posterior | None = None) -> Sweep:
+          seed: int | None = None, *, confidence: float = CONFIDENCE, posterior: Posterior | None = None,
+          options: RunOptions | None = None, **run: Unpack[RunKeywords]) -> Sweep:
     """Run the full factorial grid of `factors` ({field path: values}) × `replications`.
 
     Every grid point uses replications 0..R-1 of the same seed (common random numbers), so
     neighbouring points differ by the factor, not by luck; with `posterior`, replication i of
-    every point runs with the posterior's draw i.
+    every point runs with the posterior's draw i. Where they run: `options` or its fields as
+    keywords (`replicate`).
     """
+    opts = run_options(options, run)
     points = grid(scenario, factors)
     seed = scenario.seed if seed is None else int(seed)
     design = Design("sweep", tuple(s for _, s in points), tuple(_label(f) for f, _ in points), seed,
                     tuple(f for f, _ in points), posterior)
-    reps = run_design(design, replications, executor=executor, workers=workers, scheduler=scheduler,
-                      store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence,
-                   max_memory_gb=max_memory_gb)
+    reps = run_design(design, replications, confidence=confidence, options=opts)
     table = intervals(reps.table, by=["scenario"], confidence=confidence,
                       figures=figure_columns(reps.table, exclude=list(factors)))
     settings = pd.DataFrame([{"scenario": label, **f} for label, f in zip(design.labels, design.factors, strict=True)])
@@ -204,44 +199,47 @@ class Comparison:
 
 
 def compare(scenarios: Mapping[str, Scenario] | Sequence[Scenario], replications: int = 10,
-            seed: int | None = None, *, executor: ExecutorLike = "processes", workers: int | None = None,
-            scheduler: str | None = None, store: str | Path | None = None, resume: bool = False,
-            overwrite: bool = False, progress: bool = False, confidence: float = CONFIDENCE,
-            max_memory_gb: float | None = None, posterior: Posterior | None = None) -> Comparison:
+            seed: int | None = None, *, confidence: float = CONFIDENCE, posterior: Posterior | None = None,
+            options: RunOptions | None = None, **run: Unpack[RunKeywords]) -> Comparison:
     """Each scenario's difference from the first, with paired 95% intervals.
 
     All scenarios run replications 0..R-1 of one seed (`seed`, else the first scenario's), so
     they share their random numbers and differ only by policy; with `posterior`, replication i
     of every scenario runs with the posterior's draw i (the same parameters and patients).
+    Where they run: `options` or its fields as keywords (`replicate`).
     """
+    opts = run_options(options, run)
     if isinstance(scenarios, Mapping):
         labels, items = list(scenarios), list(scenarios.values())
     else:
         items = list(scenarios)
-        labels = _unique([s.name for s in items])
+        labels = unique_labels([s.name for s in items])
     if len(items) < 2:
-        raise ConfigError("compare: give at least two scenarios (config files, or --variant)")
+        raise ConfigError.at("scenarios", "give at least two to compare")
     seed = items[0].seed if seed is None else int(seed)
     design = Design("compare", tuple(items), tuple(labels), seed, posterior=posterior)
-    reps = run_design(design, replications, executor=executor, workers=workers, scheduler=scheduler,
-                      store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence,
-                   max_memory_gb=max_memory_gb)
+    reps = run_design(design, replications, confidence=confidence, options=opts)
     figures = list(reps.intervals["figure"].drop_duplicates())
     diffs = paired_differences(reps.table, labels[0], figures=figures, confidence=confidence)
     return Comparison(labels[0], reps, diffs)
 
 
-def _unique(labels: Sequence[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+def unique_labels(names: Sequence[str]) -> list[str]:
+    """A label per scenario, in order: each name as it is the first time, a repeat as
+    "name (2)", "name (3)", ... — never a label another scenario already has (the CLI, the app
+    and `compare` all label scenarios this way)."""
+    taken, seen, out = set(names), set(), []
+    for name in names:
+        if name not in seen:
+            seen.add(name)
+            out.append(name)
+            continue
+        k = 2
+        while f"{name} ({k})" in taken:
+            k += 1
+        taken.add(f"{name} ({k})")
+        out.append(f"{name} ({k})")
     return out
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 @dataclass
@@ -257,10 +255,8 @@ BASELINE = "baseline"
 
 
 def bottlenecks(scenario: Scenario, step: float = 0.10, replications: int = 10, seed: int | None = None, *,
-                executor: ExecutorLike = "processes", workers: int | None = None, scheduler: str | None = None,
-                store: str | Path | None = None, resume: bool = False, overwrite: bool = False,
-                progress: bool = False, confidence: float = CONFIDENCE,
-                max_memory_gb: float | None = None, posterior: Posterior | None = None) -> Bottlenecks:
+                confidence: float = CONFIDENCE, posterior: Posterior | None = None,
+                options: RunOptions | None = None, **run: Unpack[RunKeywords]) -> Bottlenecks:
     """Rank every resource of `capacity_scale` by what +`step` (0.10 = +10%) of it buys.
 
     One scenario per multiplier (that multiplier × (1 + step), the rest unchanged) is compared
@@ -268,17 +264,17 @@ def bottlenecks(scenario: Scenario, step: float = 0.10, replications: int = 10, 
     units added, share of time full in the baseline (the whole pool at once, and the average
     ward), and the paired 95% intervals of deaths averted, deaths while waiting averted and the
     reduction of every p90 figure (waits in days), ranked by deaths averted, then by waits.
+    Where they run: `options` or its fields as keywords (`replicate`).
     """
+    opts = run_options(options, run)
     if not 0 < step <= 10 or math.isnan(step):
-        raise ConfigError(f"--step {step}: must be a positive fraction, e.g. 0.1 for +10%")
+        raise ConfigError.at("step", "must be a positive fraction, e.g. 0.1 for +10%", step)
     fields = list(CapacityScale.model_fields)
     scenarios = {BASELINE: scenario}
     for name in fields:
         current = getattr(scenario.capacity_scale, name)
         scenarios[name] = variant(scenario, {f"capacity_scale.{name}": round(current * (1 + step), 12)})
-    comp = compare(scenarios, replications, seed, executor=executor, workers=workers, scheduler=scheduler,
-                   store=store, resume=resume, overwrite=overwrite, progress=progress, confidence=confidence,
-                   max_memory_gb=max_memory_gb, posterior=posterior)
+    comp = compare(scenarios, replications, seed, confidence=confidence, posterior=posterior, options=opts)
     return Bottlenecks(step, _rank(fields, comp, confidence), comp)
 
 
@@ -289,7 +285,9 @@ def _rank(fields: list[str], comp: Comparison, confidence: float) -> pd.DataFram
     base_pools = pools[pools["scenario"] == BASELINE]
     rows = []
     for name in fields:
-        pool_name = next((r for r in pools["resource"].drop_duplicates() if _key(r) == _key(name)), None)
+        pool_name: str | None = BY_SCALE_FIELD[name].name  # the pool this capacity_scale field scales
+        if pool_name not in set(pools["resource"]):  # e.g. no fleet: no ambulance pool
+            pool_name = None
         row: dict[str, Any] = {"resource": name, "pool": pool_name or ""}
         if pool_name is not None:
             before = base_pools[base_pools["resource"] == pool_name]

@@ -1,7 +1,10 @@
-"""Bed pools: one `Ward` per tier of each facility, the waiting lists they serve, and home care.
+"""Wards: one `Ward` per tier of each facility, the waiting lists they serve, and home care.
 
 Clocks are read as `env._now` (SimPy's attribute behind the `now` property): these methods run
-several times per patient, and the property call is a measurable share of a run.
+several times per patient, and the property call is a measurable share of a run. That, and
+`Ward.grant` setting a request's `_ok`/`_value`/`callbacks` by hand, are SimPy internals: the rule
+for them (each one listed and checked by tests/test_simpy_internals.py; SimPy bounded to the
+minor version checked, in pyproject.toml) is in that test's docstring, with every place they are used.
 
 A ward is a counted resource integrated with SimPy: a request is a SimPy event that succeeds
 when a bed is granted. A patient whose stay is known on admission and who will not ask for
@@ -16,50 +19,17 @@ from __future__ import annotations
 
 import heapq
 from itertools import count
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
+
+from .pools import place_code
 
 if TYPE_CHECKING:
     from .records import Log
 
 PENDING = simpy.events.PENDING
-
-
-class Place(NamedTuple):
-    """Where a patient is, as the census counts it: the kind of place, the tier of the bed they
-    lie in (0: none), and the tier at which the city's reports count them there (0: their need)."""
-
-    kind: str
-    bed_tier: int
-    counted_tier: int
-
-
-PLACES = (
-    Place("home", 0, 1),
-    Place("transit", 0, 0),
-    Place("station", 1, 1),
-    Place("station", 2, 1),
-    *(Place("hospital", bed, level) for bed in (1, 2, 3) for level in (1, 2, 3) if level >= bed),
-)
-"""Every place code of the census log (index = code). Home and stations count at tier 1; a
-hospital bed at the higher of its own tier and the hospital's level; a patient on the road at
-their need."""
-PLACE_KINDS = ("home", "station", "hospital", "transit")
-HOME, TRANSIT = 0, 1
-
-
-def counted_tier(kind: str, bed_tier: int, level: int) -> int:
-    """The tier at which the city's reports count a patient in a bed of `bed_tier` in a facility
-    of `kind` at tower `level`: a station's patients at tier 1, a hospital's at the higher of the
-    bed's tier and the hospital's level."""
-    return 1 if kind == "station" else max(bed_tier, level)
-
-
-def place_code(kind: str, bed_tier: int, level: int) -> int:
-    """The census place of a bed of `bed_tier` in a facility of `kind` at tower `level`."""
-    return PLACES.index(Place(kind, bed_tier, counted_tier(kind, bed_tier, level)))
 
 
 class BedRequest(simpy.Event):
@@ -191,9 +161,10 @@ class Ward:
         if req.queue is None:
             # Granted as it is made: nobody is waiting on the event, so mark it processed at once
             # rather than schedule it (SimPy resumes a process yielding a processed event at once).
+            # SimPy internals, checked by tests/test_simpy_internals.py.
             req._ok = True
             req._value = self
-            req.callbacks = None
+            req.callbacks = None  # type: ignore[assignment]  # None: processed (SimPy's own mark)
         else:
             req.succeed(self)
 
@@ -214,7 +185,7 @@ class Ward:
                 head = list_.head()
                 if head is not None and (best is None or (head.priority, head.since) < (best.priority, best.since)):
                     best, best_list = head, list_
-            if best is None:
+            if best is None or best_list is None:
                 return
             best_list.pop()
             self.grant(best)

@@ -34,7 +34,7 @@ import numpy as np
 from . import cohort as cohort_mod
 from .arrivals import districts_of
 from .config import ConfigError, Scenario
-from .facilities import counted_tier
+from .pools import counted_tier
 from .streams import Streams
 
 HOME, TIER1_BEDS, OXYGEN, ICU = "at home", "in tier-1 beds", "in oxygen beds", "in ICU beds"

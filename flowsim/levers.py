@@ -127,8 +127,8 @@ def _apply_epidemic(data: dict[str, Any], key: str, value: float) -> None:
     arrivals = data.get("arrivals") or {}
     profile = arrivals.get("profile")
     if profile not in ("seir", "renewal"):
-        raise ConfigError(f"{key}: needs epidemic-driven arrivals (arrivals.profile seir or renewal, "
-                          "e.g. --preset omicron_fit)")
+        raise ConfigError.at(key, "needs epidemic-driven arrivals (arrivals.profile seir or renewal, "
+                             "e.g. the preset omicron_fit)")
     model = arrivals.setdefault(profile, {})
     if key == "doubling_days" and profile == "seir":
         model.pop("r0", None)

@@ -21,7 +21,7 @@ from .config import ConfigError, Scenario
 BYTES_PER_PATIENT = 1_000
 """Measured ≈ 750–850 B per patient on the Hanoi scenario (arrivals + initial census), rounded up."""
 BYTES_PER_PATIENT_RECORD = 600
-"""The per-patient table of `--patients`, on top."""
+"""The per-patient table (`run(patients=True)`), on top."""
 BYTES_PER_SERIES_POINT = 200
 """Per record step and series (each ward, each district, and the city-wide columns): measured
 ≈ 165 B on Hanoi (153 series) and ≈ 80 B on the teaching town."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .records import Tables
+from .pools import AMBULANCES, ICU_BEDS, OXYGEN_BEDS, STATION_BEDS
+from .tables import Tables
 
 SUMMARY_COLUMNS = (
     "replication", "seed", "window_start", "window_end", "initial_census", "in_system_start", "arrivals",
@@ -63,21 +64,21 @@ def key_figures(tables: Tables, arrivals: np.ndarray, initial: int, warmup: floa
     figures["tier1_needing_bed"] = int(len(placed))
     figures["tier1_overflow"] = int((~placed).sum())
     res = tables.resources.set_index("resource")
-    figures["full_days_oxygen"] = float(res.loc["oxygen beds", "days_full"])
-    figures["full_days_icu"] = float(res.loc["ICU beds", "days_full"])
-    figures["full_days_station"] = float(res.loc["station beds", "days_full"])
-    figures["utilisation_oxygen"] = float(res.loc["oxygen beds", "utilisation"])
-    figures["utilisation_icu"] = float(res.loc["ICU beds", "utilisation"])
+    figures["full_days_oxygen"] = float(res.loc[OXYGEN_BEDS.name, "days_full"])
+    figures["full_days_icu"] = float(res.loc[ICU_BEDS.name, "days_full"])
+    figures["full_days_station"] = float(res.loc[STATION_BEDS.name, "days_full"])
+    figures["utilisation_oxygen"] = float(res.loc[OXYGEN_BEDS.name, "utilisation"])
+    figures["utilisation_icu"] = float(res.loc[ICU_BEDS.name, "utilisation"])
     t = tables.transfers
     t = t[(t["called"] >= warmup) & (t["tier"] >= 2)]
     figures["transfers"] = int(len(t))
     figures["transfers_delayed_by_bed"] = int((t["bed_wait"] > 0).sum())
-    if "ambulances" in res.index:
+    if AMBULANCES.name in res.index:
         response = t["response"].dropna().to_numpy() * MINUTES_PER_DAY
         figures["ambulance_response_p50"] = _percentile(response, 50)
         figures["ambulance_response_p90"] = _percentile(response, 90)
         figures["transfers_delayed_by_vehicle"] = int((t["vehicle_wait"] > 0).sum())
-        figures["utilisation_ambulances"] = float(res.loc["ambulances", "utilisation"])
+        figures["utilisation_ambulances"] = float(res.loc[AMBULANCES.name, "utilisation"])
     else:
         for name in ("ambulance_response_p50", "ambulance_response_p90", "transfers_delayed_by_vehicle",
                      "utilisation_ambulances"):

@@ -1,34 +1,43 @@
-"""The patient pathway (docs/model.md, "The patient pathway"), one SimPy generator per stage of care.
+"""The patient pathway (docs/model.md, "The patient pathway"), read top to bottom.
 
-Only patients who may meet a capacity limit get a process: a mild F0 whose whole course is
-known when placed (home, or a free facility bed, no deterioration) is booked at once with no
-event at all (see `Pathway.place_mild`). Everyone else reads top to bottom: need a bed, wait for
-it (keeping the bed they have, under the waiting hazard), travel, stay, and leave.
+Everyone enters through `Pathway.enter`: the initial census where it was counted, then the new F0
+in order of their entry time. Each stage of care is one SimPy generator: need a bed, wait for it
+(keeping the bed they have, under the waiting hazard), travel, stay, and leave.
 
-Rule that keeps blocking from freezing the network (docs/model.md, "Rules flowsim chose"): a patient who has finished
-ICU care and waits for a ward bed is treated in place; when their step-down care time has run
-out they are discharged from the ICU bed without ever needing a ward bed. ICU beds held by
-step-down patients therefore always fall free in finite time, so the ward ↔ ICU cycle breaks.
+Only patients who may meet a capacity limit get a process. A mild F0 whose whole course is known
+when placed is booked at once with no event at all: at home (all of them in one vectorised step,
+`Pathway.__init__`) or in a free facility bed (`Pathway.place_mild`). Their census is a set of
+intervals (`records.Bookings`).
+
+Rule that keeps blocking from freezing the network (docs/model.md, "Rules flowsim chose"): a patient
+who has finished ICU care and waits for a ward bed is treated in place; when their step-down care
+time has run out they are discharged from the ICU bed without ever needing a ward bed. ICU beds held
+by step-down patients therefore always fall free in finite time, so the ward ↔ ICU cycle breaks.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 
 import numpy as np
 import simpy
 
+from .clock import Environment
 from .cohort import Cohort, Course
 from .config import Scenario
-from .facilities import HOME, TRANSIT, HomeCare, Ward
-from .initial import STAGE_SEVERITY, STEP_DOWN, TIER1_BEDS, Visit
-from .records import DIED, DIED_WAITING, RECOVERED, Log
+from .facilities import HomeCare, Ward
+from .initial import STAGE_OF_BED_TIER, STAGE_SEVERITY, STEP_DOWN, TIER1_BEDS, VISITS, InitialState, Visit
+from .pools import HOME, TRANSIT
+from .records import DIED, DIED_WAITING, RECOVERED, Block, Log, Placement, Transfer
 from .routing import Admissions
 from .transport import Transport
 
 PRIORITY_TIER3, PRIORITY_TIER2, PRIORITY_TIER1, PRIORITY_STEP_DOWN = 0, 1, 2, 3
-Process = Generator[simpy.Event, object, object]
+ENTRY_MILD, ENTRY_SEVERE, ENTRY_HOME_DETERIORATION = 0, 1, 2
+"""The kinds of entry into the event-driven model, walked in time order by `Pathway.entries`."""
+STAGE_BED_TIER = {stage: tier for tier, stage in STAGE_OF_BED_TIER.items()}
+Process = Generator[simpy.Event, object, None]
 
 
 class Patient:
@@ -48,69 +57,86 @@ class Patient:
 
 
 class Pathway:
-    def __init__(self, env: simpy.Environment, scenario: Scenario, cohort: Cohort, admissions: Admissions,
-                 transport: Transport, homes: list[HomeCare], log: Log, district_location: np.ndarray,
-                 course: Course) -> None:
+    """Every patient of one run, from entry to outcome. `cohort` and `course` hold the initial
+    census first (`n_initial` of them), then the new F0."""
+
+    def __init__(self, env: Environment, scenario: Scenario, cohort: Cohort, course: Course,
+                 n_initial: int, admissions: Admissions, transport: Transport, log: Log) -> None:
         self.env = env
         self.s = scenario
         self.c = cohort
-        self.admissions = admissions
-        self.transport = transport
-        self.homes = homes
-        self.log = log
-        self.district_location = district_location
-        self.hazard = {1: 0.0, 2: scenario.waiting_hazard.tier2, 3: scenario.waiting_hazard.tier3}
-        self.budget = cohort.waiting_budget.copy()
         self.course = course
         """Which way each patient's course turns (deterioration, escalation, death)."""
+        self.n_initial = n_initial
+        self.admissions = admissions
+        self.transport = transport
+        self.log = log
+        self.district_location = np.arange(len(scenario.districts))
+        """The location index of each district (districts come first, then facilities)."""
+        self.hazard = {1: 0.0, 2: scenario.waiting_hazard.tier2, 3: scenario.waiting_hazard.tier3}
+        self.budget = cohort.waiting_budget.copy()
 
-    # -- bookkeeping -------------------------------------------------------------------------
+        # Home-eligible mild F0 (new, and the initial home census): booked in one vectorised step.
+        c = cohort
+        self.home_deteriorates = course.deteriorates(True)
+        self.booked_home = (c.severity == 1) & c.home_eligible
+        self.home_end = c.arrival + np.where(self.home_deteriorates, c.time_to_deterioration, c.tier1_stay)
+        home, end = self.booked_home, self.home_end
+        self.homes = [HomeCare(scenario.monitoring_capacity(district), c.arrival[home & (c.district == d)],
+                               end[home & (c.district == d)]) for d, district in enumerate(scenario.districts)]
+        ids = np.flatnonzero(home)
+        log.home_bookings.extend(ids, c.district[ids], c.arrival[ids], end[ids], ~self.home_deteriorates[ids])
 
-    def need(self, p: Patient, tier: int) -> None:
-        """The patient's clinical need changes; a bed they hold becomes a blocked bed."""
-        self.log.move(self.env.now, p.tier, p.place, tier, p.place)
-        p.tier = tier
-        if p.ward is not None and p.blocked_since is None:
-            p.blocked_since = self.env.now
-            self.log.open_blocks[p.id] = (p.ward.index, p.blocked_since)
+    # -- entries -------------------------------------------------------------------------------
 
-    def _let_go(self, p: Patient) -> None:
-        """Give back the bed (or the home place) the patient holds."""
-        now = self.env.now
-        if p.ward is not None:
-            if p.blocked_since is not None:
-                self.log.blocked.append((p.ward.index, p.blocked_since, now))
-                del self.log.open_blocks[p.id]
-            p.ward.release(p.id)
-            p.ward = None
-        elif p.place == HOME:
-            self.homes[p.district].dynamic -= 1
-            self.log.home(now, p.district, -1)
-            self.log.stays.end(-1 - p.district, p.id, now)
-        p.blocked_since = None
+    def enter(self, initial: InitialState, facility_location: dict[str, int],
+              progress: Callable[[float], None] | None = None) -> None:
+        """Put the initial census in care (at its listed facility, by `facility_location`), then
+        start the one process that walks every later entry in time order."""
+        for i in np.flatnonzero(~self.booked_home[:self.n_initial]):  # home patients are booked
+            visit = VISITS[initial.visit[i]]
+            listed = initial.facility[i]
+            ward = None if listed is None else self.admissions.ward_at(facility_location[listed],
+                                                                        STAGE_BED_TIER[visit.stage])
+            self.in_care_at_start(int(i), visit, ward)
+        c, horizon = self.c, self.s.horizon_days
+        new = np.arange(len(c)) >= self.n_initial
+        mild = np.flatnonzero(new & (c.severity == 1) & ~c.home_eligible)
+        severe = np.flatnonzero(new & (c.severity > 1))
+        home_det = np.flatnonzero(self.booked_home & self.home_deteriorates & (self.home_end < horizon))
+        entry_t = np.concatenate([c.arrival[mild], c.arrival[severe], self.home_end[home_det]])
+        entry_kind = np.concatenate([np.full(len(mild), ENTRY_MILD), np.full(len(severe), ENTRY_SEVERE),
+                                     np.full(len(home_det), ENTRY_HOME_DETERIORATION)])
+        entry_id = np.concatenate([mild, severe, home_det])
+        order = np.lexsort((entry_id, entry_t))
+        self.env.process(self.entries(entry_t[order], entry_kind[order], entry_id[order], progress))
 
-    def exit(self, p: Patient, outcome: int) -> None:
-        self._let_go(p)
-        self.log.census(self.env.now, p.tier, p.place, -1)
-        self.log.outcome(self.env.now, p.id, outcome)
+    def entries(self, times: np.ndarray, kinds: np.ndarray, ids: np.ndarray,
+                progress: Callable[[float], None] | None) -> Process:
+        """Walk the sorted entries: a mild F0 who needs a facility bed, an F0 diagnosed at tier 2
+        or 3, a booked home stay that ends in deterioration. The clock jumps to an entry with no
+        event of its own when nothing is due before it (`simulation.Environment.advance_to`)."""
+        env, horizon = self.env, self.s.horizon_days
+        severity, district = self.c.severity, self.c.district
+        census = self.log.census
+        next_report = 0.0
+        for t, kind, i in zip(times.tolist(), kinds.tolist(), ids.tolist(), strict=False):
+            if t > env.now and not env.advance_to(t):
+                yield env.timeout(t - env.now)
+            if progress is not None and t >= next_report:
+                progress(t / horizon)
+                next_report = t + horizon / 100
+            if kind == ENTRY_MILD:
+                self.place_mild(i)
+            elif kind == ENTRY_SEVERE:
+                d = int(district[i])
+                env.process(self.severe_at_diagnosis(Patient(i, d, int(severity[i]), HOME, d)))
+            else:
+                d = int(district[i])
+                census(t, 1, HOME, 1)  # the booked home interval ended here; the patient stays on
+                env.process(self.deteriorate_at_home(Patient(i, d, 1, HOME, d), counted=False))
 
-    def at_home(self, p: Patient) -> None:
-        self.homes[p.district].dynamic += 1
-        self.log.home(self.env.now, p.district, 1)
-        self.log.stays.begin(-1 - p.district, p.id, self.env.now)
-
-    # -- mild F0 booked without events ------------------------------------------------------
-
-    def book_home(self, i: int, until: float) -> None:
-        """A tier-1 F0 at home until `until`, then recovered: no event, one booking."""
-        d = int(self.c.district[i])
-        self.homes[d].stay_until(until)
-        self.log.home_bookings.add(i, d, self.env.now, until)
-
-    def book_bed(self, i: int, ward: Ward, until: float) -> None:
-        """A tier-1 F0 in a facility bed until `until`, then recovered: no event, one booking."""
-        ward.take_until(until)
-        self.log.bed_bookings.add(i, ward.index, self.env.now, until)
+    # -- mild F0 -------------------------------------------------------------------------------
 
     def place_mild(self, i: int) -> None:
         """A tier-1 F0 not eligible for home: the nearest facility bed, else the overflow policy."""
@@ -119,7 +145,7 @@ class Pathway:
         d = int(c.district[i])
         loc = int(self.district_location[d])
         ward = self.admissions.free_ward(1, loc)
-        self.log.placements.append((now, ward is not None))
+        self.log.placements.append(Placement(now, ward is not None))
         if ward is not None:
             self.mild_in_bed(i, ward)
             return
@@ -157,6 +183,8 @@ class Pathway:
         else:
             self.book_home(i, c.arrival[i] + c.tier1_stay[i])
 
+    # -- the initial census --------------------------------------------------------------------
+
     def in_care_at_start(self, i: int, visit: Visit, ward: Ward | None) -> None:
         """A patient of the initial census, in care at t = 0 on `visit` (`flowsim.initial`: their
         durations are what remains), in `ward` if listed there with a bed free, else in the
@@ -186,12 +214,7 @@ class Pathway:
         else:
             self.env.process(self.icu_care(p, c.tier3_stay[i]))
 
-    def start_at(self, when: float, process: Process) -> None:
-        """Start `process` at time `when` (days)."""
-        delay = max(0.0, when - self.env.now)
-        self.env.timeout(delay).callbacks.append(lambda _e: self.env.process(process))
-
-    # -- processes -----------------------------------------------------------------------------
+    # -- stages of care -------------------------------------------------------------------------
 
     def deteriorate_at_home(self, p: Patient, counted: bool = True) -> Process:
         """A home patient needs oxygen. Noticed late if the district's team is over capacity."""
@@ -356,6 +379,7 @@ class Pathway:
                 return False
             self.budget[p.id] -= hazard * (self.env.now - start)
         self.log.wait(tier, p.id, start, self.env.now, "admitted", "care")
+        assert req.ward is not None  # a granted request holds its ward
         return (yield from self.transfer(p, req.ward, bed_wait=self.env.now - start))
 
     def transfer(self, p: Patient, ward: Ward, bed_wait: float = 0.0,
@@ -378,7 +402,7 @@ class Pathway:
                     self.transport.cancel(call)
                     ward.release(p.id)
                     self.budget[p.id] = 0.0
-                    self.log.transfers.append((p.id, p.tier, p.location, ward.location, called, math.nan, math.nan,
+                    self.log.transfers.append(Transfer(p.id, p.tier, p.location, ward.location, called, math.nan, math.nan,
                                                bed_wait, self.env.now - called if math.isnan(call.dispatched)
                                                else call.queue_wait, -1, "died"))
                     self.exit(p, DIED_WAITING)
@@ -395,8 +419,8 @@ class Pathway:
             p.place = TRANSIT
             yield trip
         vehicle_wait = 0.0 if call is None else call.queue_wait
-        vehicle = -1 if call is None else call.vehicle.index
-        self.log.transfers.append((p.id, p.tier, origin, ward.location, called, reached, self.env.now,
+        vehicle = -1 if call is None or call.vehicle is None else call.vehicle.index
+        self.log.transfers.append(Transfer(p.id, p.tier, origin, ward.location, called, reached, self.env.now,
                                    bed_wait, vehicle_wait, vehicle, "delivered"))
         self._arrive(p, ward)
         return True
@@ -406,3 +430,58 @@ class Pathway:
         p.place = ward.place
         p.ward = ward
         p.location = ward.location
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def need(self, p: Patient, tier: int) -> None:
+        """The patient's clinical need changes; a bed they hold becomes a blocked bed."""
+        self.log.move(self.env.now, p.tier, p.place, tier, p.place)
+        p.tier = tier
+        if p.ward is not None and p.blocked_since is None:
+            p.blocked_since = self.env.now
+            self.log.open_blocks[p.id] = (p.ward.index, p.blocked_since)
+
+    def _let_go(self, p: Patient) -> None:
+        """Give back the bed (or the home place) the patient holds."""
+        now = self.env.now
+        if p.ward is not None:
+            if p.blocked_since is not None:
+                self.log.blocked.append(Block(p.ward.index, p.blocked_since, now))
+                del self.log.open_blocks[p.id]
+            p.ward.release(p.id)
+            p.ward = None
+        elif p.place == HOME:
+            self.homes[p.district].dynamic -= 1
+            self.log.home(now, p.district, -1)
+            self.log.stays.end(-1 - p.district, p.id, now)
+        p.blocked_since = None
+
+    def exit(self, p: Patient, outcome: int) -> None:
+        self._let_go(p)
+        self.log.census(self.env.now, p.tier, p.place, -1)
+        self.log.outcome(self.env.now, p.id, outcome)
+
+    def at_home(self, p: Patient) -> None:
+        self.homes[p.district].dynamic += 1
+        self.log.home(self.env.now, p.district, 1)
+        self.log.stays.begin(-1 - p.district, p.id, self.env.now)
+
+    def book_home(self, i: int, until: float) -> None:
+        """A tier-1 F0 at home until `until`, then recovered: no event, one booking."""
+        d = int(self.c.district[i])
+        self.homes[d].stay_until(until)
+        self.log.home_bookings.add(i, d, self.env.now, until)
+
+    def book_bed(self, i: int, ward: Ward, until: float) -> None:
+        """A tier-1 F0 in a facility bed until `until`, then recovered: no event, one booking."""
+        ward.take_until(until)
+        self.log.bed_bookings.add(i, ward.index, self.env.now, until)
+
+    def start_at(self, when: float, process: Process) -> None:
+        """Start `process` at time `when` (days)."""
+        delay = max(0.0, when - self.env.now)
+
+        def start(_event: simpy.Event) -> None:
+            self.env.process(process)
+
+        self.env.timeout(delay).callbacks.append(start)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Mapping
 
 import matplotlib
 
@@ -323,7 +324,7 @@ def bottleneck_bars(ranking: pd.DataFrame, step: float, title: str = "", lang: s
 
 
 def census_comparison(table: pd.DataFrame, series: pd.DataFrame, window: tuple[float, float],
-                      reported: dict[str, float]) -> Figure:
+                      reported: Mapping[str, float]) -> Figure:
     """Model against Hanoi's January 2022 report, counted as the report counts (by facility):
     census by tier over time (days) with the reported levels, and the steady-state census per
     tier beside the report with relative errors (by need, lighter, for comparison).

@@ -33,13 +33,13 @@ class Posterior:
 
     def __post_init__(self) -> None:
         if len(self.samples) == 0:
-            raise ConfigError(f"--posterior {self.source}: holds no parameter set")
+            raise ConfigError.at("posterior", "holds no parameter set", self.source)
         w = np.asarray(self.weights, float)
         if len(w) != len(self.samples) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-            raise ConfigError(f"--posterior {self.source}: '{WEIGHT}' must be finite, 0 or more, and not all 0")
+            raise ConfigError.at("posterior", f"'{WEIGHT}' must be finite, 0 or more, and not all 0", self.source)
         bad = [c for c in self.samples.columns if not np.isfinite(self.samples[c].to_numpy(float)).all()]
         if bad:
-            raise ConfigError(f"--posterior {self.source}: column '{bad[0]}' has a missing or infinite value")
+            raise ConfigError.at("posterior", f"column '{bad[0]}' has a missing or infinite value", self.source)
         object.__setattr__(self, "weights", w / w.sum())
 
     @property
@@ -83,13 +83,13 @@ class Posterior:
             try:
                 field_value(scenario, c)
             except ValueError as exc:
-                raise ConfigError(f"--posterior {self.source}: column '{c}': {exc}") from None
+                raise ConfigError.at("posterior", f"column '{c}': {exc}", self.source) from None
             if c in ranges:
                 x = self.samples[c].to_numpy(float)
                 lo, hi = ranges[c]
                 if x.min() < lo - 1e-12 * abs(lo) or x.max() > hi + 1e-12 * abs(hi):
-                    raise ConfigError(f"--posterior {self.source}: column '{c}' leaves the scenario's prior "
-                                      f"range [{lo:g}, {hi:g}] (values {x.min():g} to {x.max():g})")
+                    raise ConfigError.at("posterior", f"column '{c}' leaves the scenario's prior range "
+                                         f"[{lo:g}, {hi:g}] (values {x.min():g} to {x.max():g})", self.source)
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -109,15 +109,15 @@ def load(path: str | Path | bytes, name: str = "") -> Posterior:
     try:
         table = pd.read_parquet(source)
     except FileNotFoundError:
-        raise ConfigError(f"--posterior {path}: file not found") from None
+        raise ConfigError.at("posterior", "file not found", path) from None
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
-        raise ConfigError(f"--posterior {path}: cannot read it as Parquet ({exc.__class__.__name__})") from None
+        raise ConfigError.at("posterior", f"cannot read it as Parquet ({exc.__class__.__name__})", path) from None
     if WEIGHT not in table.columns:
-        raise ConfigError(f"--posterior {path}: no '{WEIGHT}' column (columns: {', '.join(map(str, table.columns))})")
+        raise ConfigError.at("posterior", f"no '{WEIGHT}' column (columns: {', '.join(map(str, table.columns))})", path)
     params = table.drop(columns=WEIGHT)
     if params.shape[1] == 0:
-        raise ConfigError(f"--posterior {path}: no parameter column beside '{WEIGHT}'")
+        raise ConfigError.at("posterior", f"no parameter column beside '{WEIGHT}'", path)
     non_numeric = [c for c in params.columns if not pd.api.types.is_numeric_dtype(params[c])]
     if non_numeric:
-        raise ConfigError(f"--posterior {path}: column '{non_numeric[0]}' is not numeric")
+        raise ConfigError.at("posterior", f"column '{non_numeric[0]}' is not numeric", path)
     return Posterior(params.astype(float).reset_index(drop=True), table[WEIGHT].to_numpy(float), str(path))

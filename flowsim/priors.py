@@ -1,6 +1,6 @@
 """What is not known: priors on scenario fields, and setting fields to drawn values.
 
-A scenario's `priors:` list names fields (dotted paths as `--set` takes them, list items by
+A scenario's `priors:` list names fields (dotted paths as overrides take them, list items by
 index or by `name`) and what is known of each: a finite range, the shape of belief inside it
 (uniform, log-uniform, beta, gamma or normal, each truncated to the range) and its source.
 Calibration (`flowsim.calibration`) turns priors into a posterior; sensitivity
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import numpy as np
 from annotated_types import Ge, Gt, Le, Lt
@@ -158,13 +158,13 @@ def _bounds(info: Any) -> tuple[float, float, bool, bool]:
     lo, hi, lo_open, hi_open = -math.inf, math.inf, False, False
     for m in getattr(info, "metadata", ()) or ():
         if isinstance(m, Ge):
-            lo = max(lo, float(m.ge))
+            lo = max(lo, float(cast(float, m.ge)))
         elif isinstance(m, Gt):
-            lo, lo_open = max(lo, float(m.gt)), True
+            lo, lo_open = max(lo, float(cast(float, m.gt))), True
         elif isinstance(m, Le):
-            hi = min(hi, float(m.le))
+            hi = min(hi, float(cast(float, m.le)))
         elif isinstance(m, Lt):
-            hi, hi_open = min(hi, float(m.lt)), True
+            hi, hi_open = min(hi, float(cast(float, m.lt))), True
     return lo, hi, lo_open, hi_open
 
 
@@ -209,7 +209,7 @@ def check(scenario: Scenario) -> None:
 def check_values(scenario: Scenario) -> None:
     """Every prior's range holds the scenario's own value, so that the scenario as configured is
     one of the parameter sets it admits (checked where the priors are used: calibrate,
-    sensitivity; a preset or `--set` may move a plain run outside them)."""
+    sensitivity; a preset or an override may move a plain run outside them)."""
     from .config import ConfigError
 
     for i, prior in enumerate(scenario.priors):

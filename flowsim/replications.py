@@ -18,18 +18,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 import numpy as np
 import pandas as pd
 
 from .config import ConfigError, Scenario
-from .executors import Dask, Executor, Processes, Serial, WorkerLost, available_cores, make_executor
+from .executors import Executor, WorkerLost, make_executor
 from .intervals import CONFIDENCE, Decision, figure_columns, intervals, replications_needed
 from .limits import check_memory
 from .metrics import SUMMARY_COLUMNS
+from .options import RunKeywords, RunOptions, run_options
+from .pools import BED_POOLS, HOME_MONITORING
 from .posterior import Posterior
-from .records import POOLS
 from .simulation import run
 from .store import ExperimentStore
 
@@ -80,13 +81,13 @@ def _ward_shares(resources: pd.DataFrame) -> dict[str, float]:
     """Capacity-weighted mean of each ward's share of time full, per pool (0-1)."""
     wards = resources[resources["level"] == "ward"]
     out = {}
-    for name, tier, kind in POOLS:
-        w = wards[(wards["tier"] == tier) & ((wards["kind"] == kind) if kind else True)]
+    for pool in BED_POOLS:
+        w = wards[(wards["tier"] == pool.tier) & ((wards["kind"] == pool.kind) if pool.kind else True)]
         cap = w["capacity"].sum()
-        out[name] = float((w["share_time_full"] * w["capacity"]).sum() / cap) if cap else float("nan")
+        out[pool.name] = float((w["share_time_full"] * w["capacity"]).sum() / cap) if cap else float("nan")
     home = resources[(resources["level"] == "district") & np.isfinite(resources["capacity"])]
     cap = home["capacity"].sum()
-    out["home monitoring"] = float((home["share_time_full"] * home["capacity"]).sum() / cap) if cap else float("nan")
+    out[HOME_MONITORING.name] = float((home["share_time_full"] * home["capacity"]).sum() / cap) if cap else float("nan")
     return out
 
 
@@ -141,9 +142,9 @@ class Design:
         for name in posterior.fields:
             values = {field_value(sc, name) for sc in self.scenarios}
             if len(values) > 1:
-                flag = "--vary" if self.factors and any(name in f for f in self.factors) else "scenarios"
-                raise ConfigError(f"{flag} {name}: the scenarios differ in a field the posterior sets for "
-                                  "every replication; vary another field, or drop it from the posterior")
+                where = "factors" if self.factors and any(name in f for f in self.factors) else "scenarios"
+                raise ConfigError.at(where, "the scenarios differ in a field the posterior sets for every "
+                                     "replication; vary another field, or drop it from the posterior", name)
 
     @property
     def store_kind(self) -> str:
@@ -159,22 +160,23 @@ class Design:
         return Task(scenario, self.scenarios[scenario], self.seed, replication, timeseries, values, index)
 
 
-def key_figures() -> list[str]:
-    """Names of the key figures a replication reports (metrics.SUMMARY_COLUMNS, less its ids)."""
+def figure_names() -> list[str]:
+    """Names of the key figures a replication reports (metrics.SUMMARY_COLUMNS, less its ids);
+    `metrics.key_figures` computes their values."""
     return [c for c in SUMMARY_COLUMNS if c not in ("replication", "seed")]
 
 
-def check_figures(names: Sequence[str], flag: str) -> None:
-    """Refuse an unknown figure name before anything runs."""
-    known = key_figures()
+def check_figures(names: Sequence[str], field: str = "figures") -> None:
+    """Refuse an unknown figure name before anything runs; the error names it as `field`."""
+    known = figure_names()
     for name in names:
         if name not in known:
-            raise ConfigError(f"{flag} {name}: not a key figure (choose from {', '.join(known)})")
+            raise ConfigError.at(field, f"not a key figure (choose from {', '.join(known)})", name)
 
 
 @dataclass(frozen=True)
 class Auto:
-    """`--replications auto`: add replications until the 95% interval of `figure` has a
+    """`replications="auto"`: add replications until the 95% interval of `figure` has a
     half-width within `precision` of its mean (e.g. 0.05 = ±5%), by Hoad et al.'s algorithm."""
 
     figure: str = "died"
@@ -184,11 +186,11 @@ class Auto:
     look_ahead: int = 5
 
     def __post_init__(self) -> None:
-        check_figures([self.figure], "--figure")
+        check_figures([self.figure], "figure")
         if not 0 < self.precision < 1 or math.isnan(self.precision):
-            raise ConfigError(f"--precision {self.precision}: must be between 0 and 1 (e.g. 0.05 for ±5%)")
+            raise ConfigError.at("precision", "must be between 0 and 1 (e.g. 0.05 for ±5%)", self.precision)
         if self.max_replications < self.initial:
-            raise ConfigError(f"--max-replications {self.max_replications}: must be at least {self.initial}")
+            raise ConfigError.at("max_replications", f"must be at least {self.initial}", self.max_replications)
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ class AutoResult:
                  else "not reached")
         return (f"precision {state} within {self.needed} replications: the 95% interval of {self.figure} "
                 f"is ±{self.relative_half_width:.2%} of its mean (target ±{self.precision:.2%}); "
-                "raise --max-replications or relax --precision")
+                "raise `max_replications` or relax `precision`")
 
 
 @dataclass
@@ -249,23 +251,18 @@ class Replications:
         return int(self.table["replication"].nunique()) if len(self.table) else 0
 
 
-ExecutorLike = Literal["serial", "processes", "dask"] | str | Serial | Processes | Dask
-
-
 class _Runner:
     """Runs tasks on an executor (started on first use), saving each record as it arrives."""
 
-    def __init__(self, executor: ExecutorLike, workers: int | None, scheduler: str | None,
-                 store: ExperimentStore | None, progress: bool, total: int, done: int) -> None:
-        self._spec = executor
-        self._workers = workers
-        self._scheduler = scheduler
+    def __init__(self, options: RunOptions, store: ExperimentStore | None, total: int, done: int) -> None:
+        self._options = options
+        executor = options.executor
         self._executor: Executor | None = None if isinstance(executor, str) else executor
         self._own = isinstance(executor, str)
         self.store = store
         self.ran = 0
         self.bar = None
-        if progress:
+        if options.progress:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, initial=done, unit="run", desc="replications", file=sys.stderr,
@@ -274,12 +271,13 @@ class _Runner:
     @property
     def executor(self) -> Executor:
         if self._executor is None:
-            self._executor = make_executor(str(self._spec), self._workers, self._scheduler)
+            o = self._options
+            self._executor = make_executor(str(o.executor), o.workers, o.scheduler)
         return self._executor
 
     @property
     def workers(self) -> int:
-        if isinstance(self._spec, str) and self._spec == "serial":
+        if self._options.executor == "serial":
             return 1
         return self.executor.workers
 
@@ -308,7 +306,7 @@ class _Runner:
     def _saved_note(self, records: dict) -> str:
         if self.store is None:
             return "nothing was saved (no experiment directory)"
-        return f"{len(records)} replications are saved in {self.store.path}: rerun with --resume to finish"
+        return f"{len(records)} replications are saved in {self.store.path}: rerun with `resume=True` to finish"
 
     def close(self) -> None:
         if self.bar is not None:
@@ -353,34 +351,28 @@ def _auto_rounds(design: Design, auto: Auto, runner: _Runner, records: dict, tim
         runner.run(_tasks(design, range(target), records, timeseries), records)
 
 
-def _at_once(executor: ExecutorLike, workers: int | None, scheduler: str | None) -> int:
-    """Replications running at once on this machine (a remote cluster's run elsewhere)."""
-    if isinstance(executor, Serial) or executor == "serial" or scheduler:
-        return 1
-    if isinstance(executor, Processes):
-        return executor.workers
-    return workers or available_cores()
-
-
-def run_design(design: Design, replications: int | Auto = 10, *, executor: ExecutorLike = "processes",
-               workers: int | None = None, scheduler: str | None = None, store: str | Path | None = None,
-               resume: bool = False, overwrite: bool = False, progress: bool = False, timeseries: bool = False,
-               confidence: float = CONFIDENCE, max_memory_gb: float | None = None) -> Replications:
+def run_design(design: Design, replications: int | Auto = 10, *, timeseries: bool = False,
+               confidence: float = CONFIDENCE, options: RunOptions | None = None,
+               **run: Unpack[RunKeywords]) -> Replications:
     """Run every scenario of `design` for the same replications 0..R-1 and collect the results.
 
-    With `store`, each finished replication is saved there at once; `resume` runs only the ones
-    missing from it. `replications` is a count or an `Auto` rule. Runs estimated to need more
-    memory than `max_memory_gb` (default: 80% of the memory available) are refused before any starts.
+    `replications` is a count or an `Auto` rule. `options` (or its fields as keywords) say where
+    they run: with a `store`, each finished replication is saved there at once, and `resume` runs
+    only the ones missing from it; runs estimated to need more memory than `max_memory_gb`
+    (default: 80% of the memory available) are refused before any starts.
     """
     started = time.perf_counter()
+    opts = run_options(options, run)
+    store = opts.store
     if isinstance(replications, int) and replications < 1:
-        raise ConfigError(f"--replications {replications}: must be at least 1, or auto")
-    check_memory(design.scenarios, _at_once(executor, workers, scheduler), max_memory_gb=max_memory_gb)
+        raise ConfigError.at("replications", "must be at least 1, or auto", replications)
+    check_memory(design.scenarios, opts.concurrent, max_memory_gb=opts.max_memory_gb)
     plan = {"replications": replications if isinstance(replications, int) else
             {"auto": {"figure": replications.figure, "precision": replications.precision,
                       "max_replications": replications.max_replications}}}
     opened = (ExperimentStore.open(store, design.store_kind, design.seed, design.scenarios, design.labels,
-                                   resume=resume, overwrite=overwrite, plan=plan) if store is not None else None)
+                                   resume=opts.resume, overwrite=opts.overwrite, plan=plan)
+              if store is not None else None)
     records: dict[tuple[int, int], dict] = dict(opened.saved) if opened is not None else {}
     if timeseries:  # a record saved without its time series cannot serve a run that wants it
         records = {k: v for k, v in records.items() if "timeseries" in v}
@@ -388,8 +380,7 @@ def run_design(design: Design, replications: int | Auto = 10, *, executor: Execu
     reused = len(records)
     n_scen = len(design.scenarios)
     first = replications if isinstance(replications, int) else replications.initial + replications.look_ahead
-    runner = _Runner(executor, workers, scheduler, opened, progress,
-                     total=max(first * n_scen, reused), done=reused)
+    runner = _Runner(opts, opened, total=max(first * n_scen, reused), done=reused)
     auto_result = None
     try:
         if isinstance(replications, int):
@@ -433,21 +424,19 @@ def _collect(design: Design, records: dict[tuple[int, int], dict], ran: int, reu
 
 
 def replicate(scenario: Scenario, replications: int | Literal["auto"] = 10, seed: int | None = None, *,
-              executor: ExecutorLike = "processes", workers: int | None = None, scheduler: str | None = None,
-              store: str | Path | None = None, resume: bool = False, overwrite: bool = False,
-              progress: bool = False, figure: str = "died", precision: float = 0.05,
-              max_replications: int = 100, timeseries: bool = False,
-              confidence: float = CONFIDENCE, max_memory_gb: float | None = None,
-              posterior: Posterior | None = None) -> Replications:
+              figure: str = "died", precision: float = 0.05, max_replications: int = 100,
+              timeseries: bool = False, confidence: float = CONFIDENCE, posterior: Posterior | None = None,
+              options: RunOptions | None = None, **run: Unpack[RunKeywords]) -> Replications:
     """Replications 0..R-1 of one scenario, with a 95% interval for every key figure.
 
     `replications="auto"` adds replications until the interval of `figure` is within
     `precision` (relative half-width) and stays so (Hoad, Robinson & Davies 2010); the result's
-    `auto` says how many were needed, and the figures are those of exactly that many.
-    `executor` is "serial", "processes" (all cores unless `workers`) or "dask" (`scheduler`
-    tcp://HOST:PORT, or a local cluster); the numbers are the same on each. With `posterior`,
-    replication i runs with the posterior's draw i: the intervals cover the parameters too.
+    `auto` says how many were needed, and the figures are those of exactly that many. With
+    `posterior`, replication i runs with the posterior's draw i: the intervals cover the
+    parameters too. Where they run: `options` (`RunOptions`), or its fields as keywords
+    (`executor="serial"`, `store=...`); the numbers are the same on every executor.
     """
+    opts = run_options(options, run)
     seed = scenario.seed if seed is None else int(seed)
     design = Design("run", (scenario,), (scenario.name,), seed, posterior=posterior)
     if replications == "auto":
@@ -455,8 +444,6 @@ def replicate(scenario: Scenario, replications: int | Literal["auto"] = 10, seed
     elif isinstance(replications, int | np.integer) and not isinstance(replications, bool):
         rule = int(replications)
     else:
-        raise ConfigError(f"--replications {replications}: expected a whole number or auto")
-    return run_design(design, rule, executor=executor, workers=workers, scheduler=scheduler, store=store,
-                      resume=resume, overwrite=overwrite, progress=progress, timeseries=timeseries,
-                      confidence=confidence, max_memory_gb=max_memory_gb)
+        raise ConfigError.at("replications", "expected a whole number or auto", replications)
+    return run_design(design, rule, timeseries=timeseries, confidence=confidence, options=opts)
 

@@ -24,7 +24,8 @@ def locations(scenario: Scenario) -> np.ndarray:
     coordinates sits at its district's centroid)."""
     centroid = {d.name: (d.lat, d.lon) for d in scenario.districts}
     pts = [(d.lat, d.lon) for d in scenario.districts]
-    pts += [(f.lat, f.lon) if f.lat is not None else centroid[f.district] for f in scenario.facilities]
+    pts += [(f.lat, f.lon) if f.lat is not None and f.lon is not None else centroid[f.district]
+            for f in scenario.facilities]  # config gives both or neither
     return np.array(pts, float)
 
 
@@ -178,4 +179,5 @@ ROUTING_RULES: dict[str, type[RoutingRule]] = {
     "least_loaded": LeastLoaded,
     "designated": Designated,
 }
-"""Routing rules by config name; a new rule is a RoutingRule subclass registered here."""
+"""Routing rules by config name (`config.ROUTING_RULE_NAMES`, in its order); a new rule is a RoutingRule
+subclass registered here and named there."""

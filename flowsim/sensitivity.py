@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Unpack
 
 import numpy as np
 import pandas as pd
 
 from .config import ConfigError, Scenario
-from .replications import Design, ExecutorLike, Replications, check_figures, run_design
+from .options import RunKeywords, RunOptions, run_options
+from .replications import Design, Replications, check_figures, run_design
 
 FIGURES = ("died_waiting", "wait_tier2_p90", "wait_tier3_p90", "peak_tier2_by_facility", "peak_tier3_by_facility",
            "full_days_oxygen", "full_days_icu")
@@ -52,24 +54,24 @@ def morris_design(scenario: Scenario, trajectories: int, levels: int, seed: int)
 
 def sensitivity(scenario: Scenario, figures: tuple[str, ...] | list[str] = FIGURES, trajectories: int = 10,
                 levels: int = 4, replications: int = 1, seed: int | None = None, *,
-                executor: ExecutorLike = "processes", workers: int | None = None, scheduler: str | None = None,
-                store: str | Path | None = None, resume: bool = False, overwrite: bool = False,
-                progress: bool = False) -> Sensitivity:
-    """Morris screening of every prior of `scenario` on `figures` (means over `replications`)."""
+                options: RunOptions | None = None, **run: Unpack[RunKeywords]) -> Sensitivity:
+    """Morris screening of every prior of `scenario` on `figures` (means over `replications`);
+    where they run: `options` or its fields as keywords (`replicate`)."""
     from SALib.analyze import morris
 
     from .priors import apply, check_values
 
+    opts = run_options(options, run)
     if not scenario.priors:
         raise ConfigError("priors: the scenario declares none; add a 'priors:' list to screen")
     check_values(scenario)
     if len(scenario.priors) < 2:
         raise ConfigError("priors: Morris screening needs at least two priors")
     if not 2 <= trajectories <= 1000:
-        raise ConfigError(f"--trajectories {trajectories}: must be between 2 and 1,000")
+        raise ConfigError.at("trajectories", "must be between 2 and 1,000", trajectories)
     if levels not in (4, 6, 8, 10):
-        raise ConfigError(f"--levels {levels}: choose 4, 6, 8 or 10")
-    check_figures(list(figures), "--figures")
+        raise ConfigError.at("levels", "choose 4, 6, 8 or 10", levels)
+    check_figures(list(figures), "figures")
     seed = scenario.seed if seed is None else int(seed)
     problem, unit = morris_design(scenario, trajectories, levels, seed)
     values = np.column_stack([p.ppf(unit[:, j]) for j, p in enumerate(scenario.priors)])
@@ -84,8 +86,7 @@ def sensitivity(scenario: Scenario, figures: tuple[str, ...] | list[str] = FIGUR
     labels = tuple(f"point {i}" for i in range(len(values)))
     design = Design("sensitivity", tuple(scenarios), labels, seed,
                     tuple({f: float(v) for f, v in zip(fields, row, strict=True)} for row in values))
-    reps = run_design(design, replications, executor=executor, workers=workers, scheduler=scheduler, store=store,
-                      resume=resume, overwrite=overwrite, progress=progress)
+    reps = run_design(design, replications, options=opts)
     table = reps.table.copy()
     for f in ZERO_WHEN_UNDEFINED:
         if f in table:

@@ -2,7 +2,7 @@
 
 An experiment that dies at hour three must not start over. Each replication is written the
 moment it finishes, atomically (a temporary file renamed into place), so a Ctrl-C, a killed
-worker or a crash loses at most the replications still running. `--resume` then runs only the
+worker or a crash loses at most the replications still running. `resume` then runs only the
 missing ones (none twice), and refuses a directory made from a different config, seed, kind of
 experiment or flowsim version: mixing those would silently mix different models.
 
@@ -27,22 +27,25 @@ from typing import Any
 
 import yaml
 
+from ._version import __version__
 from .config import Scenario, to_yaml
+from .errors import InputError
 
 MANIFEST = "manifest.yaml"
 SCENARIOS = "scenarios"
 REPLICATIONS = "replications"
 IGNORED_FIELDS = ("name", "description", "presets")
 """Scenario fields that do not change a run's numbers, left out of the config hash."""
+HINT = "use another `store`, or `overwrite=True` to discard it"
+"""What to do with a directory that cannot be resumed."""
 
 
-class StoreError(ValueError):
-    """An experiment directory cannot be used as asked: one line naming the flag and the reason."""
+class StoreError(InputError):
+    """An experiment directory cannot be used as asked: one line naming the argument (`store`,
+    `resume`) and the reason."""
 
 
 def flowsim_version() -> str:
-    from . import __version__  # here, not at import: flowsim/__init__ imports this module
-
     return __version__
 
 
@@ -129,8 +132,8 @@ class ExperimentStore:
                 return cls(path, manifest, saved)
             n_saved = len(list((path / REPLICATIONS).glob("*.json")))
             if not old.get("complete") and n_saved:
-                raise StoreError(f"--out {path}: holds an unfinished experiment ({n_saved} replications saved); "
-                                 "add --resume to finish it, or --overwrite to discard it")
+                raise StoreError.at("store", f"holds an unfinished experiment ({n_saved} replications saved); "
+                                    "add `resume=True` to finish it, or `overwrite=True` to discard it", path)
         _clear(path)
         (path / SCENARIOS).mkdir(parents=True, exist_ok=True)
         (path / REPLICATIONS).mkdir(parents=True, exist_ok=True)
@@ -161,7 +164,7 @@ class ExperimentStore:
         self.saved[key] = record
 
     def finish(self, **info: Any) -> None:
-        """Mark the experiment complete (a later run without --resume may replace it)."""
+        """Mark the experiment complete (a later run without `resume` may replace it)."""
         self.manifest.update(complete=True, updated=_now(), **info)
         _write_atomic(self.path / MANIFEST, yaml.safe_dump(self.manifest, sort_keys=False, allow_unicode=True))
 
@@ -177,32 +180,29 @@ def _read_manifest(path: Path) -> dict[str, Any] | None:
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise StoreError(f"--out {path}: {MANIFEST} is unreadable ({exc.__class__.__name__}); "
-                         "use another --out, or --overwrite to discard it") from None
+        raise StoreError.at("store", f"{MANIFEST} is unreadable ({exc.__class__.__name__}); {HINT}", path) from None
     if not isinstance(data, dict) or "config_hash" not in data:
-        raise StoreError(f"--out {path}: {MANIFEST} is not a flowsim experiment manifest; "
-                         "use another --out, or --overwrite to discard it")
+        raise StoreError.at("store", f"{MANIFEST} is not a flowsim experiment manifest; {HINT}", path)
     return data
 
 
 def _check_same(path: Path, old: dict[str, Any], kind: str, seed: int, scenarios: Sequence[Scenario],
                 labels: Sequence[str], digest: str) -> None:
     """Refuse to resume an experiment made from anything but this one, saying what differs."""
-    hint = "use another --out, or --overwrite to discard it"
     if old.get("kind") != kind:
-        raise StoreError(f"--resume: {path} holds a `flowsim {old.get('kind')}` experiment, not `flowsim {kind}`; {hint}")
+        raise StoreError.at("resume", f"{path} holds a `flowsim {old.get('kind')}` experiment, "
+                            f"not `flowsim {kind}`; {HINT}")
     if old.get("flowsim_version") != flowsim_version():
-        raise StoreError(f"--resume: {path} was made by flowsim {old.get('flowsim_version')}, "
-                         f"this is {flowsim_version()}; "
-                         f"its replications may differ; {hint}")
+        raise StoreError.at("resume", f"{path} was made by flowsim {old.get('flowsim_version')}, "
+                            f"this is {flowsim_version()}; its replications may differ; {HINT}")
     if old.get("seed") != int(seed):
-        raise StoreError(f"--resume: {path} was run with seed {old.get('seed')}, not {seed}; {hint}")
+        raise StoreError.at("resume", f"{path} was run with seed {old.get('seed')}, not {seed}; {HINT}")
     if old.get("config_hash") == digest:
         return
     stored = old.get("scenarios") or []
     if len(stored) != len(scenarios):
-        raise StoreError(f"--resume: {path} was made from a different config ({len(stored)} scenarios there, "
-                         f"{len(scenarios)} now); {hint}")
+        raise StoreError.at("resume", f"{path} was made from a different config ({len(stored)} scenarios there, "
+                            f"{len(scenarios)} now); {HINT}")
     for i, scenario in enumerate(scenarios):
         try:
             before = yaml.safe_load((path / stored[i]["file"]).read_text(encoding="utf-8"))
@@ -215,10 +215,10 @@ def _check_same(path: Path, old: dict[str, Any], kind: str, seed: int, scenarios
         diff = first_difference(before, model_fields(scenario))
         if diff:
             where, was, now = diff
-            raise StoreError(f"--resume: {path} was made from a different config (scenario '{labels[i]}': "
-                             f"{where} is {was} there, {now} now); {hint}")
-    raise StoreError(f"--resume: {path} was made from a different config (config hash {str(old.get('config_hash'))[:12]} "
-                     f"there, {digest[:12]} now); {hint}")
+            raise StoreError.at("resume", f"{path} was made from a different config (scenario '{labels[i]}': "
+                                f"{where} is {was} there, {now} now); {HINT}")
+    raise StoreError.at("resume", f"{path} was made from a different config (config hash "
+                        f"{str(old.get('config_hash'))[:12]} there, {digest[:12]} now); {HINT}")
 
 
 def _load_saved(path: Path, digest: str, n_scenarios: int) -> dict[tuple[int, int], dict]:

@@ -165,7 +165,7 @@ BUILTIN = {"hanoi": "hanoi-january-2022.yaml"}
 
 
 def resolve_targets(name: str | Path) -> Path:
-    """A `--targets` argument as a path: a built-in name (`hanoi`) or a file."""
+    """A targets argument as a path: a built-in name (`hanoi`) or a file."""
     from .config import BUILTIN_DIR
 
     if str(name) in BUILTIN:
@@ -181,9 +181,9 @@ def load_targets(path: str | Path) -> Targets:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"--targets {path}: file not found") from None
+        raise ConfigError.at("targets", "file not found", path) from None
     except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"--targets {path}: cannot read it ({exc.__class__.__name__})") from None
+        raise ConfigError.at("targets", f"cannot read it ({exc.__class__.__name__})", path) from None
     return parse_targets(parse_yaml(text, str(path.name)), path.name)
 
 

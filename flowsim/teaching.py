@@ -1,7 +1,8 @@
 """Small classroom experiments: theory beside simulation, on the configs in configs/teaching/.
 
-Each function returns a tidy table (one row per point) that a plot or the app shows; intervals
-come from independent replications.
+`load` reads one of those configs; each experiment returns a tidy table (one row per point) that
+a plot or the app shows; intervals come from independent replications. The theory is
+`flowsim.queueing`'s; `flowsim.validation` checks the same configs against it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,29 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .config import BUILTIN_DIR, Scenario, load_scenario
 from .intervals import t_interval
-from .simulation import run
-from .validation import erlang_c, mmc_mean_wait, tandem_measure, teaching
+from .pools import STATION_BEDS
+from .queueing import erlang_c, mmc_mean_wait
+from .simulation import RunResult, run
+
+CONFIGS = BUILTIN_DIR / "teaching"
+"""The teaching configs (`configs/teaching/` in the repository)."""
+
+
+def load(name: str, overrides: dict | None = None) -> Scenario:
+    """A config from `configs/teaching/` with dotted-path overrides."""
+    return load_scenario(CONFIGS / f"{name}.yaml", overrides=overrides)
+
+
+def tandem_measure(r: RunResult) -> dict[str, float]:
+    """The tandem's three quantities from a flowsim run, as `queueing.tandem_reference` defines them."""
+    warm, horizon = r.scenario.warmup_days, r.scenario.horizon_days
+    res = r.resources.set_index("resource")
+    w = r.waits[(r.waits["tier"] == 2) & (r.waits["reason"] == "care") & (r.waits["start"] >= warm)]["wait"]
+    return {"blocked_beds": res.loc[STATION_BEDS.name, "blocked_bed_days"] / (horizon - warm),
+            "wait": float(w.mean()) if len(w) else 0.0,
+            "overflow": r.summary["tier1_overflow"] / max(r.summary["tier1_needing_bed"], 1)}
 
 
 def mmc_curve(servers: int, mean_stay: float, loads: Sequence[float], replications: int = 3,
@@ -25,7 +46,7 @@ def mmc_curve(servers: int, mean_stay: float, loads: Sequence[float], replicatio
     for rho in loads:
         rate = rho * servers / mean_stay
         horizon = max(patients / rate, 50 * mean_stay)
-        scenario = teaching("mmc", {"facilities.0.beds.tier2": servers, "arrivals.rate_per_day": rate,
+        scenario = load("mmc", {"facilities.0.beds.tier2": servers, "arrivals.rate_per_day": rate,
                                     "clinical.tier2_stay": {"dist": "exponential", "mean_days": mean_stay},
                                     "horizon_days": horizon, "warmup_days": horizon / 10, "record_step_days": horizon / 100})
         p_wait, wq = [], []
@@ -55,7 +76,7 @@ def tandem_blocking(oxygen_beds: Sequence[int], replications: int = 3, horizon_d
     downstream pool grows. Blocking vanishes only when the oxygen ward stops being the bottleneck."""
     rows = []
     for beds in oxygen_beds:
-        scenario = teaching("tandem", {"facilities.1.beds.tier2": int(beds), "horizon_days": horizon_days,
+        scenario = load("tandem", {"facilities.1.beds.tier2": int(beds), "horizon_days": horizon_days,
                                        "warmup_days": horizon_days / 10})
         m = pd.DataFrame([tandem_measure(run(scenario, seed=seed, replication=i)) for i in range(replications)])
         row: dict[str, float] = {"oxygen_beds": int(beds)}
@@ -75,7 +96,7 @@ def epidemic_lesson(doubling_days: float, distancing_day: float, delay_days: flo
 
     rows, series = [], []
     for label, day in (("on time", distancing_day), (f"{delay_days:g} days late", distancing_day + delay_days)):
-        scenario = teaching("epidemic", {"arrivals.seir.doubling_days": doubling_days,
+        scenario = load("epidemic", {"arrivals.seir.doubling_days": doubling_days,
                                          "arrivals.interventions": [{"day": day, "effect": effect, "ramp_days": 5}]})
         runs = [run(scenario, seed=seed, replication=i) for i in range(replications)]
         curve = arrivals_curve(scenario.arrivals, int(scenario.horizon_days))

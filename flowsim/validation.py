@@ -11,56 +11,44 @@ the theory lies inside the interval widened for the number of checks (Bonferroni
 model fails the whole table with probability at most `FAMILY_ALPHA`), and the interval is narrow
 enough (`precision`, relative half-width) that agreement means something. A row that fails is a
 finding about the model, not about the test.
+
+The closed forms and the independent reference loops live in `flowsim.queueing`; the teaching
+configs load through `flowsim.teaching.load`.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import teaching
 from .cohort import Cohort, progression_probability
 from .cohort import draw as draw_cohort
-from .config import BUILTIN_DIR, InitialCensus, Scenario, load_scenario
-from .distributions import Distribution, Empirical, Exponential, Fixed, Gamma, Lognormal, Weibull
+from .config import InitialCensus, Scenario, load_scenario
 from .intervals import t_quantile
-from .records import HOME_POOL, POOLS
+from .pools import BED_POOLS, HOME_MONITORING, OXYGEN_BEDS
+from .queueing import (
+    TandemInputs,
+    constant_rate,
+    erlang_b,
+    erlang_c,
+    fifo_waits,
+    mginf_mean_census,
+    mmc_mean_wait,
+    tandem_reference,
+    tandem_sample,
+)
 from .simulation import RunResult, run
+from .teaching import tandem_measure
 
-TEACHING = BUILTIN_DIR / "teaching"
 FAMILY_ALPHA = 0.01
 """Chance that a correct model fails at least one row of a table (Bonferroni over its rows)."""
 COLUMNS = ["case", "quantity", "theory", "mean", "ci_low", "ci_high", "error", "n", "passed", "note"]
-
-
-# -- theory -------------------------------------------------------------------------------------
-
-def erlang_b(servers: int, load: float) -> float:
-    """Blocking probability of M/G/c/c with offered load `load` = λ·E[S] (Erlangs); any stay law."""
-    b = 1.0
-    for k in range(1, servers + 1):
-        b = load * b / (k + load * b)
-    return b
-
-
-def erlang_c(servers: int, load: float) -> float:
-    """Probability that an arrival waits in M/M/c (load = λ/μ Erlangs, must be below `servers`)."""
-    if load >= servers:
-        return 1.0
-    b = erlang_b(servers, load)
-    rho = load / servers
-    return b / (1.0 - rho * (1.0 - b))
-
-
-def mmc_mean_wait(servers: int, arrival_rate: float, mean_stay: float) -> float:
-    """Mean wait in queue Wq of M/M/c (days): P(wait) / (c·μ − λ)."""
-    load = arrival_rate * mean_stay
-    return erlang_c(servers, load) * mean_stay / (servers - load)
 
 
 # -- statistics ---------------------------------------------------------------------------------
@@ -131,15 +119,11 @@ def judge(rows: Iterable[Check | dict] | pd.DataFrame, family_alpha: float = FAM
     return pd.DataFrame(out, columns=[*COLUMNS, "se", "theory_se", "df", "precision", "exact"])
 
 
-def replications(scenario: Scenario, n: int, seed: int, measure: Callable[[RunResult], dict[str, float]],
-                 **run_args: object) -> pd.DataFrame:
+def measure_replications(scenario: Scenario, n: int, seed: int, measure: Callable[[RunResult], dict[str, float]],
+                 **run_args: Any) -> pd.DataFrame:
     """`measure` of n independent replications (streams `(seed, i)`), one row each."""
     return pd.DataFrame([measure(run(scenario, seed=seed, replication=i, **run_args)) for i in range(n)])
 
-
-def teaching(name: str, overrides: dict | None = None) -> Scenario:
-    """A config from `configs/teaching/` with dotted-path overrides."""
-    return load_scenario(TEACHING / f"{name}.yaml", overrides=overrides)
 
 
 # -- M/M/c: Erlang C ------------------------------------------------------------------------------
@@ -152,17 +136,6 @@ QUICK_LOOSENESS = 2.0
 def _loose(quick: bool) -> float:
     return QUICK_LOOSENESS if quick else 1.0
 
-
-def fifo_waits(arrival: np.ndarray, stay: np.ndarray, servers: int) -> np.ndarray:
-    """Waits (days) in a first-come-first-served queue with `servers` servers, by the
-    Kiefer-Wolfowitz recursion on the servers' free times: a reference with no event list at all."""
-    free = [0.0] * servers
-    waits = np.empty(len(arrival))
-    for i, (a, s) in enumerate(zip(arrival.tolist(), stay.tolist(), strict=True)):
-        start = max(a, heapq.heappop(free))
-        waits[i] = start - a
-        heapq.heappush(free, start + s)
-    return waits
 
 
 def flowsim_cohort(scenario: Scenario, seed: int, replication: int) -> Cohort:
@@ -189,11 +162,11 @@ def mmc(load: float, quick: bool = False, seed: int = 1, reps: int | None = None
     horizon (so none is cut short); Lq is the exact time average of the waiting list."""
     reps = reps or (8 if quick else 10)
     horizon_days = horizon_days or (16_000 if quick else 40_000)
-    base = teaching("mmc")
+    base = teaching.load("mmc")
     servers = base.facilities[0].beds.tier2
     mean_stay = base.clinical.tier2_stay.mean
     rate = load * servers / mean_stay
-    scenario = teaching("mmc", {"arrivals.rate_per_day": rate, "horizon_days": horizon_days})
+    scenario = teaching.load("mmc", {"arrivals.rate_per_day": rate, "horizon_days": horizon_days})
     start, stop = scenario.warmup_days, horizon_days - 10 * mean_stay
 
     rows = []
@@ -205,7 +178,7 @@ def mmc(load: float, quick: bool = False, seed: int = 1, reps: int | None = None
         done = waits[waits["status"] == "admitted"]
         reference = fifo_waits(cohort.arrival, cohort.tier2_stay, servers)[done["patient"].to_numpy()]
         rows.append({"p_wait": float((w > 0).mean()), "wq": float(w.mean()),
-                     "lq": float(r.resources.set_index("resource").loc["oxygen beds", "mean_queue"]),
+                     "lq": float(r.resources.set_index("resource").loc[OXYGEN_BEDS.name, "mean_queue"]),
                      "replay": float(np.abs(done["wait"].to_numpy() - reference).max())})
     m = pd.DataFrame(rows)
     p, wq = erlang_c(servers, rate * mean_stay), mmc_mean_wait(servers, rate, mean_stay)
@@ -232,14 +205,14 @@ def erlang_b_case(stay: str, quick: bool = False, seed: int = 1, reps: int | Non
     """A station whose overflow goes home: the share of mild F0 who find it full is Erlang B."""
     reps = reps or (8 if quick else 10)
     horizon_days = horizon_days or (4_000 if quick else 12_000)
-    scenario = teaching("erlang_b", {"clinical.tier1_stay": ERLANG_B_STAYS[stay], "horizon_days": horizon_days})
+    scenario = teaching.load("erlang_b", {"clinical.tier1_stay": ERLANG_B_STAYS[stay], "horizon_days": horizon_days})
     servers = scenario.facilities[0].beds.tier1
-    load = scenario.arrivals.rate_per_day * scenario.clinical.tier1_stay.mean
+    load = constant_rate(scenario) * scenario.clinical.tier1_stay.mean
 
     def measure(r: RunResult) -> dict[str, float]:
         return {"blocked": r.summary["tier1_overflow"] / r.summary["tier1_needing_bed"]}
 
-    m = replications(scenario, reps, seed, measure)
+    m = measure_replications(scenario, reps, seed, measure)
     return [Check(f"M/G/c/c  c={servers} a={load:g}", f"P(full) Erlang B, {stay} stays",
                   erlang_b(servers, load), m["blocked"].to_numpy(), 0.04 * _loose(quick))]
 
@@ -251,14 +224,14 @@ def mginf(quick: bool = False, seed: int = 1, reps: int | None = None,
     """Home treatment without limit, lognormal stays: the mean home census is λ·E[S]."""
     reps = reps or (6 if quick else 10)
     horizon_days = horizon_days or (400 if quick else 1_000)
-    scenario = teaching("mginf", {"horizon_days": horizon_days})
+    scenario = teaching.load("mginf", {"horizon_days": horizon_days})
     stay = scenario.clinical.tier1_stay
-    theory = scenario.arrivals.rate_per_day * stay.mean
+    theory = mginf_mean_census(constant_rate(scenario), stay.mean)
 
     def measure(r: RunResult) -> dict[str, float]:
-        return {"census": float(r.resources.set_index("resource").loc[HOME_POOL, "mean_occupied"])}
+        return {"census": float(r.resources.set_index("resource").loc[HOME_MONITORING.name, "mean_occupied"])}
 
-    m = replications(scenario, reps, seed, measure)
+    m = measure_replications(scenario, reps, seed, measure)
     return [Check("M/G/∞  home", f"mean census λ·E[S] ({stay.dist} stays)", theory, m["census"].to_numpy(),
                   0.01 * _loose(quick))]
 
@@ -278,67 +251,23 @@ def little(quick: bool = False, seed: int = 1, reps: int | None = None, scenario
     horizon_days = horizon_days or (120 if quick else 150)
     scenario = scenario or load_scenario()
     scenario = scenario.model_copy(update={"horizon_days": horizon_days, "warmup_days": warmup_days})
-    pools = [name for name, _, _ in POOLS] + [HOME_POOL]
+    pools = [p.name for p in BED_POOLS] + [HOME_MONITORING.name]
     span = horizon_days - warmup_days
 
     def measure(r: RunResult) -> dict[str, float]:
         res = r.resources.set_index("resource")
         st = r.stays
+        assert st is not None  # asked for: stays=True
         ended = st[(st["end"] > warmup_days) & (st["end"] <= horizon_days)]
         lam_w = (ended["end"] - ended["start"]).groupby(ended["pool"], observed=True).sum() / span
         return {p: float(res.loc[p, "mean_occupied"] / lam_w[p]) if lam_w.get(p, 0) > 0 else np.nan for p in pools}
 
-    m = replications(scenario, reps, seed, measure, stays=True)
+    m = measure_replications(scenario, reps, seed, measure, stays=True)
     return [Check(f"Little  {scenario.name.split(',')[0]}", f"L / λW  {p}", 1.0, m[p].to_numpy(), 0.01 * _loose(quick))
             for p in pools if m[p].notna().all()]
 
 
 # -- two tiers in tandem: flowsim against an independent event loop --------------------------------
-
-def _sampler(dist: Distribution, rng: np.random.Generator) -> Callable[[int], np.ndarray]:
-    """n draws of one duration law straight from numpy (not through flowsim's samplers)."""
-    if isinstance(dist, Fixed):
-        return lambda n: np.full(n, dist.value)
-    if isinstance(dist, Exponential):
-        return lambda n: rng.exponential(dist.mean_days, n)
-    if isinstance(dist, Gamma):
-        return lambda n: rng.gamma(dist.shape, dist.scale, n)
-    if isinstance(dist, Weibull):
-        return lambda n: dist.scale * rng.weibull(dist.shape, n)
-    if isinstance(dist, Lognormal):
-        s2 = math.log(1 + (dist.sd_days / dist.mean_days) ** 2)
-        return lambda n: rng.lognormal(math.log(dist.mean_days) - s2 / 2, math.sqrt(s2), n)
-    if isinstance(dist, Empirical):
-        w = np.ones(len(dist.values)) if dist.weights is None else np.asarray(dist.weights, float)
-        return lambda n: rng.choice(np.asarray(dist.values, float), n, p=w / w.sum())
-    raise TypeError(f"no sampler for {dist!r}")
-
-
-@dataclass
-class TandemInputs:
-    """Every random number the tandem needs, per F0 in order of arrival (days)."""
-
-    arrival: np.ndarray
-    deteriorates: np.ndarray
-    delay: np.ndarray
-    """Diagnosis → need of oxygen, for those who deteriorate."""
-    stay1: np.ndarray
-    """Tier-1 stay, for those who do not."""
-    stay2: np.ndarray
-
-
-def tandem_sample(scenario: Scenario, seed: int | Sequence[int]) -> TandemInputs:
-    """Fresh inputs from numpy's own generator, independent of flowsim's streams."""
-    rng = np.random.default_rng(seed)
-    lam, horizon = scenario.arrivals.rate_per_day, scenario.horizon_days
-    gaps = rng.exponential(1 / lam, int(lam * horizon + 10 * math.sqrt(lam * horizon) + 10))
-    arrival = np.cumsum(gaps)
-    arrival = arrival[arrival < horizon]
-    n = len(arrival)
-    clin = scenario.clinical
-    return TandemInputs(arrival, rng.random(n) < scenario.risk_groups[0].p_deteriorate,
-                        _sampler(clin.time_to_deterioration, rng)(n), _sampler(clin.tier1_stay, rng)(n),
-                        _sampler(clin.tier2_stay, rng)(n))
 
 
 def tandem_flowsim_inputs(scenario: Scenario, seed: int, replication: int) -> TandemInputs:
@@ -347,87 +276,6 @@ def tandem_flowsim_inputs(scenario: Scenario, seed: int, replication: int) -> Ta
     deteriorates = c.u_deteriorate < progression_probability(scenario, c, False)
     return TandemInputs(c.arrival, deteriorates, c.time_to_deterioration, c.tier1_stay, c.tier2_stay)
 
-
-def tandem_reference(scenario: Scenario, inputs: TandemInputs) -> dict[str, float]:
-    """The tandem of `configs/teaching/tandem.yaml` by a plain event loop (heapq; no SimPy, no
-    flowsim): F0 → a station of c1 beds (full: home) → those who deteriorate need one of c2 oxygen
-    beds, first come first served; a station patient keeps their station bed until an oxygen bed
-    is free (blocking). Transfers are instantaneous.
-
-    Over [warmup, horizon]: mean blocked station beds, mean wait for an oxygen bed (requests made
-    in the window; a wait still under way counts with its length so far), share of F0 who found
-    the station full."""
-    free1, free2 = scenario.facilities[0].beds.tier1, scenario.facilities[1].beds.tier2
-    warm, horizon = scenario.warmup_days, scenario.horizon_days
-    arrive, need, leave1, leave2 = 0, 1, 2, 3
-    events: list[tuple[float, int, int, int]] = [(t, i, arrive, i) for i, t in enumerate(inputs.arrival.tolist())]
-    heapq.heapify(events)
-    seq = len(events)
-    queue: deque[tuple[float, int, bool]] = deque()
-    at_station = np.zeros(len(inputs.arrival), bool)
-    blocked = waited = 0.0
-    requests = arrivals = overflow = 0
-
-    def push(t: float, kind: int, patient: int) -> None:
-        nonlocal seq
-        heapq.heappush(events, (t, seq, kind, patient))
-        seq += 1
-
-    def admit(t: float, since: float, patient: int) -> None:
-        nonlocal free1, blocked, waited, requests
-        if since >= warm:
-            waited += t - since
-            requests += 1
-        if at_station[patient]:
-            free1 += 1
-            blocked += max(0.0, t - max(since, warm))
-        push(t + inputs.stay2[patient], leave2, patient)
-
-    while events:
-        t, _, kind, i = heapq.heappop(events)
-        if t > horizon:
-            break
-        if kind == arrive:
-            at_station[i] = free1 > 0
-            free1 -= at_station[i]
-            if t >= warm:
-                arrivals += 1
-                overflow += not at_station[i]
-            if inputs.deteriorates[i]:
-                push(t + inputs.delay[i], need, i)
-            elif at_station[i]:
-                push(t + inputs.stay1[i], leave1, i)
-        elif kind == leave1:
-            free1 += 1
-        elif kind == need:
-            if free2 > 0 and not queue:
-                free2 -= 1
-                admit(t, t, i)
-            else:
-                queue.append((t, i, at_station[i]))
-        elif queue:
-            since, j, _ = queue.popleft()
-            admit(t, since, j)
-        else:
-            free2 += 1
-    for since, _, held in queue:  # still waiting at the horizon
-        if since >= warm:
-            waited += horizon - since
-            requests += 1
-        if held:
-            blocked += horizon - max(since, warm)
-    return {"blocked_beds": blocked / (horizon - warm), "wait": waited / max(requests, 1),
-            "overflow": overflow / max(arrivals, 1)}
-
-
-def tandem_measure(r: RunResult) -> dict[str, float]:
-    """The tandem's three quantities from a flowsim run, as `tandem_reference` defines them."""
-    warm, horizon = r.scenario.warmup_days, r.scenario.horizon_days
-    res = r.resources.set_index("resource")
-    w = r.waits[(r.waits["tier"] == 2) & (r.waits["reason"] == "care") & (r.waits["start"] >= warm)]["wait"]
-    return {"blocked_beds": res.loc["station beds", "blocked_bed_days"] / (horizon - warm),
-            "wait": float(w.mean()) if len(w) else 0.0,
-            "overflow": r.summary["tier1_overflow"] / max(r.summary["tier1_needing_bed"], 1)}
 
 
 def tandem(quick: bool = False, seed: int = 1, reps: int | None = None,
@@ -439,7 +287,7 @@ def tandem(quick: bool = False, seed: int = 1, reps: int | None = None,
     two must agree to rounding on every replication (relative difference of the three quantities)."""
     reps = reps or (10 if quick else 25)
     horizon_days = horizon_days or (2_000 if quick else 3_000)
-    scenario = teaching("tandem", {"horizon_days": horizon_days})
+    scenario = teaching.load("tandem", {"horizon_days": horizon_days})
     names = ("blocked_beds", "wait", "overflow")
     own, replay = [], []
     for i in range(reps):
@@ -480,7 +328,7 @@ def steady_census(scenario: Scenario, reps: int, seed: int, horizon_days: float,
         out |= {f"beds{b}": float(inside[f"in_beds_tier{b}"].mean()) for b in (1, 2, 3)}
         return out
 
-    return replications(empty, reps, seed + 1, measure)
+    return measure_replications(empty, reps, seed + 1, measure)
 
 
 def steady_start(quick: bool = False, seed: int = 1, reps: int | None = None,
@@ -503,7 +351,7 @@ def steady_start(quick: bool = False, seed: int = 1, reps: int | None = None,
 
     def measure(r: RunResult) -> dict[str, float]:
         ts = r.timeseries
-        out = {}
+        out: dict[str, float] = {}
         for lo, hi in STEADY_BLOCKS:
             inside = ts[(ts["time"] >= lo) & (ts["time"] <= hi)]
             out |= {f"tier{t} {lo:g}-{hi:g}": float(inside[f"census_tier{t}"].mean()) for t in (1, 2, 3)}
@@ -512,7 +360,7 @@ def steady_start(quick: bool = False, seed: int = 1, reps: int | None = None,
         out["deaths waiting"] = died[(t > 0) & (t <= 10)].sum() / 10 - died[(t > 30) & (t <= 60)].sum() / 30
         return out
 
-    m = replications(started, reps, seed, measure)
+    m = measure_replications(started, reps, seed, measure)
     case = "steady start"
     k = _loose(quick)
     checks = [Check(case, f"census tier {t}, days {lo:g}-{hi:g}", 0.0, m[f"tier{t} {lo:g}-{hi:g}"].to_numpy(),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +13,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from flowsim.cli import main
+import flowsim
+from flowsim.cli import FLAGS, flagged, main, parser
+from flowsim.config import ConfigError, load_scenario
 from flowsim.metrics import SUMMARY_COLUMNS
+from flowsim.store import StoreError
 
 from .conftest import base_config
 
@@ -65,6 +71,40 @@ def test_bad_input_is_one_clear_line(small_config: Path, tmp_path: Path, capsys,
     assert main(["run", str(small_config), "--out", str(tmp_path), "--quiet", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert expected in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_the_library_names_the_field_and_the_cli_the_flag(small_config: Path):
+    with pytest.raises(ConfigError) as info:
+        load_scenario(small_config, presets=["nope"])
+    assert str(info.value).startswith("presets nope: unknown preset") and info.value.field == "presets"
+    assert flagged(info.value).startswith("--preset nope: unknown preset")
+    with pytest.raises(StoreError) as held:
+        raise StoreError.at("store", "add `resume=True` to finish it, or `overwrite=True` to discard it", "out/x")
+    assert flagged(held.value) == "--out out/x: add --resume to finish it, or --overwrite to discard it"
+
+
+def _flags() -> set[str]:
+    """Every option string of every subcommand."""
+    commands = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)).choices.values()
+    return {flag for command in commands for action in command._actions for flag in action.option_strings}
+
+
+def test_every_field_the_cli_renames_is_a_flag_it_has():
+    assert set(FLAGS.values()) <= _flags()
+
+
+def test_no_library_error_names_a_flag():
+    """Errors raised in the library name fields (`replications`), never flags (`--replications`)."""
+    found = []
+    for path in sorted(Path(flowsim.__file__).parent.glob("*.py")):
+        if path.name == "cli.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                for text in ast.walk(node.exc):
+                    if isinstance(text, ast.Constant) and isinstance(text.value, str) and re.search(r"--[a-z]", text.value):
+                        found.append(f"{path.name}:{node.lineno}: {text.value}")
+    assert not found, "\n".join(found)
 
 
 @pytest.mark.parametrize("flag", [["--days", "-4"], ["--days", "soon"], ["--seed", "-1"]])

@@ -250,7 +250,7 @@ def test_fit_command_prints_rt_with_its_interval_and_writes_the_projection(tmp_p
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["run", "--doubling-days", "5"], "doubling_days: needs epidemic-driven arrivals"),
+    (["run", "--doubling-days", "5"], "--doubling-days: needs epidemic-driven arrivals"),
     (["run", "--preset", "omicron_fit", "--distancing", "120:0.3"], "arrivals.interventions[0].day: 120 is not within"),
     (["run", "--preset", "omicron_fit", "--rt", "99"], "--rt must be between"),
     (["fit", "missing.csv"], "cases: file not found"),

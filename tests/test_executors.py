@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 import flowsim
+from flowsim.config import ConfigError
 from flowsim.executors import Dask, ExecutorError, Processes, WorkerLost, local_cluster, make_executor
+from flowsim.options import NAMES, RunKeywords, RunOptions
 
 from .conftest import crowded
 
@@ -54,11 +56,11 @@ def test_processes_use_every_core_by_default():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"name": "threads"}, "--executor threads: unknown executor (choose serial, processes, dask)"),
-    ({"name": "processes", "workers": 0}, "--workers 0: must be at least 1"),
-    ({"name": "serial", "scheduler": "tcp://127.0.0.1:8786"}, "--scheduler: only used with --executor dask"),
-    ({"name": "dask", "scheduler": "localhost"}, "--scheduler localhost: expected an address like tcp://HOST:PORT"),
-    ({"name": "dask", "scheduler": "tcp://host:port"}, "--scheduler tcp://host:port: expected an address"),
+    ({"name": "threads"}, "executor threads: unknown executor (choose serial, processes, dask)"),
+    ({"name": "processes", "workers": 0}, "workers 0: must be at least 1"),
+    ({"name": "serial", "scheduler": "tcp://127.0.0.1:8786"}, "scheduler: only used with `executor` dask"),
+    ({"name": "dask", "scheduler": "localhost"}, "scheduler localhost: expected an address like tcp://HOST:PORT"),
+    ({"name": "dask", "scheduler": "tcp://host:port"}, "scheduler tcp://host:port: expected an address"),
 ])
 def test_bad_executor_settings_are_one_clear_line(kwargs, message):
     with pytest.raises(ExecutorError) as info:
@@ -66,10 +68,38 @@ def test_bad_executor_settings_are_one_clear_line(kwargs, message):
     assert str(info.value).startswith(message) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"executor": "threads"}, ExecutorError, "executor threads: unknown executor"),
+    ({"workers": 0}, ExecutorError, "workers 0: must be at least 1"),
+    ({"workers": 10**6}, ExecutorError, "workers 1000000: must be a whole number from 1 to 1,024"),
+    ({"executor": "processes", "scheduler": "tcp://h:1"}, ExecutorError, "scheduler: only used with `executor` dask"),
+    ({"executor": Processes(2), "workers": 3}, ExecutorError, "workers: set on the executor object itself"),
+    ({"resume": True}, ConfigError, "resume: needs a `store`"),
+    ({"store": "x", "resume": True, "overwrite": True}, ConfigError, "resume: not with `overwrite=True`"),
+    ({"max_memory_gb": 0}, ConfigError, "max_memory_gb 0: must be a number of GB above 0"),
+])
+def test_run_options_are_checked_once_before_anything_runs(kwargs, error, message):
+    with pytest.raises(error) as info:
+        RunOptions(**kwargs)
+    assert str(info.value).startswith(message)
+    with pytest.raises(error):  # the same check, given one by one to an entry point
+        flowsim.replicate(crowded(), 2, **kwargs)
+
+
+def test_run_options_as_an_object_or_as_keywords_give_the_same_replications(tmp_path: Path):
+    assert set(RunKeywords.__annotations__) == set(NAMES), "the keywords are RunOptions' fields"
+    by_keywords = flowsim.replicate(crowded(), 2, seed=4, executor="serial", store=tmp_path / "a")
+    by_options = flowsim.replicate(crowded(), 2, seed=4, options=RunOptions(executor="serial", store=tmp_path / "b"))
+    pd.testing.assert_frame_equal(_table(by_keywords), _table(by_options))
+    assert by_options.store == tmp_path / "b"
+    with pytest.raises(TypeError, match="unexpected keyword argument 'executer'"):
+        flowsim.replicate(crowded(), 2, executer="serial")
+
+
 @pytest.mark.slow
 def test_an_unreachable_scheduler_is_reported_not_waited_on_forever():
     pytest.importorskip("distributed")
-    with pytest.raises(ExecutorError, match=r"--scheduler tcp://127.0.0.1:9: cannot connect"):
+    with pytest.raises(ExecutorError, match=r"scheduler tcp://127.0.0.1:9: cannot connect"):
         make_executor("dask", scheduler="tcp://127.0.0.1:9", connect_timeout=1.0)
 
 

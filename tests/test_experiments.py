@@ -6,7 +6,7 @@ import pytest
 
 import flowsim
 from flowsim.config import CapacityScale, ConfigError
-from flowsim.experiments import parse_variant, parse_vary
+from flowsim.experiments import parse_variant, parse_vary, unique_labels
 from flowsim.intervals import NOT_FIGURES
 
 from .conftest import crowded
@@ -40,7 +40,7 @@ def test_vary_accepts_lists_and_inclusive_ranges(text, expected):
 def test_bad_vary_is_one_clear_line(text, message):
     with pytest.raises(ConfigError) as info:
         parse_vary(text)
-    assert str(info.value).startswith(f"--vary {text}") and message in str(info.value)
+    assert str(info.value).startswith(f"factor {text}") and message in str(info.value)
 
 
 def test_sweep_runs_the_full_grid_and_tabulates_it():
@@ -60,12 +60,12 @@ def test_sweep_runs_the_full_grid_and_tabulates_it():
 
 
 def test_sweep_names_the_vary_that_is_wrong():
-    with pytest.raises(ConfigError, match=r"--vary capacity_scale.oxygen: capacity_scale.oxygen: Extra inputs"):
+    with pytest.raises(ConfigError, match=r"factor capacity_scale.oxygen: capacity_scale.oxygen: Extra inputs"):
         flowsim.sweep(crowded(), {"capacity_scale.oxygen": [1, 2]}, executor="serial")
-    with pytest.raises(ConfigError, match=r"--vary capacity_scale.icu_beds=-1: capacity_scale.icu_beds: Input should "
+    with pytest.raises(ConfigError, match=r"factor capacity_scale.icu_beds=-1: capacity_scale.icu_beds: Input should "
                                           r"be greater than or equal to 0"):
         flowsim.sweep(crowded(), {"capacity_scale.icu_beds": [1, -1]}, executor="serial")
-    with pytest.raises(ConfigError, match=r"--vary facilities.Nowhere.beds.tier2: .*no item named 'Nowhere'"):
+    with pytest.raises(ConfigError, match=r"factor facilities.Nowhere.beds.tier2: .*no item named 'Nowhere'"):
         flowsim.sweep(crowded(), {"facilities.Nowhere.beds.tier2": [1]}, executor="serial")
 
 
@@ -74,7 +74,7 @@ def test_variants_from_the_command_line():
         "more oxygen", [("capacity_scale.oxygen_beds", 1.2), ("capacity_scale.icu_beds", 1.5)])
     assert parse_variant("clinical.tier2_stay={dist: fixed, value: 3}") == (
         "clinical.tier2_stay={dist: fixed, value: 3}", [("clinical.tier2_stay", {"dist": "fixed", "value": 3})])
-    with pytest.raises(ConfigError, match="--variant oops: expected path.to.field=VALUE"):
+    with pytest.raises(ConfigError, match="variant oops: expected path.to.field=VALUE"):
         parse_variant("oops")
 
 
@@ -86,8 +86,15 @@ def test_compare_reports_every_figure_against_the_first_scenario():
     arrivals = comp.differences.set_index("figure").loc["arrivals"]
     assert arrivals["lower"] > 0 and arrivals["difference"] == pytest.approx(
         arrivals["mean"] - arrivals["mean_baseline"])
-    with pytest.raises(ConfigError, match="at least two scenarios"):
+    with pytest.raises(ConfigError, match="scenarios: give at least two"):
         flowsim.compare([crowded()], executor="serial")
+
+
+def test_repeated_scenario_names_get_one_kind_of_label_and_never_collide():
+    assert unique_labels(["a", "b", "a", "a"]) == ["a", "b", "a (2)", "a (3)"]
+    assert unique_labels(["a", "a (2)", "a"]) == ["a", "a (2)", "a (3)"]
+    comp = flowsim.compare([crowded(), crowded()], 2, executor="serial")
+    assert list(comp.replications.table["scenario"].drop_duplicates()) == ["test", "test (2)"]
 
 
 def test_bottlenecks_rank_every_resource_and_find_the_binding_one():
@@ -110,5 +117,5 @@ def test_bottlenecks_rank_every_resource_and_find_the_binding_one():
 
 
 def test_bottlenecks_step_is_checked():
-    with pytest.raises(ConfigError, match="--step -0.1"):
+    with pytest.raises(ConfigError, match="step -0.1: must be a positive fraction"):
         flowsim.bottlenecks(crowded(), step=-0.1, executor="serial")

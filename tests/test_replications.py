@@ -105,8 +105,8 @@ def test_auto_reports_when_the_budget_runs_out():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"figure": "deaths"}, "--figure deaths: not a key figure"),
-    ({"precision": 1.5}, "--precision 1.5"),
+    ({"figure": "deaths"}, "figure deaths: not a key figure"),
+    ({"precision": 1.5}, "precision 1.5: must be between 0 and 1"),
 ])
 def test_bad_auto_settings_are_refused(kwargs, message):
     with pytest.raises(ConfigError, match=message):
@@ -118,11 +118,11 @@ def test_an_interrupted_experiment_resumes_with_only_the_missing_replications(tm
     reference = flowsim.replicate(crowded(), 6, executor="serial").table
 
     first = Recording(stop_after=4)
-    with pytest.raises(Interrupted, match="4 replications are saved .* --resume"):
+    with pytest.raises(Interrupted, match="4 replications are saved .* `resume=True`"):
         flowsim.replicate(crowded(), 6, executor=first, store=out)
     assert len(list((out / "replications").glob("*.json"))) == 4
 
-    with pytest.raises(StoreError, match="unfinished experiment .*4 replications.* --resume"):
+    with pytest.raises(StoreError, match="store .*: holds an unfinished experiment .*4 replications.* `resume=True`"):
         flowsim.replicate(crowded(), 6, executor="serial", store=out)
 
     second = Recording()

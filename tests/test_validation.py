@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import flowsim
+from flowsim import queueing, teaching
 from flowsim import validation as v
 from flowsim.config import build
 
@@ -30,13 +31,13 @@ def test_erlang_formulas_match_closed_forms():
     # Erlang B from its definition, (a^c/c!) / sum_k a^k/k!
     for c, a in [(1, 0.5), (5, 3.0), (10, 8.0), (30, 30.0)]:
         terms = [a**k / math.factorial(k) for k in range(c + 1)]
-        assert v.erlang_b(c, a) == pytest.approx(terms[-1] / sum(terms), rel=1e-12)
-    assert v.erlang_b(5, 3.0) == pytest.approx(0.110054, abs=1e-6)  # textbook table value
+        assert queueing.erlang_b(c, a) == pytest.approx(terms[-1] / sum(terms), rel=1e-12)
+    assert queueing.erlang_b(5, 3.0) == pytest.approx(0.110054, abs=1e-6)  # textbook table value
     # M/M/1: P(wait) = ρ, Wq = ρ / (μ − λ); M/M/2 with a = 1: P(wait) = 1/3
-    assert v.erlang_c(1, 0.7) == pytest.approx(0.7)
-    assert v.mmc_mean_wait(1, 0.7, 1.0) == pytest.approx(0.7 / 0.3)
-    assert v.erlang_c(2, 1.0) == pytest.approx(1 / 3)
-    assert v.erlang_c(3, 3.5) == 1.0  # overloaded: everyone waits
+    assert queueing.erlang_c(1, 0.7) == pytest.approx(0.7)
+    assert queueing.mmc_mean_wait(1, 0.7, 1.0) == pytest.approx(0.7 / 0.3)
+    assert queueing.erlang_c(2, 1.0) == pytest.approx(1 / 3)
+    assert queueing.erlang_c(3, 3.5) == 1.0  # overloaded: everyone waits
 
 
 def test_judge_passes_truth_and_fails_a_wrong_theory_or_a_vague_estimate():
@@ -62,21 +63,21 @@ def test_judge_widens_for_the_number_of_checks():
 # -- exact path-by-path agreement and bookkeeping ---------------------------------------------------
 
 def test_tandem_matches_the_independent_event_loop_path_by_path():
-    scenario = v.teaching("tandem", {"horizon_days": 600, "warmup_days": 50})
+    scenario = teaching.load("tandem", {"horizon_days": 600, "warmup_days": 50})
     for rep in range(3):
-        got = v.tandem_measure(flowsim.run(scenario, seed=11, replication=rep))
-        same = v.tandem_reference(scenario, v.tandem_flowsim_inputs(scenario, 11, rep))
+        got = teaching.tandem_measure(flowsim.run(scenario, seed=11, replication=rep))
+        same = queueing.tandem_reference(scenario, v.tandem_flowsim_inputs(scenario, 11, rep))
         assert got["blocked_beds"] > 0 and got["overflow"] > 0  # the case exercises blocking and overflow
         for q in got:
             assert got[q] == pytest.approx(same[q], rel=1e-9, abs=1e-12), q
 
 
 def test_mmc_waits_equal_the_fifo_recursion_path_by_path():
-    scenario = v.teaching("mmc", {"horizon_days": 3_000, "warmup_days": 0, "arrivals.rate_per_day": 1.9})
+    scenario = teaching.load("mmc", {"horizon_days": 3_000, "warmup_days": 0, "arrivals.rate_per_day": 1.9})
     r = flowsim.run(scenario, seed=4)
     done = r.waits[r.waits["status"] == "admitted"]
     cohort = v.flowsim_cohort(scenario, 4, 0)
-    reference = v.fifo_waits(cohort.arrival, cohort.tier2_stay, 10)
+    reference = queueing.fifo_waits(cohort.arrival, cohort.tier2_stay, 10)
     assert len(done) > 5_000 and (done["wait"] > 0).mean() > 0.5
     np.testing.assert_allclose(done["wait"].to_numpy(), reference[done["patient"].to_numpy()], atol=1e-9)
 
@@ -145,5 +146,5 @@ def test_a_three_percent_error_in_load_is_caught():
     """The cases can fail: M/M/c runs at ρ = 0.8 judged against Erlang C for a 3% lighter load."""
     checks = v.mmc(0.8, quick=True, reps=6, horizon_days=12_000)
     assert v.judge(checks)["passed"].all()
-    wrong = [replace(checks[0], theory=v.erlang_c(10, 0.97 * 8.0)), *checks[1:]]
+    wrong = [replace(checks[0], theory=queueing.erlang_c(10, 0.97 * 8.0)), *checks[1:]]
     assert v.judge(wrong)["passed"].tolist() == [False, True, True, True]

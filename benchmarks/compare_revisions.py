@@ -1,0 +1,64 @@
+"""Speed of this checkout against another revision, measured in the same run (interleaved).
+
+    python benchmarks/compare_revisions.py BASE_CHECKOUT [--repeat 5]
+
+BASE_CHECKOUT is a directory holding another revision's `flowsim/` (e.g. `git worktree add
+--detach /tmp/base <commit>`). Each workload runs in a fresh subprocess per revision, alternating
+base, this, base, this...; the figure is the ratio of the medians (this / base; < 1 is faster).
+Workloads: the Hanoi headline run (3,000 F0/day, 90 days), the single-pool M/M/c, and the town
+with ambulances (many transfers, the named records' hot path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent.parent
+
+WORKLOADS = {
+    "hanoi 3,000/day x 90 d": "flowsim.load_scenario(overrides={'arrivals.rate_per_day': 3000, 'horizon_days': 90})",
+    "M/M/c (mmc.yaml)": "flowsim.load_scenario(resolve_path('mmc'))",
+    "town x 20 (ambulances)": "flowsim.load_scenario(resolve_path('town'), overrides={'arrivals.rate_per_day': 500})",
+}
+PROGRAM = """
+import gc, sys, flowsim
+from flowsim.config import resolve_path
+assert flowsim.__file__.startswith(sys.argv[1]), flowsim.__file__
+scenario = {scenario}
+flowsim.run(scenario, seed=1)  # warm: imports, caches
+gc.collect()
+print(min(flowsim.run(scenario, seed=1).seconds for _ in range(2)))
+"""
+
+
+def seconds(checkout: Path, scenario: str) -> float:
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    out = subprocess.run([sys.executable, "-c", PROGRAM.format(scenario=scenario), str(checkout)],
+                         env=env, capture_output=True, text=True, check=True, cwd=checkout)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("base", type=Path, help="a checkout of the revision to compare with")
+    ap.add_argument("--repeat", type=int, default=5, help="subprocess pairs per workload (default 5)")
+    args = ap.parse_args()
+    base = args.base.resolve()
+    print(f"this: {HERE}\nbase: {base}\n")
+    print(f"  {'workload':<26} {'base s':>8} {'this s':>8} {'this/base':>10}")
+    for name, scenario in WORKLOADS.items():
+        b, t = [], []
+        for _ in range(args.repeat):
+            b.append(seconds(base, scenario))
+            t.append(seconds(HERE, scenario))
+        mb, mt = statistics.median(b), statistics.median(t)
+        print(f"  {name:<26} {mb:>8.3f} {mt:>8.3f} {mt / mb:>10.3f}")
+
+
+if __name__ == "__main__":
+    main()

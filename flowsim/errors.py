@@ -1,0 +1,52 @@
+"""Errors in what a user gave, said in the library's terms: which field, what value, why.
+
+A library error names the field as the library's API calls it: an argument (`replications`,
+`workers`, `store`) or a scenario path (`capacity_scale.icu_beds`), never a command-line flag.
+A front end that calls a field something else says it its own way with `InputError.named`:
+the CLI names the flag the user typed, from one table (`cli.FLAGS`). Other fields a message
+mentions (a remedy: "add `resume=True`") are quoted in backticks, so they are renamed too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Self
+
+_NO_VALUE = object()
+_MENTION = re.compile(r"`([^`\s]+)`")
+
+
+class InputError(ValueError):
+    """Bad input, one line: `field value: reason` (`field: reason` without a value).
+
+    Raised with `at`, it keeps `field`, `value` and `reason` apart for a front end; raised with a
+    message alone (`field` None), it is the message as written."""
+
+    field: str | None = None
+    value: str | None = None
+    reason: str = ""
+
+    @classmethod
+    def at(cls, field: str, reason: str, value: object = _NO_VALUE) -> Self:
+        """The error about `field` (given `value`, if any): `reason` says what is wrong and what to do."""
+        shown = None if value is _NO_VALUE else str(value)
+        exc = cls(f"{field}{'' if shown is None else ' ' + shown}: {reason}")
+        exc.field, exc.value, exc.reason = field, shown, reason
+        return exc
+
+    def named(self, names: Mapping[str, str]) -> str:
+        """The message with every field called as `names` calls it (a field not in it as it is)."""
+        if self.field is None:
+            return rename(str(self), names)
+        head = names.get(self.field, self.field) + ("" if self.value is None else " " + self.value)
+        return f"{head}: {rename(self.reason, names)}"
+
+
+class ConfigError(InputError):
+    """A bad scenario or argument: one line, `field.path: reason` or `field value: reason`."""
+
+
+def rename(text: str, names: Mapping[str, str]) -> str:
+    """`text` with each field it quotes (`field`) called as `names` calls it; other quotes kept."""
+    return _MENTION.sub(lambda m: names.get(m[1], m[0]), text)
