@@ -13,6 +13,7 @@ import io
 import math
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -404,6 +405,55 @@ def prepare(stem: str = "hanoi") -> None:
     simulate(yaml_text, replications, seed, None)
 
 
+EMULATED_LEVERS = {"daily_f0": "arrivals.rate_per_day", "oxygen_beds_scale": "capacity_scale.oxygen_beds",
+                   "icu_beds_scale": "capacity_scale.icu_beds"}
+"""The levers the shipped emulators are trained over (each the sweep path it moves)."""
+
+
+@st.cache_resource
+def shipped_emulator(stem: str) -> Any:
+    """The emulator shipped for a built-in scenario (flowsim/_emulators/<stem>.pkl), or None."""
+    from importlib import resources
+
+    from flowsim import emulator
+
+    path = resources.files("flowsim") / "_emulators" / f"{stem}.pkl"
+    if not path.is_file():
+        return None
+    try:
+        return emulator.load(Path(str(path)))
+    except Exception:  # noqa: BLE001 - an emulator that does not load (another scikit-learn): simulation only
+        return None
+
+
+def emulator_point(stem: str, values: dict[str, Any], yaml_text: str) -> tuple[Any, dict[str, float], list[str]]:
+    """(emulator, point, factors outside its box) when the setting on screen is the built-in
+    scenario with only the emulated levers moved; (None, {}, []) when it is another setting."""
+    emu = shipped_emulator(stem) if stem in SOURCES else None
+    if emu is None or any(k not in values for k in EMULATED_LEVERS):
+        return None, {}, []
+    data = builtin_data(stem)
+    base = build(data)
+    moved = start_values(base) | {k: values[k] for k in EMULATED_LEVERS}
+    if to_yaml(levers.scenario_with(data, moved, levers.facility_table(base))) != yaml_text:
+        return None, {}, []  # other levers, edits or uploads: the emulator never saw such a setting
+    point = {path: float(values[k]) for k, path in EMULATED_LEVERS.items()}
+    return emu, point, emu.inside(point)
+
+
+def estimate_cards(emu: Any, point: dict[str, float]) -> None:
+    """The emulator's estimate of the key figures, labelled as such, shown while the simulation runs."""
+    start = time.perf_counter()
+    table = emu.predict(pd.DataFrame([point]))
+    st.session_state["estimate"] = {"point": point, "table": table, "seconds": time.perf_counter() - start}
+    st.warning(t("emulator.estimate", points=len(emu.trained_on), runs=emu.replications))
+    cols = st.columns(4)
+    for i, r in enumerate(r for r in table.itertuples() if r.figure in KEY_FIGURES):
+        cols[i % 4].metric(f"{t(f'card.{r.figure}')} ({t(f'figure.{r.figure}.unit')})", "≈ " + show_value(r.figure, r.mean),
+                           help=t("emulator.band", lower=show_value(r.figure, max(r.lower, 0.0)),
+                                  upper=show_value(r.figure, r.upper)))
+
+
 def at_an_end(values: dict[str, Any]) -> list[str]:
     """The levers set at an end of their range (what to move back when a setting is refused)."""
     out = []
@@ -560,6 +610,12 @@ def main() -> None:
         st.warning(line)
 
     posterior = posterior_input()
+    emu, point, outside = emulator_point(source, values, yaml_text) if posterior is None else (None, {}, [])
+    estimate = st.empty()
+    cached = ("look", yaml_text, replications, seed, posterior) in _results()["items"]
+    if emu is not None and not outside and not cached:
+        with estimate.container():
+            estimate_cards(emu, point)
     bar, tell = progress_bar()
     try:
         result = simulate(yaml_text, replications, seed, posterior, tell)
@@ -568,6 +624,10 @@ def main() -> None:
         st.error(str(exc))
         return
     bar.empty()
+    estimate.empty()  # the simulation has answered: the estimate gives way
+    if emu is not None and outside:
+        st.caption(t("emulator.outside", factors=", ".join(named("lever", k, LANG) for k, p in EMULATED_LEVERS.items()
+                                                           if p in outside)))
     st.session_state["last_result_seconds"] = result["seconds"]
 
     report_controls(scenario, result, yaml_text, seed)

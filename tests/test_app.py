@@ -417,3 +417,25 @@ def test_the_report_button_gives_a_page_to_download_in_the_chosen_language(app: 
     yaml_text, shown_lang, page = app.session_state["report"]
     assert shown_lang == lang and page.startswith("<!DOCTYPE html>") and f"lang='{lang}'" in page
     assert app.sidebar.get("download_button")
+
+
+def test_the_emulator_answers_first_inside_its_box_and_says_when_a_setting_is_outside(app: AppTest):
+    from flowsim import app as app_module
+
+    if app_module.shipped_emulator("town") is None:
+        pytest.skip("no emulator shipped for the town")
+    app.slider(key="lever:icu_beds_scale").set_value(1.3)
+    app.slider(key="lever:oxygen_beds_scale").set_value(0.7).run()
+    assert not app.exception
+    estimate = app.session_state["estimate"]
+    assert estimate["point"] == {"arrivals.rate_per_day": 25.0, "capacity_scale.oxygen_beds": 0.7,
+                                 "capacity_scale.icu_beds": 1.3}
+    died = estimate["table"].set_index("figure").loc["died"]
+    assert died["lower"] < died["mean"] < died["upper"]
+    assert not any("outside what the emulator" in c.value for c in app.caption)
+    app.slider(key="lever:daily_f0").set_value(60).run()  # beyond the 10–40 it was trained on
+    assert any("outside what the emulator was trained on" in c.value for c in app.caption)
+    app.slider(key="lever:daily_f0").set_value(25)
+    app.slider(key="lever:antiviral_coverage").set_value(0.9).run()  # a lever it never saw move
+    assert not any("outside what the emulator" in c.value for c in app.caption)
+    assert app_module.emulator_point("town", {"daily_f0": 25}, "")[0] is None
