@@ -13,7 +13,9 @@ Every part is timed in this process and given as a ratio to the baseline, one se
 4. page: one script run of the app with its results cached (AppTest: widgets, headline, tables,
    charts) — what every click costs on top of the simulation;
 5. prepared: the page's first script run when `flowsim app` has prepared it at server start
-   (pool warm, the opening setting simulated): what the planner waits for at first.
+   (pool warm, the opening setting simulated): what the planner waits for at first;
+6. estimate: the shipped emulator's answer to a new setting of its levers (what the cards show
+   while the simulation confirms).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import flowsim
 
@@ -70,6 +73,19 @@ def main() -> None:
     rows.append(("   prepare at server start (pool, opening setting)", prepare))
     rows.append(("5. first page, prepared (AppTest script run)", timed(at.run)))
     rows.append(("4. a page with its results cached (AppTest rerun)", timed(at.run)))
+    from importlib import resources
+
+    import pandas as pd
+
+    from flowsim import emulator
+
+    shipped = resources.files("flowsim") / "_emulators" / "hanoi.pkl"
+    if shipped.is_file():
+        emu = emulator.load(Path(str(shipped)))
+        point = pd.DataFrame([{"arrivals.rate_per_day": 2600.0, "capacity_scale.oxygen_beds": 0.9,
+                               "capacity_scale.icu_beds": 1.2}])
+        emu.predict(point)
+        rows.append(("6. emulator estimate of a new setting (shipped)", timed(lambda: emu.predict(point))))
     width = max(len(r[0]) for r in rows)
     print(f"{'part':<{width}}  seconds  × baseline")
     for name, seconds in rows:

@@ -94,3 +94,18 @@ def test_flowsim_emulate_reports_held_out_accuracy_and_saves_the_emulator(tmp_pa
     emu = emulator.load(out / "emulator.pkl")
     assert len(emu.trained_on) == 8 and emu.factors == ["capacity_scale.icu_beds", "arrivals.rate_per_day"]
     assert (out / "sweep").exists()  # the sweep is kept in the experiment store
+
+
+@pytest.mark.parametrize(("stem", "rate"), [("hanoi", 2270.0), ("town", 25.0)])
+def test_the_shipped_emulators_load_cover_their_scenario_and_were_checked_on_held_out_points(stem, rate):
+    from importlib import resources
+    from pathlib import Path
+
+    folder = Path(str(resources.files("flowsim") / "_emulators"))
+    emu = emulator.load(folder / f"{stem}.pkl")
+    default = {"arrivals.rate_per_day": rate, "capacity_scale.oxygen_beds": 1.0, "capacity_scale.icu_beds": 1.0}
+    assert emu.inside(default) == []  # the opening setting is inside the box it was trained on
+    pred = emu.predict(pd.DataFrame([default]))
+    assert {"died", "died_waiting"} <= set(pred["figure"]) and (pred["upper"] >= pred["lower"]).all()
+    accuracy = pd.read_csv(folder / f"{stem}_held_out.csv")
+    assert (accuracy["points"] >= 8).all() and (accuracy["coverage"] >= 0.8).all()
