@@ -178,8 +178,13 @@ def test_slider_changes_the_figures(server):
             const m = [...document.querySelectorAll('[data-testid="stMetric"]')].map(e => e.innerText);
             return m.length >= 4 && m.join(" | ") !== text;
         }""", arg=before, timeout=TIMEOUT_MS)
+        first_answer = time.perf_counter() - start  # the emulator's estimate, when the setting is in its box
+        page.wait_for_function("""() => {
+            const v = [...document.querySelectorAll('[data-testid="stMetricValue"]')].map(e => e.innerText);
+            return v.length >= 4 && !v.some(x => x.includes("≈"));
+        }""", timeout=TIMEOUT_MS)
         _wait_shown(page, "after moving the slider")
-        slider_change = time.perf_counter() - start
+        slider_change = time.perf_counter() - start  # the simulation's numbers
         page.screenshot(path=str(OUT / "app.png"), full_page=False)
 
         page.reload()  # a reload after the first runs is served too (once, half-open connections hung it)
@@ -230,13 +235,13 @@ def test_slider_changes_the_figures(server):
         except Exception:
             page.screenshot(path=str(OUT / "failed.png"))
             raise
+        page.get_by_text("Tử vong (người)").first.wait_for(timeout=TIMEOUT_MS)  # the cards, in Vietnamese
         _wait_shown(page, "in Vietnamese")
-        assert page.get_by_text("Tử vong (người)").count() >= 1
         page.screenshot(path=str(OUT / "app_vi.png"), full_page=False)
         assert page.locator('[data-testid="stException"]').count() == 0
         browser.close()
     timings = {"prepare_at_start_s": prepared, "first_results_s": round(first_results, 2),
-               "slider_change_s": round(slider_change, 2), "load_average": round(os.getloadavg()[0], 1)}
+               "slider_first_answer_s": round(first_answer, 2), "slider_change_s": round(slider_change, 2), "load_average": round(os.getloadavg()[0], 1)}
     (OUT / "timings.json").write_text(json.dumps(timings))
     print(f"\nbrowser timings: {timings}; screenshot {OUT / 'app.png'}")
     assert (OUT / "app.png").stat().st_size > 10_000
