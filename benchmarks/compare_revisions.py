@@ -5,6 +5,8 @@
 BASE_CHECKOUT is a directory holding another revision's `flowsim/` (e.g. `git worktree add
 --detach /tmp/base <commit>`). Each workload runs in a fresh subprocess per revision, alternating
 base, this, base, this...; the figure is the ratio of the medians (this / base; < 1 is faster).
+Times are the process's CPU seconds (best of two runs after a warm-up), which a busy machine
+disturbs far less than wall time; on an idle machine the two agree.
 Workloads: the Hanoi headline run (3,000 F0/day, 90 days), the single-pool M/M/c, and the town
 with ambulances (many transfers, the named records' hot path).
 """
@@ -26,13 +28,18 @@ WORKLOADS = {
     "town x 20 (ambulances)": "flowsim.load_scenario(resolve_path('town'), overrides={'arrivals.rate_per_day': 500})",
 }
 PROGRAM = """
-import gc, sys, flowsim
+import gc, sys, time, flowsim
 from flowsim.config import resolve_path
 assert flowsim.__file__.startswith(sys.argv[1]), flowsim.__file__
 scenario = {scenario}
 flowsim.run(scenario, seed=1)  # warm: imports, caches
-gc.collect()
-print(min(flowsim.run(scenario, seed=1).seconds for _ in range(2)))
+best = float("inf")
+for _ in range(2):
+    gc.collect()
+    started = time.process_time()
+    flowsim.run(scenario, seed=1)
+    best = min(best, time.process_time() - started)
+print(best)
 """
 
 
@@ -50,14 +57,14 @@ def main() -> None:
     args = ap.parse_args()
     base = args.base.resolve()
     print(f"this: {HERE}\nbase: {base}\n")
-    print(f"  {'workload':<26} {'base s':>8} {'this s':>8} {'this/base':>10}")
+    print(f"  {'workload':<26} {'base cpu s':>10} {'this cpu s':>10} {'this/base':>10}")
     for name, scenario in WORKLOADS.items():
         b, t = [], []
         for _ in range(args.repeat):
             b.append(seconds(base, scenario))
             t.append(seconds(HERE, scenario))
         mb, mt = statistics.median(b), statistics.median(t)
-        print(f"  {name:<26} {mb:>8.3f} {mt:>8.3f} {mt / mb:>10.3f}")
+        print(f"  {name:<26} {mb:>10.3f} {mt:>10.3f} {mt / mb:>10.3f}")
 
 
 if __name__ == "__main__":

@@ -12,19 +12,25 @@ from __future__ import annotations
 import io
 import math
 import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 import yaml
 
 import flowsim
-from flowsim import app_plan, levers, plots, teaching
+from flowsim import app_plan, charts, levers, plots, teaching
 from flowsim.ambulances import DISPATCH_RULES
 from flowsim.config import (
     BUILTIN_DIR,
     EPIDEMIC_PROFILES,
+    CapacityScale,
     ConfigError,
     build,
     cases_from_table,
@@ -35,23 +41,36 @@ from flowsim.config import (
 from flowsim.epidemic import arrivals_curve, estimate_rt
 from flowsim.executors import Processes
 from flowsim.experiments import unique_labels
-from flowsim.interactive import look, warm
+from flowsim.headline import Headline, headline, sentence
+from flowsim.i18n import DEFAULT, LANGUAGES, figure_digits, figure_value, has, named, number, text
+from flowsim.interactive import Counted, Progress, look, warm
 from flowsim.limits import check_memory, missing_beds
 from flowsim.metrics import MINUTES_PER_DAY
 from flowsim.posterior import load as load_posterior
 from flowsim.routing import ROUTING_RULES
 
-SOURCES = {"Hanoi, January 2022 (built-in)": BUILTIN_DIR / "hanoi.yaml"}
-SOURCES |= {str(read_raw(p)[0].get("name", p.stem)): p for p in sorted((BUILTIN_DIR / "teaching").glob("*.yaml"))}
+SOURCES = {"hanoi": BUILTIN_DIR / "hanoi.yaml"}
+SOURCES |= {p.stem: p for p in sorted((BUILTIN_DIR / "teaching").glob("*.yaml"))}
 PAIRED_MIN = 4  # replications at least, for the paired experiments (bottlenecks, sweeps, comparisons)
-VIEWS = ["Overview", "Bottlenecks", "Sweep", "Compare", "Plan", "Map", "Teach"]
-KEY_FIGURES = [
-    ("died", "Deaths", "patients", 0), ("died_waiting", "Deaths while waiting", "patients", 0),
-    ("wait_tier2_p90", "Oxygen-bed wait p90", "days", 2), ("wait_tier3_p90", "ICU-bed wait p90", "days", 2),
-    ("ambulance_response_p90", "Ambulance response p90", "minutes", 0),
-    ("peak_tier2", "Peak tier-2 census", "patients", 0), ("peak_tier3", "Peak tier-3 census", "patients", 0),
-    ("full_days_icu", "Days all ICU beds full", "days", 1),
-]
+INTERVAL_MIN = 5  # below this many replications the cards show the runs' range, not a ±
+VIEWS = ["overview", "bottlenecks", "sweep", "compare", "plan", "map", "teach"]
+KEY_FIGURES = ["died", "died_waiting", "wait_tier2_p90", "wait_tier3_p90", "ambulance_response_p90",
+               "peak_tier2", "peak_tier3", "full_days_icu"]
+"""The cards of the Overview; their words are `figure.<name>` in flowsim/locales."""
+LANG = DEFAULT
+
+
+def t(key: str, /, **values: Any) -> str:
+    """The text of `key` in the language chosen in the sidebar (flowsim/locales/<lang>.yaml)."""
+    return text(key, LANG, **values)
+
+
+def num(value: float | None, digits: int = 0) -> str:
+    return number(value, digits, LANG)
+
+
+def show_value(name: str, value: float) -> str:
+    return figure_value(name, value, LANG)
 
 
 # -- cached work: everything keyed by the scenario's YAML text ------------------------------------
@@ -69,35 +88,90 @@ def worker_pool() -> Processes:
     return pool
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def simulate(yaml_text: str, replications: int, seed: int, posterior: bytes | None = None) -> dict[str, Any]:
+@st.cache_resource
+def _results() -> dict[str, Any]:
+    """Results of every setting simulated, for every session (the last RESULTS_KEPT of each kind),
+    with one lock per setting so that two pages wanting it at once compute it once."""
+    return {"lock": threading.Lock(), "items": OrderedDict(), "computing": {}}
+
+
+RESULTS_KEPT = 32
+
+
+def remembered(key: tuple, compute: Callable[[], Any]) -> Any:
+    """`compute()`'s value for `key`, computed once. Not st.cache_data: a computation here may move
+    a progress bar of the page that asked for it, which a cached function may not touch."""
+    store = _results()
+    with store["lock"]:
+        if key in store["items"]:
+            store["items"].move_to_end(key)
+            return store["items"][key]
+        mine = store["computing"].setdefault(key, threading.Lock())
+    with mine:
+        with store["lock"]:
+            if key in store["items"]:
+                return store["items"][key]
+        value = compute()
+        with store["lock"]:
+            store["items"][key] = value
+            store["computing"].pop(key, None)
+            while len(store["items"]) > RESULTS_KEPT:
+                store["items"].popitem(last=False)
+    return value
+
+
+def simulate(yaml_text: str, replications: int, seed: int, posterior: bytes | None = None,
+             progress: Progress | None = None) -> dict[str, Any]:
     """Replication 0 in full (maps, heatmaps) while the pool runs the others (intervals)."""
-    drawn = load_posterior(posterior, "the uploaded posterior") if posterior else None
-    result = look(build(parse_yaml(yaml_text)), replications, seed, worker_pool(), drawn)
-    detail = result.detail
-    return {
-        "summary": result.table, "intervals": result.intervals,
-        "timeseries": detail.timeseries, "resources": detail.resources, "occupancy": detail.occupancy,
-        "transfers": detail.transfers, "waits": detail.waits, "seconds": detail.seconds,
-    }
+    def compute() -> dict[str, Any]:
+        drawn = load_posterior(posterior, "the uploaded posterior") if posterior else None
+        result = look(build(parse_yaml(yaml_text)), replications, seed, worker_pool(), drawn, progress)
+        detail = result.detail
+        return {
+            "summary": result.table, "intervals": result.intervals,
+            "timeseries": detail.timeseries, "resources": detail.resources, "occupancy": detail.occupancy,
+            "transfers": detail.transfers, "waits": detail.waits, "seconds": detail.seconds,
+        }
+
+    return remembered(("look", yaml_text, replications, seed, posterior), compute)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def run_bottlenecks(yaml_text: str, replications: int, seed: int) -> pd.DataFrame:
-    return flowsim.bottlenecks(build(parse_yaml(yaml_text)), 0.10, replications, seed, executor=worker_pool()).ranking
+def pool(total: int, progress: Progress | None) -> Any:
+    """The worker pool, counting finished replications for a progress bar when one is given."""
+    return Counted(worker_pool(), total, progress) if progress else worker_pool()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+def run_bottlenecks(yaml_text: str, replications: int, seed: int, progress: Progress | None = None) -> pd.DataFrame:
+    total = (1 + len(CapacityScale.model_fields)) * replications
+    return remembered(("bottlenecks", yaml_text, replications, seed), lambda: flowsim.bottlenecks(
+        build(parse_yaml(yaml_text)), 0.10, replications, seed, executor=pool(total, progress)).ranking)
+
+
 def run_sweep(yaml_text: str, factors: tuple[tuple[str, tuple[float, ...]], ...], replications: int,
-              seed: int) -> pd.DataFrame:
-    return flowsim.sweep(build(parse_yaml(yaml_text)), dict(factors), replications, seed,
-                         executor=worker_pool()).intervals
+              seed: int, progress: Progress | None = None) -> pd.DataFrame:
+    total = math.prod(len(points) for _, points in factors) * replications
+    return remembered(("sweep", yaml_text, factors, replications, seed), lambda: flowsim.sweep(
+        build(parse_yaml(yaml_text)), dict(factors), replications, seed, executor=pool(total, progress)).intervals)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def run_compare(named_yaml: tuple[tuple[str, str], ...], replications: int, seed: int) -> pd.DataFrame:
-    scenarios = {name: build(parse_yaml(text)) for name, text in named_yaml}
-    return flowsim.compare(scenarios, replications, seed, executor=worker_pool()).differences
+def run_compare(named_yaml: tuple[tuple[str, str], ...], replications: int, seed: int,
+                progress: Progress | None = None) -> pd.DataFrame:
+    def compute() -> pd.DataFrame:
+        scenarios = {name: build(parse_yaml(text)) for name, text in named_yaml}
+        return flowsim.compare(scenarios, replications, seed,
+                               executor=pool(len(scenarios) * replications, progress)).differences
+
+    return remembered(("compare", named_yaml, replications, seed), compute)
+
+
+def progress_bar() -> tuple[Any, Progress]:
+    """A bar that fills as replications finish: 'Replications done: 12 of 28'."""
+    bar = st.progress(0.0, text=t("msg.running"))
+
+    def tell(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=t("msg.progress", done=done, total=total))
+
+    return bar, tell
 
 
 # -- helpers that only format -----------------------------------------------------------------------
@@ -111,146 +185,286 @@ def png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = "") -> bytes:
-    """A figure drawn from a table, as PNG bytes: drawn once per table, then served from cache."""
-    if kind == "overview":
-        fig = plots.overview(table, option)
-    elif kind == "ranking":
-        fig = plots.resource_ranking(table)
-    elif kind == "held_back":
-        fig = plots.held_back(table)
-    elif kind == "heatmap":
-        fig = plots.occupancy_heatmap(table, option)
-    elif kind == "map":
-        fig = plots.network_map(build(parse_yaml(yaml_text)), table)
-    elif kind == "bottlenecks":
-        fig = plots.bottleneck_bars(table, option)
-    elif kind == "sweep":
-        fig = plots.sweep_chart(table, list(option[0]), option[1])
-    elif kind == "comparison":
-        fig = plots.forest(table, list(option))
-    elif kind == "epidemic":
-        fig = plots.epidemic_curve(table, option)
-    elif kind == "epidemic_lesson":
-        fig = plots.epidemic_lesson_chart(table)
+def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = "", lang: str = DEFAULT) -> bytes:
+    """A matplotlib figure (the map and the lessons) as PNG bytes: drawn once per table and language."""
+    if kind == "epidemic_lesson":
+        fig = plots.epidemic_lesson_chart(table, lang=lang)
+    elif kind == "mmc":
+        servers, stay = option
+        fig = plots.erlang_c_curve(teaching.mmc_theory(servers, stay), table, servers, stay, lang=lang)
+    elif kind == "tandem":
+        fig = plots.tandem_chart(table, lang=lang)
     else:
         raise ValueError(f"unknown figure {kind}")
     return png(fig)
 
 
 def show_figure(kind: str, name: str, table: pd.DataFrame, option: Any = None, yaml_text: str = "") -> None:
-    data = render(kind, table, option, yaml_text)
+    data = render(kind, table, option, yaml_text, LANG)
     st.image(data, width="stretch")
-    st.download_button(f"Download {name}.png", data, f"{name}.png", "image/png", key=f"png-{name}")
+    st.download_button(t("download.png", name=name), data, f"{name}.png", "image/png", key=f"png-{name}")
+
+
+def spec(chart: Any) -> dict:
+    """A chart's Vega-Lite spec, data inline."""
+    with alt.data_transformers.disable_max_rows():  # a heatmap of 180 days × 25 rows is more than 5,000
+        return chart.to_dict(validate=False)  # built by our own code: its schema check took half the page's time
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_specs(kind: str, table: pd.DataFrame, option: Any, lang: str) -> dict[str, dict]:
+    """The specs of the charts every rerun draws, built once per table and language."""
+    if kind == "overview":
+        return {name: spec(c) for name, c in charts.overview(table, lang).items()}
+    if kind == "ranking":
+        return {"": spec(charts.resource_ranking(table, lang))}
+    if kind == "heatmap":
+        return {"": spec(charts.occupancy_heatmap(table, option[0], option[1], lang))}
+    raise ValueError(f"unknown chart {kind}")
+
+
+def show_chart(chart: Any) -> None:
+    """An interactive chart: hover for values with units, scroll or drag to zoom and pan, double-click
+    to reset; its ⋯ menu saves it as PNG or SVG (the CLI writes the same figures as PNG files)."""
+    st.vega_lite_chart(chart if isinstance(chart, dict) else spec(chart), width="stretch")
 
 
 def download_table(table: pd.DataFrame, name: str) -> None:
-    st.download_button(f"Download {name}.csv", table.to_csv(index=False).encode(), f"{name}.csv", "text/csv",
+    st.download_button(t("download.csv", name=name), table.to_csv(index=False).encode(), f"{name}.csv", "text/csv",
                        key=f"csv-{name}")
 
 
-def fmt(value: float, digits: int) -> str:
-    if value != value:
-        return "—"
-    return f"{value:,.{digits}f}"
+def pick(widget: Any, label: str, options: list, key: str, **kw: Any) -> Any:
+    """A selectbox, radio or multiselect whose shown words follow the language while its choice
+    stays: the browser keeps a widget's old option words while its key is unchanged, so the key
+    carries the language, and the choice made under the other language is carried over."""
+    own = f"{key}:{LANG}"
+    if own not in st.session_state:
+        earlier = [st.session_state[f"{key}:{lang}"] for lang in LANGUAGES if f"{key}:{lang}" in st.session_state]
+        if earlier:
+            value = earlier[0]
+            if isinstance(value, list):
+                kw["default"] = [v for v in value if v in options]
+            elif value in options:
+                kw["index"] = options.index(value)
+    return widget(label, options, key=own, **kw)
 
 
 # -- the scenario: source, levers, table -----------------------------------------------------------
 
-def source_data() -> tuple[str, dict]:
-    """Raw data of the chosen (or uploaded) scenario; an upload error is shown and falls back."""
+@st.cache_data(show_spinner=False)
+def builtin_data(stem: str) -> dict:
+    """A built-in scenario's raw data (read once; every caller gets its own copy)."""
+    return read_raw(SOURCES[stem])[0]
+
+
+def source_name(stem: str) -> str:
+    """A built-in scenario's name in the chosen language (its file's `name` if not translated)."""
+    return t(f"source.{stem}") if has(f"source.{stem}", LANG) else str(read_raw(SOURCES[stem])[0].get("name", stem))
+
+
+def source_data(problems: list[str]) -> tuple[str, dict]:
+    """Raw data of the chosen (or uploaded) scenario. A rejected upload is said in the sidebar and,
+    in `problems`, at the top of the main area, which then shows the chosen built-in scenario."""
     names = list(SOURCES)
     default = 0
     start = os.environ.get("FLOWSIM_APP_SCENARIO")  # tests start from a small scenario
     if start:
-        match = [i for i, n in enumerate(names) if Path(SOURCES[n]).stem == Path(start).stem]
+        match = [i for i, n in enumerate(names) if n == Path(start).stem]
         default = match[0] if match else 0
-    st.sidebar.header("Scenario")
-    choice = st.sidebar.selectbox("Start from", names, index=default, key="source",
-                                  help="A built-in scenario, or upload your own YAML below.")
-    upload = st.sidebar.file_uploader("…or upload a scenario (YAML)", type=["yaml", "yml"], key="upload_yaml",
-                                      help="A scenario file like configs/hanoi.yaml; it is validated before use.")
+    st.sidebar.header(t("sidebar.scenario"))
+    choice = pick(st.sidebar.selectbox, t("sidebar.start_from"), names, index=default, key="source",
+                                  format_func=source_name, help=t("sidebar.start_from_help"))
+    upload = st.sidebar.file_uploader(t("sidebar.upload_yaml"), type=["yaml", "yml"], key="upload_yaml",
+                                      help=t("sidebar.upload_yaml_help"))
     if upload is not None:
         try:
             data = parse_yaml(upload.getvalue().decode("utf-8", errors="replace"), upload.name)
             build(data)
             return f"upload:{upload.name}", data
         except ConfigError as exc:
-            st.sidebar.error(f"Upload not used: {exc}")
+            st.sidebar.error(t("msg.upload_not_used", error=exc))
+            problems.append(t("msg.upload_rejected_main", name=upload.name, error=exc, fallback=source_name(choice)))
     plan = app_plan.loaded_plan(choice)  # a plan the Plan view loaded
     if plan is not None:
         return plan
-    data, _ = read_raw(SOURCES[choice])
-    return choice, data
+    return choice, builtin_data(choice)
 
 
-def daily_cases_upload() -> list[float] | None:
-    upload = st.sidebar.file_uploader(
-        "Daily cases (CSV)", type=["csv"], key="upload_cases",
-        help="Columns `day` (0, 1, 2, …) and `cases` (new F0 that day). Replaces the daily-F0 slider; with "
-             "epidemic-driven demand (renewal, e.g. omicron_fit) it is the history the projection starts from, "
-             "Rt fitted to its last week (Cori et al.).")
+def daily_cases_upload(problems: list[str]) -> tuple[list[float], str] | None:
+    """An uploaded daily-cases CSV as (cases, file name); a rejected one is said in both places."""
+    upload = st.sidebar.file_uploader(t("sidebar.cases"), type=["csv"], key="upload_cases", help=t("sidebar.cases_help"))
     if upload is None:
         return None
     try:
         table = pd.read_csv(io.BytesIO(upload.getvalue()))
-        return cases_from_table(table, upload.name)
+        return cases_from_table(table, upload.name), upload.name
     except ConfigError as exc:
-        st.sidebar.error(f"Daily cases not used: {exc}")
+        error = str(exc)
     except Exception as exc:  # noqa: BLE001 - any unreadable upload is reported, never raised
-        st.sidebar.error(f"Daily cases not used: {upload.name} is not a readable CSV ({exc.__class__.__name__})")
+        error = t("msg.cases_unreadable", name=upload.name, kind=exc.__class__.__name__)
+    st.sidebar.error(t("msg.cases_not_used", error=error))
+    problems.append(t("msg.cases_rejected_main", name=upload.name, error=error))
     return None
 
 
-def lever_inputs(scenario: flowsim.Scenario, source: str) -> dict[str, Any]:
-    """Sliders for every lever, starting from the scenario's values (reset when it changes)."""
+def _slider(lever: levers.Lever, low: float, high: float, key: str, disabled: bool = False) -> float:
+    """A lever's slider: whole numbers as integers (27 stations, not 27.00)."""
+    if lever.whole:
+        st.session_state[key] = int(round(st.session_state[key]))
+        return st.sidebar.slider(named("lever", lever.key, LANG), int(low), int(high), step=int(lever.step), key=key,
+                                 help=t(f"lever.{lever.key}.help"), disabled=disabled)
+    return st.sidebar.slider(named("lever", lever.key, LANG), float(low), float(high), step=float(lever.step), key=key,
+                             help=t(f"lever.{lever.key}.help"), disabled=disabled)
+
+
+def lever_inputs(scenario: flowsim.Scenario, source: str, cases_in_use: bool) -> dict[str, Any]:
+    """Sliders for every lever, starting from the scenario's values (reset when it changes). With
+    uploaded daily cases the daily-F0 slider and its plans are shown disabled: they do not act."""
     now = levers.current(scenario)
     if st.session_state.get("lever_source") != source:
         for key in now:
             st.session_state.pop(f"lever:{key}", None)
         st.session_state["lever_source"] = source
-    st.sidebar.header("Levers")
-    presets = st.sidebar.columns(3)
-    for col, (label, rate) in zip(presets, (("2,000/day", 2000), ("3,000/day", 3000),
-                                            ("Scenario", now["daily_f0"])), strict=True):
-        if col.button(label, key=f"preset-{label}", help="Set new F0 per day to this plan" if rate else None):
-            st.session_state["lever:daily_f0"] = float(rate or 0)
+    st.sidebar.header(t("sidebar.levers"))
+    if now["daily_f0"] is not None:
+        st.sidebar.caption(t("sidebar.plans"))
+        presets = st.sidebar.columns(3)
+        for col, (key, label, rate) in zip(presets, (("2000", num(2000), 2000), ("3000", num(3000), 3000),
+                                                     ("reset", num(now["daily_f0"]), now["daily_f0"])), strict=True):
+            tip = t("sidebar.preset_reset_help", rate=num(rate)) if key == "reset" else t("sidebar.preset_help")
+            if col.button(label, key=f"preset-{key}", help=tip, disabled=cases_in_use, width="stretch"):
+                st.session_state["lever:daily_f0"] = int(rate)
+    start = start_values(scenario)
     values: dict[str, Any] = {}
     for lever in levers.LEVERS:
-        current_value = now.get(lever.key)
-        if current_value is None:
+        if lever.key == "stations_open" and now["stations_open"] == 0:
+            st.sidebar.caption(t("msg.stations_none"))
+        if lever.key not in start:
             continue
-        high = lever.high
-        if lever.key == "stations_open":
-            high = now["stations_open"]
-            if high == 0:
-                continue
-        value = float(min(max(current_value, lever.low), high))
+        high = now["stations_open"] if lever.key == "stations_open" else lever.high
         key = f"lever:{lever.key}"
         if key not in st.session_state:
-            st.session_state[key] = value
-        values[lever.key] = st.sidebar.slider(
-            f"{lever.label} ({lever.unit})", float(lever.low), float(high), step=float(lever.step), key=key,
-            help=lever.help)
-    st.sidebar.caption("Home treatment: share of each risk group's mild F0 eligible to stay home")
+            st.session_state[key] = start[lever.key]
+        disabled = cases_in_use and lever.key == "daily_f0"
+        values[lever.key] = _slider(lever, lever.low, high, key, disabled)
+    if cases_in_use:
+        values.pop("daily_f0", None)
+    st.sidebar.caption(t("sidebar.home_caption"))
     for g in scenario.risk_groups:
         key = f"lever:home_share:{g.name}"
         if key not in st.session_state:
-            st.session_state[key] = float(g.home_share)
+            st.session_state[key] = start[f"home_share:{g.name}"]
+        group = t(f"group.{g.name}") if has(f"group.{g.name}", LANG) else g.name
         values[f"home_share:{g.name}"] = st.sidebar.slider(
-            f"Home treatment, {g.name} (share)", 0.0, 1.0, step=0.01, key=key,
-            help="Share of this group's tier-1 F0 treated at home; the rest need a facility bed.")
-    values["routing"] = st.sidebar.selectbox(
-        "Routing rule (oxygen and ICU beds)", list(ROUTING_RULES),
-        index=list(ROUTING_RULES).index(now["routing"]), key=f"routing:{source}",
-        help="nearest_free: nearest hospital with a free bed; least_loaded: the emptiest; "
-             "designated: the district's designated hospital.")
+            f"{t('lever.home_share.label', group=group)} ({t('lever.home_share.unit')})", 0.0, 1.0, step=0.01, key=key,
+            help=t("lever.home_share.help"))
+    values["routing"] = pick(
+        st.sidebar.selectbox, t("lever.routing.label"), list(ROUTING_RULES), index=list(ROUTING_RULES).index(now["routing"]),
+        key=f"routing:{source}", format_func=lambda r: t(f"routing.{r}"), help=t("lever.routing.help"))
     if now["dispatch"] is not None:
         rules = list(DISPATCH_RULES)
-        values["dispatch"] = st.sidebar.selectbox(
-            "Ambulance dispatch", rules, index=rules.index(now["dispatch"]), key=f"dispatch:{source}",
-            help="nearest_idle: the nearest free vehicle; district_base: only the base serving the district.")
+        values["dispatch"] = pick(
+            st.sidebar.selectbox, t("lever.dispatch.label"), rules, index=rules.index(now["dispatch"]), key=f"dispatch:{source}",
+            format_func=lambda r: t(f"dispatch.{r}"), help=t("lever.dispatch.help"))
     return values
+
+
+def start_values(scenario: flowsim.Scenario) -> dict[str, Any]:
+    """The levers a page opens with: the scenario's values within each slider's range, counts
+    whole. `prepare` simulates exactly this setting before the first visitor comes."""
+    now = levers.current(scenario)
+    values: dict[str, Any] = {}
+    for lever in levers.LEVERS:
+        value = now.get(lever.key)
+        high = now["stations_open"] if lever.key == "stations_open" else lever.high
+        if value is None or (lever.key == "stations_open" and high == 0):
+            continue
+        value = float(min(max(value, lever.low), high))
+        values[lever.key] = int(round(value)) if lever.whole else value
+    for g in scenario.risk_groups:
+        values[f"home_share:{g.name}"] = float(g.home_share)
+    values["routing"] = now["routing"]
+    if now["dispatch"] is not None:
+        values["dispatch"] = now["dispatch"]
+    return values
+
+
+DEFAULT_REPLICATIONS = 2
+
+
+def opening_setting(stem: str) -> tuple[str, int, int]:
+    """The YAML, replications and seed of the setting a page opens on for a built-in scenario."""
+    data = builtin_data(stem)
+    base = build(data)
+    scenario = levers.scenario_with(data, start_values(base), levers.facility_table(base))
+    return to_yaml(scenario), DEFAULT_REPLICATIONS, int(base.seed)
+
+
+def prepare(stem: str = "hanoi") -> None:
+    """Before the first visitor: import what a page needs, start and warm the worker pool, and
+    simulate the opening setting into the cache (`flowsim app` calls this as the server starts)."""
+    yaml_text, replications, seed = opening_setting(stem)
+    simulate(yaml_text, replications, seed, None)
+
+
+EMULATED_LEVERS = {"daily_f0": "arrivals.rate_per_day", "oxygen_beds_scale": "capacity_scale.oxygen_beds",
+                   "icu_beds_scale": "capacity_scale.icu_beds"}
+"""The levers the shipped emulators are trained over (each the sweep path it moves)."""
+
+
+@st.cache_resource
+def shipped_emulator(stem: str) -> Any:
+    """The emulator shipped for a built-in scenario (flowsim/_emulators/<stem>.pkl), or None."""
+    from importlib import resources
+
+    from flowsim import emulator
+
+    path = resources.files("flowsim") / "_emulators" / f"{stem}.pkl"
+    if not path.is_file():
+        return None
+    try:
+        return emulator.load(Path(str(path)))
+    except Exception:  # noqa: BLE001 - an emulator that does not load (another scikit-learn): simulation only
+        return None
+
+
+def emulator_point(stem: str, values: dict[str, Any], yaml_text: str) -> tuple[Any, dict[str, float], list[str]]:
+    """(emulator, point, factors outside its box) when the setting on screen is the built-in
+    scenario with only the emulated levers moved; (None, {}, []) when it is another setting."""
+    emu = shipped_emulator(stem) if stem in SOURCES else None
+    if emu is None or any(k not in values for k in EMULATED_LEVERS):
+        return None, {}, []
+    data = builtin_data(stem)
+    base = build(data)
+    moved = start_values(base) | {k: values[k] for k in EMULATED_LEVERS}
+    if to_yaml(levers.scenario_with(data, moved, levers.facility_table(base))) != yaml_text:
+        return None, {}, []  # other levers, edits or uploads: the emulator never saw such a setting
+    point = {path: float(values[k]) for k, path in EMULATED_LEVERS.items()}
+    return emu, point, emu.inside(point)
+
+
+def estimate_cards(emu: Any, point: dict[str, float]) -> None:
+    """The emulator's estimate of the key figures, labelled as such, shown while the simulation runs."""
+    start = time.perf_counter()
+    table = emu.predict(pd.DataFrame([point]))
+    st.session_state["estimate"] = {"point": point, "table": table, "seconds": time.perf_counter() - start}
+    st.warning(t("emulator.estimate", points=len(emu.trained_on), runs=emu.replications))
+    cols = st.columns(4)
+    for i, r in enumerate(r for r in table.itertuples() if r.figure in KEY_FIGURES):
+        cols[i % 4].metric(f"{t(f'card.{r.figure}')} ({t(f'figure.{r.figure}.unit')})", "≈ " + show_value(r.figure, r.mean),
+                           help=t("emulator.band", lower=show_value(r.figure, max(r.lower, 0.0)),
+                                  upper=show_value(r.figure, r.upper)))
+
+
+def at_an_end(values: dict[str, Any]) -> list[str]:
+    """The levers set at an end of their range (what to move back when a setting is refused)."""
+    out = []
+    for key, value in values.items():
+        lever = levers.LEVER.get(key)
+        if lever is not None and isinstance(value, int | float) and value in (lever.low, lever.high):
+            out.append(f"{named('lever', key, LANG)} = {num(value, 0 if lever.whole else 2)}")
+    return out
 
 
 # -- epidemic-driven demand: a preset chooser and its sliders ----------------------------------------
@@ -262,10 +476,10 @@ def epidemic_demand(data: dict, source: str) -> tuple[dict, str]:
                if changes.get("arrivals.profile") in EPIDEMIC_PROFILES]
     if not choices:
         return data, source
-    choice = st.sidebar.selectbox(
-        "Epidemic-driven demand", ["off: the scenario's arrivals", *choices], key=f"epidemic:{source}",
-        help="New F0 from an epidemic model instead of a fixed rate. omicron_fit: Hanoi's Omicron wave from "
-             "25 Jan 2022, fitted to the reported totals (Rt 1.085, the 9-day reading; 1.11 for the 7-day one).")
+    off = "off"
+    choice = pick(st.sidebar.selectbox, t("sidebar.epidemic"), [off, *choices], key=f"epidemic:{source}",
+                                  format_func=lambda c: t("sidebar.epidemic_off") if c == off else c,
+                                  help=t("sidebar.epidemic_help"))
     if choice not in choices:
         return data, source
     return yaml.safe_load(to_yaml(build(data, presets=[choice]))), f"{source}+{choice}"
@@ -277,7 +491,7 @@ def epidemic_sliders(scenario: flowsim.Scenario, horizon_days: float) -> dict[st
     now = levers.epidemic_current(scenario)
     if scenario.arrivals.profile not in EPIDEMIC_PROFILES:
         return {}
-    st.sidebar.caption("Epidemic: the F0 curve is drawn beside the results (Overview)")
+    st.sidebar.caption(t("sidebar.epidemic_caption"))
     values: dict[str, Any] = {}
     for lever in levers.EPIDEMIC_LEVERS:
         if now.get(lever.key) is None:
@@ -286,8 +500,7 @@ def epidemic_sliders(scenario: flowsim.Scenario, horizon_days: float) -> dict[st
         key = f"lever:{lever.key}"
         if key not in st.session_state or st.session_state[key] > high:
             st.session_state[key] = float(min(max(now[lever.key], lever.low), high))
-        value = st.sidebar.slider(f"{lever.label} ({lever.unit})", float(lever.low), float(high),
-                                  step=float(lever.step), key=key, help=lever.help)
+        value = _slider(lever, lever.low, high, key)
         if value != now[lever.key]:  # unmoved: the scenario's own value (a fitted Rt stays fitted)
             values[lever.key] = value
     return values
@@ -296,259 +509,468 @@ def epidemic_sliders(scenario: flowsim.Scenario, horizon_days: float) -> dict[st
 def epidemic_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     """The projected F0/day curve (with its Poisson band) beside the F0 the run drew."""
     curve = arrivals_curve(scenario.arrivals, int(math.ceil(scenario.horizon_days)))
-    show_figure("epidemic", "f0_curve", curve, result["timeseries"])
+    show_chart(charts.epidemic_curve(curve, result["timeseries"], LANG))
     peak = curve.loc[curve["expected"].idxmax()]
-    st.caption(f"Expected F0/day peaks at {peak['expected']:,.0f} on day {int(peak['day'])}; the band is the "
-               "central 95% of one day's count around the curve (Poisson, or negative binomial with "
-               "overdispersion) — not the uncertainty of the epidemic's parameters.")
+    st.caption(t("overview.f0_peak", peak=num(peak["expected"]), day=int(peak["day"])))
     download_table(curve, "f0_curve")
     a = scenario.arrivals
     if a.profile == "renewal" and a.renewal is not None and a.renewal.rt is None and a.daily_cases:
         fit = estimate_rt(a.daily_cases, a.renewal.fit_window_days, a.renewal.generation_interval).iloc[-1]
-        st.caption(f"Rt fitted to the last {a.renewal.fit_window_days} days of the case history: "
-                   f"{fit['rt_mean']:.3f}, 95% credible interval [{fit['rt_lower']:.3f}, {fit['rt_upper']:.3f}] "
-                   "(Cori et al. 2013; covers Rt given those counts, not a later change). Move the Rt slider "
-                   "to override it.")
+        st.caption(t("overview.rt_fit", days=a.renewal.fit_window_days, mean=num(fit["rt_mean"], 3),
+                     lower=num(fit["rt_lower"], 3), upper=num(fit["rt_upper"], 3)))
+
+
+def cases_panel(cases: list[float], name: str, scenario: flowsim.Scenario) -> None:
+    """The uploaded curve as the run uses it, and what of it is extrapolated."""
+    horizon = int(math.ceil(scenario.horizon_days))
+    st.subheader(t("upload.title", name=name))
+    show_chart(charts.uploaded_cases(pd.DataFrame({"day": range(len(cases)), "cases": cases}), horizon, LANG))
+    if len(cases) < horizon:
+        st.warning(t("upload.extrapolated", name=name, first=0, last=len(cases) - 1, from_day=len(cases),
+                     to_day=horizon - 1, horizon=horizon, value=num(cases[-1])))
+    elif len(cases) > horizon:
+        st.info(t("upload.longer", name=name, days=len(cases), horizon=horizon))
+    else:
+        st.caption(t("upload.complete", name=name, horizon=horizon))
+
+
+# -- the page -----------------------------------------------------------------------------------------
+
+def language() -> str:
+    """The language switch, first in the sidebar; every word on the page follows it."""
+    choice = st.sidebar.selectbox(text("app.language"), list(LANGUAGES), format_func=lambda k: LANGUAGES[k], key="lang")
+    return str(choice or DEFAULT)
 
 
 def main() -> None:
+    global LANG
     st.set_page_config(page_title="flowsim · patient flow", page_icon="🏥", layout="wide")
-    st.title("flowsim · where will the network jam?")
-    source, data = source_data()
+    LANG = language()
+    st.title(t("app.title"))
+    view = pick(st.radio, t("app.view"), VIEWS, horizontal=True, key="view", label_visibility="collapsed",
+                    format_func=lambda v: t(f"view.{v}"))
+    if view == "teach":  # its own small scenarios and its own controls: the Hanoi levers do not act here
+        teach_view()
+        return
+    problems: list[str] = []
+    source, data = source_data(problems)
     try:
         base = build(data)
     except ConfigError as exc:
-        st.error(f"Scenario not valid: {exc}")
+        st.error(t("msg.scenario_invalid", error=exc))
         return
     data, source = epidemic_demand(data, source)
-    cases = daily_cases_upload()
+    upload = daily_cases_upload(problems)
+    cases = upload[0] if upload else None
     if cases is not None and (data.get("arrivals") or {}).get("profile") == "renewal":
         data, source, cases = levers.with_history(data, cases), f"{source}+cases:{hash(tuple(cases))}", None
     try:
         base = build(data)
     except ConfigError as exc:
-        st.error(f"Case history not used: {exc}")
+        st.error(t("msg.case_history_not_used", error=exc))
         return
-    values = lever_inputs(base, source)
+    if cases is not None and upload is not None:
+        st.sidebar.info(t("sidebar.cases_in_use", name=upload[1]))
+    values = lever_inputs(base, source, cases_in_use=cases is not None)
     values |= epidemic_sliders(base, values.get("horizon_days", base.horizon_days))
-    if cases is not None:
-        values.pop("daily_f0", None)
-    st.sidebar.header("Experiment")
-    replications = st.sidebar.slider(
-        "Replications", 1, 20, 2, key="replications",
-        help="Independent runs of this setting; key figures get a 95% interval from 2 on. Two keep the page "
-             "quick (both run at once on two cores) but their intervals are wide: raise it before deciding. "
-             f"Bottlenecks, sweeps and comparisons use at least {PAIRED_MIN}.")
-    seed = int(st.sidebar.number_input("Seed", 0, 2**31 - 1, int(base.seed), key=f"seed:{source}",
-                                       help="Same scenario and seed → the same numbers."))
+    st.sidebar.header(t("sidebar.experiment"))
+    replications = st.sidebar.slider(named("lever", "replications", LANG), 1, 20, DEFAULT_REPLICATIONS,
+                                     key="replications",
+                                     help=t("lever.replications.help", paired=PAIRED_MIN))
+    seed = int(st.sidebar.number_input(t("lever.seed.label"), 0, 2**31 - 1, int(base.seed), key=f"seed:{source}",
+                                       help=t("lever.seed.help")))
+    for line in problems:
+        st.error(line)
 
-    with st.expander("Beds per facility (editable)"):
+    with st.expander(t("editor.beds")):
         table = st.data_editor(levers.facility_table(base), key=f"beds:{source}", disabled=["name", "kind", "district"],
-                               hide_index=True, width="stretch")
-    with st.expander("Advanced: edit the scenario as YAML"):
-        edited_yaml = st.text_area("Scenario YAML (applied before the levers)", to_yaml(base), height=200,
-                                   key=f"yaml:{source}")
+                               hide_index=True, width="stretch",
+                               column_config={c: t(f"editor.{c}") for c in ("name", "kind", "district", *levers.BED_COLUMNS)})
+    base_yaml = to_yaml(base)
+    with st.expander(t("editor.yaml")):
+        edited_yaml = st.text_area(t("editor.yaml_area"), base_yaml, height=200, key=f"yaml:{source}")
     try:
-        if edited_yaml.strip() != to_yaml(base).strip():
+        if edited_yaml.strip() != base_yaml.strip():
             data = parse_yaml(edited_yaml, "edited YAML")
         scenario = levers.scenario_with(data, values, table, cases)
     except ConfigError as exc:
-        st.error(f"Not applied: {exc}")
+        ends = at_an_end(values)
+        st.error(t("msg.not_applied", error=exc))
+        if ends:
+            st.info(t("msg.lever_extreme", levers="; ".join(ends)))
         return
     yaml_text = to_yaml(scenario)
-    st.sidebar.download_button("Download this scenario (YAML)", yaml_text.encode(), "scenario.yaml",
+    st.session_state["yaml_text"] = yaml_text
+    st.sidebar.download_button(t("sidebar.download_scenario"), yaml_text.encode(), "scenario.yaml",
                                "application/x-yaml", key="download-scenario")
 
     try:
         check_memory([scenario], worker_pool().workers, override=None)
     except ConfigError as exc:
-        st.error(f"Not run: {exc}")
+        st.error(t("msg.not_run", error=exc))
         return
     for line in missing_beds(scenario):
         st.warning(line)
 
     posterior = posterior_input()
-    bar = st.progress(0.0, text="Simulating…")
+    emu, point, outside = emulator_point(source, values, yaml_text) if posterior is None else (None, {}, [])
+    estimate = st.empty()
+    cached = ("look", yaml_text, replications, seed, posterior) in _results()["items"]
+    if emu is not None and not outside and not cached:
+        with estimate.container():
+            estimate_cards(emu, point)
+    bar, tell = progress_bar()
     try:
-        result = simulate(yaml_text, replications, seed, posterior)
+        result = simulate(yaml_text, replications, seed, posterior, tell)
     except ConfigError as exc:
         bar.empty()
         st.error(str(exc))
         return
     bar.empty()
+    estimate.empty()  # the simulation has answered: the estimate gives way
+    if emu is not None and outside:
+        st.caption(t("emulator.outside", factors=", ".join(named("lever", k, LANG) for k, p in EMULATED_LEVERS.items()
+                                                           if p in outside)))
     st.session_state["last_result_seconds"] = result["seconds"]
 
-    view = st.radio("View", VIEWS, horizontal=True, key="view", label_visibility="collapsed")
-    if view == "Overview":
-        overview_view(scenario, result)
-    elif view == "Bottlenecks":
+    report_controls(scenario, result, yaml_text, seed)
+    if view == "overview":
+        overview_view(scenario, result, yaml_text, upload if cases is not None else None)
+    elif view == "bottlenecks":
         bottleneck_view(scenario, result, yaml_text, replications, seed)
-    elif view == "Sweep":
+    elif view == "sweep":
         epidemic_now = {k: v for k, v in levers.epidemic_current(scenario).items() if v is not None}
         sweep_view(scenario, yaml_text, epidemic_now | values, replications, seed)
-    elif view == "Compare":
+    elif view == "compare":
         compare_view(scenario, yaml_text, replications, seed)
-    elif view == "Plan":
+    elif view == "plan":
         app_plan.plan_view(scenario, replications, seed, worker_pool())
-    elif view == "Map":
-        show_figure("map", "map", result["resources"], yaml_text=yaml_text)
-        st.caption("Circles: districts (size by population). Squares: hospitals; dots: mobile stations — "
-                   "coloured by their busiest bed pool's mean utilisation. Triangles: ambulance bases.")
     else:
-        teach_view()
+        map_view(scenario, result)
+
+
+def map_view(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
+    """Facilities on Hanoi's streets, coloured by the share of beds taken on a chosen day, by tier;
+    ambulance bases and districts; hover for each one's numbers, and one facility over time below."""
+    from flowsim import maps
+
+    horizon = max(int(math.ceil(scenario.horizon_days)), 1)
+    c1, c2 = st.columns([3, 2])
+    tier = pick(c2.radio, t("maplayer.tier"), [2, 3, 1], key="map-tier", horizontal=True,
+                format_func=lambda x: t(f"tier.{x}"))
+    ts = result["timeseries"]
+    busiest = int(ts.loc[ts[f"occupied_tier{tier}"].idxmax(), "time"]) if len(ts) else 0
+    day = c1.slider(t("maplayer.day"), 0, horizon - 1, min(busiest, horizon - 1), key="map-day",
+                    help=t("maplayer.day_help"))
+    st.pydeck_chart(maps.network_deck(scenario, result["occupancy"], day, tier, LANG), height=560)
+    fac = maps.facilities_on_day(scenario, result["occupancy"], day, tier)
+    with_beds = fac[fac["beds"] > 0]
+    st.caption(t("maplayer.full_now", day=day, full=int((with_beds["share"] >= 0.99).sum()), total=len(with_beds),
+                 tier=t(f"tier.{tier}")))
+    st.caption(t("maplayer.legend", tier=t(f"tier.{tier}"), day=day))
+    st.caption(t("maplayer.offline"))
+    names = with_beds.sort_values("share", ascending=False)["facility"].tolist()
+    if names:
+        name = st.selectbox(t("maplayer.facility"), names, key="map-facility", help=t("maplayer.facility_help"))
+        occ = result["occupancy"]
+        one = occ[(occ["facility"] == name) & (occ["tier"] == tier)][["time", "occupied", "capacity"]]
+        show_chart(charts.facility_over_time(one, name, day, LANG))
+    download_table(fac, f"map_day{day}_tier{tier}")
+
+
+def report_controls(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text: str, seed: int) -> None:
+    """The briefing report of the setting on screen, in the chosen language: a button writes it (with
+    the ranking and the comparison if they were made for it, and the quick validation if ticked),
+    then it downloads."""
+    from flowsim import briefing
+
+    sb = st.sidebar
+    sb.header(t("report.button"))
+    checks = sb.checkbox(t("report.validate"), key="report-validate", help=t("report.validate_help"))
+    if sb.button(t("report.button"), key="make-report", help=t("report.button_help")):
+        with st.spinner(t("report.building")):
+            saved = st.session_state.get("bottlenecks")
+            ranking = saved[1] if saved is not None and saved[0] == yaml_text else None
+            comparison = st.session_state.get("comparison")
+            validation = remembered(("validation",), lambda: validate_quick()) if checks else None
+            b = briefing.Briefing(scenario, seed, result["summary"], result["intervals"], result["timeseries"],
+                                  result["resources"], result["waits"], result["transfers"], ranking=ranking,
+                                  comparison=comparison, validation=validation)
+            st.session_state["report"] = (yaml_text, LANG, briefing.html_report(b, LANG))
+    made = st.session_state.get("report")
+    if made is not None and made[0] == yaml_text and made[1] == LANG:
+        sb.download_button(t("report.download", lang=LANG), made[2].encode("utf-8"), f"report_{LANG}.html",
+                           "text/html", key="download-report")
+
+
+def validate_quick() -> pd.DataFrame:
+    from flowsim.validation import validate
+
+    return validate(quick=True)
 
 
 def posterior_input() -> bytes | None:
     """An uploaded posterior (from `flowsim calibrate`), said in the sidebar while it is in use."""
-    upload = st.sidebar.file_uploader("Parameter uncertainty: a posterior (posterior.parquet)", type=["parquet"],
-                                      key="upload_posterior",
-                                      help="From `flowsim calibrate`. Replication i of the Overview runs with "
-                                           "parameter set i, so its intervals cover these parameters as well as chance.")
+    upload = st.sidebar.file_uploader(t("sidebar.posterior"), type=["parquet"], key="upload_posterior",
+                                      help=t("sidebar.posterior_help"))
     if upload is None:
         return None
     data = upload.getvalue()
     try:
         post = load_posterior(data, upload.name)
     except ConfigError as exc:
-        st.sidebar.error(f"Posterior not used: {exc.named({'posterior': 'the file'})}")
+        st.sidebar.error(t("msg.posterior_not_used", error=exc.named({"posterior": upload.name})))
         return None
-    st.sidebar.info(f"Posterior in use ({upload.name}: {len(post.weights)} parameter sets of "
-                    f"{', '.join(post.fields)}): the Overview's intervals cover these parameters as well as chance.")
+    st.sidebar.info(t("sidebar.posterior_in_use", name=upload.name, sets=len(post.weights), fields=", ".join(post.fields)))
     return data
 
 
-def overview_view(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
+# -- the views ----------------------------------------------------------------------------------------
+
+def headline_text(h: Headline) -> str:
+    return sentence(h, LANG)
+
+
+def result_headline(result: dict[str, Any], yaml_text: str) -> Headline:
+    saved = st.session_state.get("bottlenecks")
+    ranking = saved[1] if saved is not None and saved[0] == yaml_text else None
+    return headline(result["summary"], result["timeseries"], result["resources"], result["waits"], result["transfers"],
+                    ranking, 0.10 if ranking is not None else None)
+
+
+def previous_means(yaml_text: str, summary: pd.DataFrame) -> dict[str, float] | None:
+    """The key figures' means of the setting shown before this one (None at the first): each card
+    says how far the last lever move shifted it. Views and reruns of the same setting keep it."""
+    means = {n: float(summary[n].mean()) for n in KEY_FIGURES if n in summary}
+    shown = st.session_state.get("shown_setting")
+    if shown is None or shown[0] != yaml_text:
+        st.session_state["previous_setting"] = shown[1] if shown is not None else None
+        st.session_state["shown_setting"] = (yaml_text, means)
+    return st.session_state.get("previous_setting")
+
+
+def key_figure_cards(result: dict[str, Any], yaml_text: str) -> None:
+    """Eight cards. From INTERVAL_MIN runs on: mean ± half-width of the 95% interval; below it, the
+    range of the runs (an interval from 2–4 runs is wider than the figure, and says little). Under
+    each, the change of its mean from the previous setting (lower is better for all eight)."""
     summary, intervals = result["summary"], result["intervals"]
+    runs = len(summary)
+    before = previous_means(yaml_text, summary)
     cols = st.columns(4)
-    for i, (name, label, unit, digits) in enumerate(KEY_FIGURES):
-        if name not in summary or summary[name].isna().all():
-            continue
-        if intervals is not None and name in set(intervals["figure"]):
+    shown = [n for n in KEY_FIGURES if n in summary and not summary[n].isna().all()]
+    for i, name in enumerate(shown):
+        x = summary[name].dropna()
+        if runs >= INTERVAL_MIN and intervals is not None and name in set(intervals["figure"]):
             row = intervals.set_index("figure").loc[name]
-            text = f"{fmt(row['mean'], digits)} ± {fmt(row['half_width'], digits)}"
+            value, tip = f"{show_value(name, row['mean'])} ± {show_value(name, row['half_width'])}", \
+                t("card.interval_help", runs=runs)
+        elif runs > 1:
+            low, high = show_value(name, x.min()), show_value(name, x.max())
+            value = low if low == high else t("card.range", low=low, high=high)
+            tip = t("card.range_help", runs=runs)
         else:
-            text = fmt(float(summary[name].iloc[0]), digits)
-        cols[i % 4].metric(f"{label} ({unit})", text, help="mean ± half-width of the 95% interval"
-                           if intervals is not None else "one replication: add replications for an interval")
+            value, tip = show_value(name, float(x.iloc[0])), t("card.one_help")
+        label = f"{t(f'card.{name}')} ({t(f'figure.{name}.unit')})"
+        delta = None
+        if before is not None and name in before and before[name] == before[name]:
+            change = float(x.mean()) - before[name]
+            digits, scale = figure_digits(name)
+            delta = t("card.change", delta=("+" if change > 0 else "") + num(change * scale, digits))
+        cols[i % 4].metric(label, value, delta=delta, delta_color="inverse",
+                           help=f"{t(f'figure.{name}.label')}. {tip}")
+
+
+def figure_table(result: dict[str, Any]) -> pd.DataFrame:
+    """Every key figure with its plain label and unit: mean and 95% interval (5 runs or more) or the
+    runs' range, numbers written as the chosen language writes them."""
+    summary, intervals = result["summary"], result["intervals"]
+    runs = len(summary)
+    ci = intervals.set_index("figure") if intervals is not None else None
+    rows = []
+    for name in [c for c in summary.columns if has(f"figure.{c}.label", LANG)]:
+        x = summary[name].dropna()
+        if not len(x):
+            continue
+        digits, scale = figure_digits(name)
+        row = {t("table.figure"): t(f"figure.{name}.label"), t("table.unit"): t(f"figure.{name}.unit"),
+               t("table.mean"): show_value(name, float(x.mean()))}
+        if runs >= INTERVAL_MIN and ci is not None and name in ci.index:
+            row[t("table.interval")] = f"[{num(ci.loc[name, 'lower'] * scale, digits)}, " \
+                                       f"{num(ci.loc[name, 'upper'] * scale, digits)}]"
+        else:
+            low, high = show_value(name, float(x.min())), show_value(name, float(x.max()))
+            row[t("table.range")] = low if low == high else t("card.range", low=low, high=high)
+        row[t("table.runs")] = str(len(x))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text: str,
+                  upload: tuple[list[float], str] | None) -> None:
+    st.info("**" + headline_text(result_headline(result, yaml_text)) + "**")
+    st.caption(t("headline.help"))
+    key_figure_cards(result, yaml_text)
+    summary = result["summary"]
     s = summary.iloc[0]
-    st.caption(f"{scenario.name} · every figure over days {s['window_start']:g}-{s['window_end']:g} · "
-               f"{len(summary)} replication(s) · in care on day {s['window_start']:g} {int(s['in_system_start']):,} + "
-               f"arrivals {int(s['arrivals']):,} = recovered {int(s['recovered']):,} + died {int(s['died']):,} + "
-               f"still in care {int(s['in_system_end']):,}")
+    st.caption(t("overview.window", name=scenario.name, start=num(s["window_start"]), end=num(s["window_end"]),
+                 runs=len(summary), inside=num(s["in_system_start"]), arrivals=num(s["arrivals"]),
+                 recovered=num(s["recovered"]), died=num(s["died"]), left=num(s["in_system_end"])))
+    if upload is not None:
+        cases_panel(upload[0], upload[1], scenario)
     if scenario.arrivals.profile in EPIDEMIC_PROFILES:
         left, right = st.columns([3, 2])
         with left:
-            show_figure("overview", "overview", result["timeseries"], scenario.name)
+            overview_charts(result["timeseries"], columns=1)
         with right:
             epidemic_panel(scenario, result)
     else:
-        show_figure("overview", "overview", result["timeseries"], scenario.name)
-    if intervals is not None:
-        st.subheader("Key figures with 95% intervals")
-        st.dataframe(intervals, hide_index=True, width="stretch")
-        download_table(intervals, "key_figures")
+        overview_charts(result["timeseries"], columns=2)
+    runs = len(summary)
+    st.subheader(t("overview.key_figures_interval") if runs >= INTERVAL_MIN else t("overview.key_figures_range", runs=runs))
+    st.dataframe(figure_table(result), hide_index=True, width="stretch")
+    if result["intervals"] is not None:
+        download_table(result["intervals"], "key_figures")
     download_table(summary, "summary")
     download_table(result["timeseries"], "timeseries")
+
+
+def overview_charts(timeseries: pd.DataFrame, columns: int) -> None:
+    """Patients in care, who waits, oxygen and ICU beds over time: four interactive charts."""
+    drawn = cached_specs("overview", timeseries, None, LANG)
+    names = ["census", "waiting", "oxygen", "icu"]
+    for i in range(0, 4, columns):
+        cols = st.columns(columns)
+        for col, name in zip(cols, names[i:i + columns], strict=True):
+            with col:
+                show_chart(drawn[name])
+
+
+RESOURCE_COLUMNS = ["resource", "facility", "kind", "tier", "capacity", "utilisation", "share_time_full", "days_full"]
+
+
+def resource_table(resources: pd.DataFrame) -> pd.DataFrame:
+    """Pools and wards with plain headers; shares as %, beds and days as numbers."""
+    from flowsim.headline import POOL_KEYS
+
+    r = resources[resources["level"] != "district"][RESOURCE_COLUMNS].copy()
+    r["resource"] = [t(f"resource.{POOL_KEYS[x]}") if x in POOL_KEYS else x for x in r["resource"]]
+    r["kind"] = [t(f"kind.{k}") if has(f"kind.{k}", LANG) else k for k in r["kind"]]
+    r["tier"] = [t(f"tier.{int(k)}") if k in (1, 2, 3) else "" for k in r["tier"]]
+    r["capacity"] = [num(v) for v in r["capacity"]]
+    for col in ("utilisation", "share_time_full"):
+        r[col] = [num(100 * v) + " %" if v == v else "—" for v in r[col]]
+    r["days_full"] = [num(v, 1) for v in r["days_full"]]
+    return r.rename(columns={c: t(f"resources.{c}") for c in RESOURCE_COLUMNS})
 
 
 def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text: str, replications: int,
                     seed: int) -> None:
     left, right = st.columns(2)
     with left:
-        show_figure("ranking", "resource_ranking", result["resources"])
+        show_chart(cached_specs("ranking", result["resources"], None, LANG)[""])
+        st.caption(t("bottlenecks.ranking_caption"))
     with right:
         if len(result["transfers"]):
-            show_figure("held_back", "held_back", result["transfers"])
-            t = result["transfers"]
-            st.caption(f"{len(t):,} transfers by road; median response "
-                       f"{fmt(t['response'].median() * MINUTES_PER_DAY, 0)} min.")
-    tier = st.radio("Occupancy heatmap of", [2, 3, 1], format_func=lambda t: {1: "tier-1 beds", 2: "oxygen beds",
-                                                                               3: "ICU beds"}[t], horizontal=True)
-    show_figure("heatmap", f"occupancy_tier{tier}", result["occupancy"], tier)
-    resources = result["resources"]
-    st.dataframe(resources[resources["level"] != "district"], hide_index=True, width="stretch")
-    download_table(resources, "resources")
-    st.subheader("What would +10% of each resource buy?")
-    st.caption("Paired runs on common random numbers: each resource +10%, the rest unchanged.")
-    if st.button("Rank resources", key="run-bottlenecks"):
-        with st.spinner("Running paired replications for every resource…"):
-            st.session_state["bottlenecks"] = (yaml_text, run_bottlenecks(yaml_text, max(replications, PAIRED_MIN), seed))
+            show_chart(charts.held_back(result["transfers"], LANG))
+            tr = result["transfers"]
+            st.caption(t("bottlenecks.held_back_caption", count=num(len(tr)),
+                         minutes=num(tr["response"].median() * MINUTES_PER_DAY)))
+    c1, c2 = st.columns(2)
+    tier = pick(c1.radio, t("bottlenecks.heatmap_of"), [2, 3, 1], format_func=lambda x: t(f"tier.{x}"), horizontal=True,
+                    key="heatmap-tier")
+    kind = pick(c2.radio, t("bottlenecks.heatmap_kind"), ["hospital", "station"], horizontal=True, key="heatmap-kind",
+                    format_func=lambda k: t(f"bottlenecks.kind_{k}"))
+    occ = result["occupancy"]
+    total = occ[(occ["tier"] == tier) & (occ["kind"] == kind) & (occ["capacity"] > 0)]["facility"].nunique()
+    show_chart(cached_specs("heatmap", occ, (tier, kind), LANG)[""])
+    st.caption(t("bottlenecks.heatmap_caption", shown=min(total, plots.HEATMAP_ROWS), total=total))
+    st.subheader(t("bottlenecks.resources_table"))
+    st.dataframe(resource_table(result["resources"]), hide_index=True, width="stretch")
+    download_table(result["resources"], "resources")
+    st.subheader(t("bottlenecks.what_buys"))
+    st.caption(t("bottlenecks.what_buys_caption"))
+    if st.button(t("bottlenecks.rank"), key="run-bottlenecks"):
+        bar, tell = progress_bar()
+        st.session_state["bottlenecks"] = (yaml_text, run_bottlenecks(yaml_text, max(replications, PAIRED_MIN), seed,
+                                                                      tell))
+        bar.empty()
     saved = st.session_state.get("bottlenecks")
     if saved is not None:
         if saved[0] != yaml_text:
-            st.info("Ranked for an earlier setting of the levers; press the button to update.")
-        show_figure("bottlenecks", "bottlenecks", saved[1], 0.10)
-        st.dataframe(saved[1], hide_index=True, width="stretch")
+            st.info(t("msg.ranked_earlier"))
+        show_chart(charts.bottleneck_bars(saved[1], 0.10, LANG))
         download_table(saved[1], "bottlenecks")
 
 
 def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any], replications: int,
                seed: int) -> None:
-    st.caption("Vary one or two levers over a range; every point runs the same replications (common random numbers).")
+    st.caption(t("sweep.caption"))
     options = [k for k in levers.SWEEP_PATHS if k in values]
-    labels = {k: f"{levers.LEVER[k].label} ({levers.LEVER[k].unit})" for k in options}
-    chosen = st.multiselect("Levers to vary (one or two)", options, default=options[:1], max_selections=2,
-                            format_func=lambda k: labels[k], key="sweep-levers")
+    chosen = pick(st.multiselect, t("sweep.levers"), options, default=options[:1], max_selections=2,
+                            format_func=lambda k: named("lever", k, LANG), key="sweep-levers")
     factors = []
     for key in chosen:
         lever = levers.LEVER[key]
+        label = t(f"lever.{key}.label")
         c1, c2, c3 = st.columns(3)
         here = float(values[key]) or 1.0
-        low = c1.number_input(f"{lever.label}: from", value=round(here * 0.5, 4), key=f"sweep-low-{key}")
-        high = c2.number_input(f"{lever.label}: to", value=round(here * 1.5, 4), key=f"sweep-high-{key}")
-        steps = c3.number_input(f"{lever.label}: points", 2, 8, 4, key=f"sweep-steps-{key}")
+        low = c1.number_input(t("sweep.from", lever=label), value=round(here * 0.5, 4), key=f"sweep-low-{key}")
+        high = c2.number_input(t("sweep.to", lever=label), value=round(here * 1.5, 4), key=f"sweep-high-{key}")
+        steps = c3.number_input(t("sweep.points", lever=label), 2, 8, 4, key=f"sweep-steps-{key}")
         if high <= low:
-            st.error(f"{lever.label}: 'to' must be above 'from'")
+            st.error(t("sweep.to_above_from", lever=label))
             return
         points = tuple(round(low + (high - low) * i / (steps - 1), 6) for i in range(int(steps)))
+        if lever.whole:
+            points = tuple(dict.fromkeys(float(round(p)) for p in points))
         factors.append((levers.SWEEP_PATHS[key], points))
-    figure = st.selectbox("Figure to show", [k for k, *_ in KEY_FIGURES], key="sweep-figure")
-    if factors and st.button("Run sweep", key="run-sweep"):
-        with st.spinner(f"Running {len(factors)}-factor sweep × {max(replications, PAIRED_MIN)} replications…"):
-            st.session_state["sweep"] = (tuple(factors), run_sweep(yaml_text, tuple(factors), max(replications, PAIRED_MIN), seed))
+    figure = pick(st.selectbox, t("sweep.figure"), KEY_FIGURES, key="sweep-figure",
+                          format_func=lambda f: named("figure", f, LANG))
+    if factors and st.button(t("sweep.run"), key="run-sweep"):
+        runs = max(replications, PAIRED_MIN)
+        bar, tell = progress_bar()
+        st.session_state["sweep"] = (tuple(factors), run_sweep(yaml_text, tuple(factors), runs, seed, tell))
+        bar.empty()
     saved = st.session_state.get("sweep")
     if saved is not None:
         names = [path for path, _ in saved[0]]
-        show_figure("sweep", "sweep", saved[1], (tuple(names), figure))
+        show_chart(charts.sweep_chart(saved[1], names, figure, LANG))
         download_table(saved[1], "sweep")
 
 
 def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, seed: int) -> None:
     saved: list[tuple[str, str]] = st.session_state.setdefault("saved_scenarios", [])
-    st.caption("Save the current levers as a scenario, change the levers, then compare: each figure's "
-               "difference from the first saved scenario, with paired 95% intervals.")
-    name = st.text_input("Name for the current setting", f"setting {len(saved) + 1}", key="save-name")
-    if st.button("Save current setting", key="save-scenario"):
+    st.caption(t("compare.caption"))
+    name = st.text_input(t("compare.name"), t("compare.default_name", n=len(saved) + 1), key="save-name")
+    if st.button(t("compare.save"), key="save-scenario"):
         saved.append((name, yaml_text))
     if not saved:
-        st.info("Nothing saved yet.")
+        st.info(t("msg.nothing_saved"))
         return
-    st.write("Saved: " + ", ".join(n for n, _ in saved))
-    if st.button("Compare current setting with saved", key="run-compare"):
-        named = tuple(zip(unique_labels([*(n for n, _ in saved), "current"]), [*(t for _, t in saved), yaml_text],
-                          strict=True))
-        with st.spinner("Running paired replications…"):
-            st.session_state["comparison"] = run_compare(named, max(replications, PAIRED_MIN), seed)
+    st.write(t("compare.saved", names=", ".join(n for n, _ in saved)))
+    if st.button(t("compare.run"), key="run-compare"):
+        names = unique_labels([*(n for n, _ in saved), t("compare.current")])
+        named_yaml = tuple(zip(names, [*(text_ for _, text_ in saved), yaml_text], strict=True))
+        bar, tell = progress_bar()
+        st.session_state["comparison"] = run_compare(named_yaml, max(replications, PAIRED_MIN), seed, tell)
+        bar.empty()
     diffs = st.session_state.get("comparison")
     if diffs is not None:
-        figures = [k for k, *_ in KEY_FIGURES if k in set(diffs["figure"])]
-        show_figure("comparison", "comparison", diffs, tuple(figures))
-        st.dataframe(diffs, hide_index=True, width="stretch")
+        figures = [k for k in KEY_FIGURES if k in set(diffs["figure"])]
+        show_chart(charts.forest(diffs, figures, LANG))
         download_table(diffs, "comparison")
 
 
+# -- Teach: small scenarios with their own controls --------------------------------------------------
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def teach_mmc(servers: int, mean_stay: float, loads: tuple[float, ...]) -> bytes:
-    simulated = teaching.mmc_curve(servers, mean_stay, loads, replications=3, patients=6000)
-    fig = plots.erlang_c_curve(teaching.mmc_theory(servers, mean_stay), simulated, servers, mean_stay)
-    return png(fig)
+def teach_mmc(servers: int, mean_stay: float, loads: tuple[float, ...]) -> pd.DataFrame:
+    return teaching.mmc_curve(servers, mean_stay, loads, replications=3, patients=6000)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def teach_tandem(beds: tuple[int, ...]) -> tuple[bytes, pd.DataFrame]:
-    table = teaching.tandem_blocking(beds, replications=3, horizon_days=1000)
-    fig = plots.tandem_chart(table)
-    return png(fig), table
+def teach_tandem(beds: tuple[int, ...]) -> pd.DataFrame:
+    return teaching.tandem_blocking(beds, replications=3, horizon_days=1000)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -556,54 +978,39 @@ def teach_epidemic_run(doubling: float, day: float, effect: float) -> tuple[pd.D
     return teaching.epidemic_lesson(doubling, day, delay_days=14, effect=effect, replications=3)
 
 
-def teach_epidemic() -> None:
-    st.subheader("An epidemic: doubling time, ICU demand, and a two-week delay")
-    st.markdown(
-        "New F0 now come from an SEIR epidemic in the small town (`configs/teaching/epidemic.yaml`). "
-        "A shorter doubling time brings an earlier, higher peak of patients needing ICU. Distancing cuts "
-        "transmission from its day on; started two weeks later, the same distancing meets an epidemic "
-        "already 2^(14/doubling) times larger — watch the peak move and the deaths while waiting grow.")
-    c1, c2, c3 = st.columns(3)
-    doubling = c1.slider("Doubling time (days)", 3.0, 12.0, 6.0, step=0.5, key="teach-doubling",
-                         help="Days for infections to double at the start.")
-    day = c2.slider("Distancing on day", 10, 60, 30, key="teach-distancing-day",
-                    help="The 'on time' start; the other line starts 14 days later.")
-    effect = c3.slider("Distancing strength", 0.1, 0.8, 0.5, step=0.05, key="teach-distancing-effect",
-                       help="Share of transmission cut (reached over 5 days).")
-    with st.spinner("Simulating the town twice, three replications each…"):
+def teach_view() -> None:
+    """Three lessons; their controls are the only ones in the sidebar."""
+    sb = st.sidebar
+    sb.header(t("sidebar.teach"))
+    sb.caption(t("sidebar.teach_caption"))
+    sb.subheader(t("teach.mmc_title"))
+    servers = sb.slider(t("teach.beds"), 1, 20, 5, key="teach-beds", help=t("teach.beds_help"))
+    stay = sb.slider(t("teach.stay"), 1.0, 10.0, 2.0, step=0.5, key="teach-stay", help=t("teach.stay_help"))
+    sb.subheader(t("teach.tandem_title"))
+    low, high = sb.slider(t("teach.tandem_beds"), 4, 16, (6, 12), key="teach-tandem")
+    sb.subheader(t("teach.epidemic_title"))
+    doubling = sb.slider(t("teach.doubling"), 3.0, 12.0, 6.0, step=0.5, key="teach-doubling",
+                         help=t("teach.doubling_help"))
+    day = sb.slider(t("teach.day"), 10, 60, 30, key="teach-distancing-day", help=t("teach.day_help"))
+    effect = sb.slider(t("teach.effect"), 0.1, 0.8, 0.5, step=0.05, key="teach-distancing-effect",
+                       help=t("teach.effect_help"))
+
+    st.subheader(t("teach.mmc_title"))
+    st.markdown(t("teach.mmc_text"))
+    with st.spinner(t("teach.mmc_running")):
+        simulated = teach_mmc(servers, stay, (0.5, 0.7, 0.85, 0.95))
+    show_figure("mmc", "mmc", simulated, (servers, stay))
+    st.subheader(t("teach.tandem_title"))
+    st.markdown(t("teach.tandem_text"))
+    with st.spinner(t("teach.tandem_running")):
+        table = teach_tandem(tuple(range(low, high + 1, max(1, (high - low) // 4))))
+    show_figure("tandem", "tandem", table)
+    download_table(table, "tandem")
+    st.subheader(t("teach.epidemic_title"))
+    st.markdown(t("teach.epidemic_text"))
+    with st.spinner(t("teach.epidemic_running")):
         table, series = teach_epidemic_run(doubling, float(day), effect)
     show_figure("epidemic_lesson", "epidemic_lesson", series)
     st.dataframe(table, hide_index=True, width="stretch")
-    st.caption("Means over 3 replications with the half-width of their 95% interval; peak ICU demand counts "
-               "patients needing ICU, in a bed or waiting for one.")
+    st.caption(t("teach.epidemic_caption"))
     download_table(table, "epidemic_lesson")
-
-
-def teach_view() -> None:
-    st.subheader("One ward as an M/M/c queue")
-    st.markdown(
-        "Patients arrive at random (a Poisson stream, rate λ per day), each stays an exponential time "
-        "(mean 1/μ days) in one of *c* beds, and wait first come first served when all are taken. "
-        "Queueing theory (Erlang C) gives the chance of waiting and the mean wait; flowsim simulates "
-        "the same ward (`configs/teaching/mmc.yaml`). Notice how the wait explodes as the load ρ = λ/(cμ) "
-        "nears 1: a ward at 95% is not 'almost fine', it is a queue.")
-    c1, c2 = st.columns(2)
-    servers = c1.slider("Beds c", 1, 20, 5, key="teach-beds", help="Oxygen beds in the ward.")
-    stay = c2.slider("Mean stay 1/μ (days)", 1.0, 10.0, 2.0, step=0.5, key="teach-stay",
-                     help="Exponential length of stay.")
-    with st.spinner("Simulating the ward at four loads…"):
-        data = teach_mmc(servers, stay, (0.5, 0.7, 0.85, 0.95))
-    st.image(data, width="stretch")
-    st.download_button("Download mmc.png", data, "mmc.png", "image/png", key="png-teach-mmc")
-    st.subheader("Two tiers in tandem: blocking")
-    st.markdown(
-        "A 40-bed mobile station feeds an oxygen ward (`configs/teaching/tandem.yaml`). A station patient "
-        "who needs oxygen keeps their station bed until an oxygen bed is free: the station bed is "
-        "*blocked*, and new mild patients find the station full. Add oxygen beds and watch the blocking "
-        "upstream vanish — the cure for a full station may be downstream.")
-    low, high = st.slider("Oxygen beds downstream", 4, 16, (6, 12), key="teach-tandem")
-    with st.spinner("Simulating the tandem…"):
-        data, table = teach_tandem(tuple(range(low, high + 1, max(1, (high - low) // 4))))
-    st.image(data, width="stretch")
-    download_table(table, "tandem")
-    teach_epidemic()

@@ -27,6 +27,7 @@ MIN_REPLICATIONS = 4
 def loaded_plan(choice: str) -> tuple[str, dict] | None:
     """The plan loaded from the Plan view as the scenario source, while the same built-in
     scenario stays chosen (choosing another drops it)."""
+    st.session_state["plan-choice"] = choice  # the scenario a plan loaded now would belong to
     saved = st.session_state.get(PLAN_KEY)
     if saved is None:
         return None
@@ -184,7 +185,7 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
             c1.download_button("Download the plan (YAML)", text.encode(), "plan.yaml", "application/x-yaml",
                                key="download-plan")
             if c2.button("Load this plan as the current scenario", key="load-plan"):
-                st.session_state[PLAN_KEY] = (result.chosen.label, text, st.session_state.get("source"))
+                st.session_state[PLAN_KEY] = (result.chosen.label, text, st.session_state.get("plan-choice"))
                 st.rerun()
 
 

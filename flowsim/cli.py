@@ -507,11 +507,11 @@ class MissingDependency(RuntimeError):
     """A command needs an optional extra that is not installed."""
 
 
-def _needs(module: str, command: str) -> None:
+def _needs(module: str, command: str, extra: str = "calibrate") -> None:
     import importlib.util
 
     if importlib.util.find_spec(module) is None:
-        raise MissingDependency(f"flowsim {command} needs {module}: pip install 'flowsim[calibrate]'")
+        raise MissingDependency(f"flowsim {command} needs {module}: pip install 'flowsim[{extra}]'")
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -613,6 +613,85 @@ def _port(text: str) -> int:
     return value
 
 
+EMULATED = ("died", "died_waiting", "wait_tier2_p90", "wait_tier3_p90", "peak_tier2", "peak_tier3", "full_days_icu")
+
+
+def cmd_emulate(args: argparse.Namespace) -> int:
+    """Sweep, keep the sweep in OUT_DIR/sweep (resumable), train the emulator on all but the
+    held-out points and report its accuracy there, then train on every point and save it."""
+    from . import emulator
+    from .experiments import parse_vary, sweep
+
+    _needs("sklearn", "emulate", "emulate")
+    scenario = scenario_from_args(args)
+    factors: dict[str, list] = {}
+    for text in args.vary or []:
+        path, values = parse_vary(text)
+        if path in factors:
+            raise ConfigError(f"--vary {path}: given twice")
+        factors[path] = values
+    if not factors:
+        raise ConfigError("--vary: give at least one factor, e.g. --vary capacity_scale.icu_beds=0.5:2:0.25")
+    args.out = args.out_dir
+    _checked(args, [scenario], _concurrent(args))
+    result = sweep(scenario, factors, args.replications, seed=args.seed, options=_run_options(args, Path(args.out_dir) / "sweep"))
+    figures = args.figure or list(EMULATED)
+    _, accuracy = emulator.held_out(result.table, list(factors), figures, args.held_out, seed=args.seed or 0)
+    model = emulator.fit(result.table, list(factors), figures, seed=args.seed or 0)
+    folder = Path(args.out_dir)
+    accuracy.to_csv(folder / "held_out.csv", index=False)
+    saved = model.save(folder / "emulator.pkl")
+    print(f"emulator of {', '.join(factors)} · trained on {len(model.trained_on)} grid points × "
+          f"{result.replications.replications} replications")
+    print(f"held out: {int(accuracy['points'].iloc[0]) if len(accuracy) else 0} points never used in training")
+    print(f"{'figure':<22} {'coverage of 95% band':>21} {'mean abs error':>15} {'÷ spread':>9}")
+    for r in accuracy.itertuples():
+        print(f"{r.figure:<22} {r.coverage:>20.0%} {r.mean_abs_error:>15.3g} {r.relative_error:>9.2f}")
+    print(f"wrote {saved} and {folder / 'held_out.csv'}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The briefing report: OUT_DIR/report.html, one self-contained page (what the app's button writes)."""
+    from . import briefing
+    from .executors import make_executor
+    from .interactive import look
+
+    scenario = scenario_from_args(args)
+    args.out = args.out_dir
+    writable_folder(args.out_dir, "OUT_DIR")
+    from .executors import available_cores
+
+    at_once = 1 if args.executor == "serial" or args.scheduler else (args.workers or available_cores())
+    _checked(args, [scenario], at_once)
+    seed = args.seed if args.seed is not None else scenario.seed
+    executor = make_executor(args.executor, args.workers, args.scheduler)
+    try:
+        if not args.quiet:
+            print(f"report: {args.replications} replications of {scenario.name} ...", file=sys.stderr, flush=True)
+        result = look(scenario, args.replications, seed, executor)
+        ranking = None
+        if args.bottlenecks:
+            from .experiments import bottlenecks
+
+            if not args.quiet:
+                print("report: ranking the resources (+10% each, paired runs) ...", file=sys.stderr, flush=True)
+            ranking = bottlenecks(scenario, 0.10, max(args.replications, 4), seed, executor=executor).ranking
+    finally:
+        executor.close()
+    checks = None
+    if args.validate:
+        from .validation import validate
+
+        if not args.quiet:
+            print("report: the quick validation ...", file=sys.stderr, flush=True)
+        checks = validate(quick=True)
+    path = briefing.write(briefing.from_look(scenario, seed, result, ranking=ranking, validation=checks),
+                          Path(args.out_dir), args.lang)
+    print(f"wrote {path}")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     """The planner's app: `streamlit run` on the app module shipped in the package."""
     import importlib.util
@@ -631,7 +710,8 @@ def cmd_app(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
     script = resources.files("flowsim") / "streamlit_app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(args.port),
+    # flowsim.serve is `streamlit run` that also prepares the first page as the server starts
+    command = [sys.executable, "-m", "flowsim.serve", str(script), "--server.port", str(args.port),
                "--server.address", args.address, "--server.fileWatcherType", "none"]  # an installed app: no reloads
     sys.stdout.flush()
     os.execv(sys.executable, command)  # this process becomes the server: a signal to it reaches Streamlit
@@ -771,6 +851,38 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--out", default="out/fit", help="output folder (default out/fit)")
     f.set_defaults(func=cmd_fit)
 
+    em = sub.add_parser("emulate", help="train a Gaussian-process emulator on a sweep and report its held-out accuracy",
+                        description="Sweeps the factors (kept in OUT_DIR/sweep, resumable), sets a share of the grid "
+                                    "points aside, trains on the rest and reports coverage and error on those, then "
+                                    "trains on every point and writes OUT_DIR/emulator.pkl (needs scikit-learn).")
+    em.add_argument("out_dir", metavar="OUT_DIR", help="folder for the sweep, emulator.pkl and held_out.csv")
+    _add_scenario_args(em)
+    em.add_argument("--vary", action="append", metavar="PATH=V1,V2|START:STOP:STEP",
+                    help="a numeric factor (repeatable: the grid is every combination)")
+    em.add_argument("--figure", action="append", help="a key figure to emulate (repeatable; default: deaths, "
+                                                      "deaths while waiting, bed waits, peaks, ICU full days)")
+    em.add_argument("--replications", type=_count, default=3, metavar="R", help="replications per point (default 3)")
+    em.add_argument("--held-out", type=float, default=0.25, dest="held_out",
+                    help="share of grid points set aside for the accuracy check (default 0.25)")
+    em.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_executor_args(em, posterior=False)
+    em.set_defaults(func=cmd_emulate)
+    rp = sub.add_parser("report", help="a briefing: one self-contained HTML page of a scenario (OUT_DIR/report.html)",
+                        description="Assumptions, headline, key figures with intervals, bottlenecks, charts and the "
+                                    "validation status, in English or Vietnamese; prints to PDF from a browser.")
+    rp.add_argument("out_dir", metavar="OUT_DIR", help="folder to write report.html into")
+    _add_scenario_args(rp)
+    rp.add_argument("--replications", type=_count, default=5, metavar="R",
+                    help="replications (default 5: the fewest that give an interval)")
+    rp.add_argument("--lang", choices=["en", "vi"], default="en", help="language of the report (default en)")
+    rp.add_argument("--bottlenecks", action="store_true", help="also rank the resources (+10%% each, paired runs)")
+    rp.add_argument("--validate", action="store_true", help="also run the quick validation against queueing theory")
+    rp.add_argument("--quiet", action="store_true", help="no progress messages")
+    rp.add_argument("--executor", choices=EXECUTORS, default="processes",
+                    help="where replications run: serial, processes (default, all cores) or dask")
+    rp.add_argument("--workers", type=_workers, metavar="N", help="processes or local Dask workers (default: all cores)")
+    rp.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="with --executor dask: an existing Dask scheduler")
+    rp.set_defaults(func=cmd_report)
     a = sub.add_parser("app", help="open the planner's app in the browser (needs: pip install 'flowsim[app]')",
                        description="Start the planner's Streamlit app; it opens on the built-in Hanoi scenario. "
                                    "Streamlit's own settings (e.g. STREAMLIT_SERVER_HEADLESS=true) apply.")

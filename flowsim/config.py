@@ -800,7 +800,11 @@ def read_raw(config: str | Path | None) -> tuple[dict, Path]:
     return parse_yaml(text, str(path)), path.parent
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: ≈ 8× faster, same data
+_SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """YAML's safe loader, but a key given twice in one mapping is an error, not the last one winning."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -894,4 +898,4 @@ def to_yaml(scenario: Scenario) -> str:
     data = scenario.model_dump(mode="json", exclude_none=True)
     data["arrivals"].pop("csv", None)
     data["initial_census"].pop("csv", None)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return yaml.dump(data, Dumper=_SafeDumper, sort_keys=False, allow_unicode=True)

@@ -8,7 +8,9 @@ as `replicate` (replication i is the same run wherever it runs).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -37,13 +39,39 @@ def _work(task: Task) -> RunResult | dict:
     return simulate(task)
 
 
+Progress = Callable[[int, int], None]
+"""Told (replications done, replications in all) as each replication finishes."""
+
+
+class Counted:
+    """An executor that says how many tasks have finished, out of `total` over all its maps (an
+    experiment may map its tasks in several batches): a front end's progress bar."""
+
+    def __init__(self, executor: Executor, total: int, progress: Progress) -> None:
+        self._executor, self._total, self._progress, self.done = executor, total, progress, 0
+
+    @property
+    def workers(self) -> int:
+        return self._executor.workers
+
+    def map_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[Any]:
+        for result in self._executor.map_unordered(fn, tasks):
+            self.done += 1
+            self._progress(self.done, max(self._total, self.done))
+            yield result
+
+    def close(self) -> None:  # the pool belongs to whoever made it
+        pass
+
+
 def look(scenario: Scenario, replications: int, seed: int, executor: Executor,
-         posterior: Posterior | None = None) -> Look:
+         posterior: Posterior | None = None, progress: Progress | None = None) -> Look:
     """Replication 0 in full and 1..R-1 as key figures, all on `executor`; with `posterior`,
-    replication i runs with the posterior's draw i."""
+    replication i runs with the posterior's draw i. `progress` hears of each one finished."""
     design = Design("look", (scenario,), (scenario.name,), seed, posterior=posterior)
     tasks = [design.task(0, i) for i in range(max(replications, 1))]
-    results = list(executor.map_unordered(_work, tasks))
+    runner = Counted(executor, len(tasks), progress) if progress else executor
+    results = list(runner.map_unordered(_work, tasks))
     detail = next(r for r in results if isinstance(r, RunResult))
     records = sorted((r for r in results if isinstance(r, dict)), key=lambda r: r["replication"])
     rows = [detail.summary] + [r["summary"] for r in records]

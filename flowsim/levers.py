@@ -15,63 +15,59 @@ from typing import Any
 import pandas as pd
 
 from .config import ConfigError, Scenario, build
+from .i18n import text
 
 
 @dataclass(frozen=True)
 class Lever:
-    """One planner-facing input: where it lives, its unit, range and help text."""
+    """One planner-facing input: where it lives and its range. Its words (label, unit, help) are
+    in flowsim/locales/<language>.yaml under `lever.<key>`, the one table every screen reads."""
 
     key: str
-    label: str
-    unit: str
     low: float
     high: float
     step: float
-    help: str
+
+    @property
+    def label(self) -> str:
+        return text(f"lever.{self.key}.label")
+
+    @property
+    def unit(self) -> str:
+        return text(f"lever.{self.key}.unit")
+
+    @property
+    def help(self) -> str:
+        return text(f"lever.{self.key}.help")
+
+    @property
+    def whole(self) -> bool:
+        """True when the lever only takes whole numbers (stations, days, patients): shown as integers."""
+        return all(float(v).is_integer() for v in (self.low, self.high, self.step))
 
 
 LEVERS: tuple[Lever, ...] = (
-    Lever("daily_f0", "New F0 per day", "patients/day", 0, 6000, 50,
-          "Newly diagnosed cases a day (constant). Hanoi saw ≈ 2,270 a day in mid-January 2022; "
-          "the city planned for 2,000 and 3,000."),
-    Lever("horizon_days", "Horizon", "days", 7, 180, 1, "How many days to simulate."),
-    Lever("home_monitoring_scale", "Home-monitoring capacity", "× scenario", 0, 3, 0.05,
-          "Home F0 that district teams can follow, relative to the scenario. Beyond it, a "
-          "deterioration at home is noticed late."),
-    Lever("antiviral_coverage", "Antiviral coverage", "share of home F0", 0, 1, 0.01,
-          "Share of home F0 given the antiviral package (package C)."),
-    Lever("antiviral_efficacy", "Antiviral efficacy", "relative reduction", 0, 1, 0.01,
-          "How much the antiviral lowers progression to tier 2 (0.30 = relative risk 0.70, MOVe-OUT)."),
-    Lever("stations_open", "Mobile stations open", "stations", 0, 60, 1,
-          "How many of the scenario's mobile medical stations run (the first N in the file)."),
-    Lever("station_beds_scale", "Beds per station", "× scenario", 0, 4, 0.05,
-          "Tier-1 beds of every station, relative to the scenario."),
-    Lever("oxygen_beds_scale", "Oxygen beds", "× scenario", 0, 3, 0.05,
-          "Tier-2 (oxygen) beds of every facility, relative to the scenario."),
-    Lever("icu_beds_scale", "ICU beds", "× scenario", 0, 3, 0.05, "Tier-3 (ICU) beds, relative to the scenario."),
-    Lever("ambulances_scale", "Ambulances", "× scenario", 0.05, 4, 0.05,
-          "Vehicles at every base, relative to the scenario (the fleet size is an assumption)."),
-    Lever("waiting_hazard_tier3", "Death hazard waiting for ICU", "per day", 0, 3, 0.05,
-          "Extra death hazard per day while waiting for an ICU bed or its ambulance (expert-set)."),
+    Lever("daily_f0", 0, 6000, 50),
+    Lever("horizon_days", 7, 180, 1),
+    Lever("home_monitoring_scale", 0, 3, 0.05),
+    Lever("antiviral_coverage", 0, 1, 0.01),
+    Lever("antiviral_efficacy", 0, 1, 0.01),
+    Lever("stations_open", 0, 60, 1),
+    Lever("station_beds_scale", 0, 4, 0.05),
+    Lever("oxygen_beds_scale", 0, 3, 0.05),
+    Lever("icu_beds_scale", 0, 3, 0.05),
+    Lever("ambulances_scale", 0.05, 4, 0.05),
+    Lever("waiting_hazard_tier3", 0, 3, 0.05),
 )
 LEVER = {lever.key: lever for lever in LEVERS}
 
 EPIDEMIC_LEVERS: tuple[Lever, ...] = (
-    Lever("doubling_days", "Doubling time of cases", "days", 2, 60, 0.5,
-          "How many days infections take to double at the start, before any distancing (SEIR profile). "
-          "Shorter is a faster epidemic and an earlier, higher peak."),
-    Lever("rt", "Reproduction number Rt", "new cases per case", 0.5, 3, 0.01,
-          "Cases each case causes at the start, before any distancing (renewal profile). Above 1 the "
-          "epidemic grows. The Hanoi fit (preset omicron_fit) gives 1.085–1.11."),
-    Lever("distancing_day", "Distancing starts on day", "day of the run", 0, 180, 1,
-          "The day a distancing round begins (e.g. one of Hanoi's four rounds in 2021)."),
-    Lever("distancing_effect", "Distancing strength", "share of transmission cut", 0, 0.9, 0.05,
-          "How much distancing cuts transmission from its day on (0.3 = 30% fewer infections); 0: none."),
-    Lever("distancing_ramp", "Distancing takes effect over", "days", 0, 30, 1,
-          "Days for the cut to reach full strength (linear ramp)."),
-    Lever("detection_share", "Detection share", "share of infections", 0.05, 1, 0.05,
-          "Share of infections diagnosed as F0. In the SEIR model it scales demand directly; in the "
-          "renewal model it sets how fast susceptibles run out."),
+    Lever("doubling_days", 2, 60, 0.5),
+    Lever("rt", 0.5, 3, 0.01),
+    Lever("distancing_day", 0, 180, 1),
+    Lever("distancing_effect", 0, 0.9, 0.05),
+    Lever("distancing_ramp", 0, 30, 1),
+    Lever("detection_share", 0.05, 1, 0.05),
 )
 """Levers of epidemic-driven demand; they apply only to the `seir` and `renewal` arrival profiles."""
 LEVER |= {lever.key: lever for lever in EPIDEMIC_LEVERS}
@@ -260,10 +256,10 @@ def with_levers(scenario: Scenario, values: dict[str, Any]) -> Scenario:
 def scenario_with(data: dict[str, Any], values: dict[str, Any], table: pd.DataFrame | None = None,
                   daily_cases: list[float] | None = None) -> Scenario:
     """Validate raw data with levers (and an edited facility table) applied."""
-    edited = apply(data, values, daily_cases)
-    if table is not None:
-        edited = apply_facility_table(edited, table)
-    return build(edited)
+    # The table lists every facility of the scenario: its beds go in before the levers close
+    # stations, so a closed station's row is simply not used (it is not an unknown facility).
+    edited = apply_facility_table(data, table) if table is not None else data
+    return build(apply(edited, values, daily_cases))
 
 
 SWEEP_PATHS: dict[str, str] = {

@@ -29,7 +29,7 @@ from .config import Scenario
 from .facilities import HomeCare, Ward
 from .initial import STAGE_OF_BED_TIER, STAGE_SEVERITY, STEP_DOWN, TIER1_BEDS, VISITS, InitialState, Visit
 from .pools import HOME, TRANSIT
-from .records import DIED, DIED_WAITING, RECOVERED, Block, Log, Placement, Transfer
+from .records import DIED, DIED_WAITING, RECOVERED, Log
 from .routing import Admissions
 from .transport import Transport
 
@@ -145,7 +145,7 @@ class Pathway:
         d = int(c.district[i])
         loc = int(self.district_location[d])
         ward = self.admissions.free_ward(1, loc)
-        self.log.placements.append(Placement(now, ward is not None))
+        self.log.placement(now, ward is not None)
         if ward is not None:
             self.mild_in_bed(i, ward)
             return
@@ -402,9 +402,9 @@ class Pathway:
                     self.transport.cancel(call)
                     ward.release(p.id)
                     self.budget[p.id] = 0.0
-                    self.log.transfers.append(Transfer(p.id, p.tier, p.location, ward.location, called, math.nan, math.nan,
-                                               bed_wait, self.env.now - called if math.isnan(call.dispatched)
-                                               else call.queue_wait, -1, "died"))
+                    vehicle_wait = self.env.now - called if math.isnan(call.dispatched) else call.queue_wait
+                    self.log.transfer(p.id, p.tier, p.location, ward.location, called, math.nan, math.nan,
+                                      bed_wait, vehicle_wait, -1, "died")
                     self.exit(p, DIED_WAITING)
                     return False
             else:
@@ -420,8 +420,8 @@ class Pathway:
             yield trip
         vehicle_wait = 0.0 if call is None else call.queue_wait
         vehicle = -1 if call is None or call.vehicle is None else call.vehicle.index
-        self.log.transfers.append(Transfer(p.id, p.tier, origin, ward.location, called, reached, self.env.now,
-                                   bed_wait, vehicle_wait, vehicle, "delivered"))
+        self.log.transfer(p.id, p.tier, origin, ward.location, called, reached, self.env.now,
+                          bed_wait, vehicle_wait, vehicle, "delivered")
         self._arrive(p, ward)
         return True
 
@@ -446,7 +446,7 @@ class Pathway:
         now = self.env.now
         if p.ward is not None:
             if p.blocked_since is not None:
-                self.log.blocked.append(Block(p.ward.index, p.blocked_since, now))
+                self.log.block(p.ward.index, p.blocked_since, now)
                 del self.log.open_blocks[p.id]
             p.ward.release(p.id)
             p.ward = None

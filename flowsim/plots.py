@@ -15,42 +15,47 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .i18n import DEFAULT, has, named, text  # noqa: E402
+
 TIER_COLOURS = {1: "#4c9f70", 2: "#e0a030", 3: "#c0392b"}
 
 
-def overview(timeseries: pd.DataFrame, title: str = "") -> Figure:
+def overview(timeseries: pd.DataFrame, title: str = "", lang: str = DEFAULT) -> Figure:
     """Census by tier, queues, and oxygen / ICU occupancy against capacity, over time (days)."""
     ts = timeseries
     fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), sharex=True, layout="constrained")
     ax = axes[0, 0]
     for tier in (1, 2, 3):
-        ax.plot(ts["time"], ts[f"census_tier{tier}"], color=TIER_COLOURS[tier], label=f"tier {tier}")
+        ax.plot(ts["time"], ts[f"census_tier{tier}"], color=TIER_COLOURS[tier], label=text(f"tier.{tier}", lang))
     ax.set_yscale("symlog", linthresh=100)
-    ax.set_title("Patients in care by tier (clinical need)")
-    ax.set_ylabel("patients")
+    ax.set_title(text("chart.census", lang))
+    ax.set_ylabel(text("chart.patients", lang))
     ax.legend(loc="upper left")
 
     ax = axes[0, 1]
     for tier in (1, 2, 3):
         if ts[f"queue_tier{tier}"].any():
-            ax.plot(ts["time"], ts[f"queue_tier{tier}"], color=TIER_COLOURS[tier], label=f"waiting for tier-{tier} bed")
+            ax.plot(ts["time"], ts[f"queue_tier{tier}"], color=TIER_COLOURS[tier],
+                    label=text("chart.waiting_for_tier", lang, tier=text(f"tier.{tier}", lang)))
     if "calls_waiting" in ts and ts["calls_waiting"].any():
-        ax.plot(ts["time"], ts["calls_waiting"], color="#2c6fbb", label="calls waiting for an ambulance")
-    ax.plot(ts["time"], ts["deaths_waiting"].cumsum(), color="black", ls="--", label="died waiting (cumulative)")
-    ax.set_title("Waiting for a bed or a vehicle")
-    ax.set_ylabel("patients")
+        ax.plot(ts["time"], ts["calls_waiting"], color="#2c6fbb", label=text("chart.calls_waiting", lang))
+    ax.plot(ts["time"], ts["deaths_waiting"].cumsum(), color="black", ls="--", label=text("chart.died_cumulative", lang))
+    ax.set_title(text("chart.waiting", lang))
+    ax.set_ylabel(text("chart.patients", lang))
     ax.legend(loc="upper left")
 
-    for ax, tier, name in ((axes[1, 0], 2, "Oxygen beds (tier 2)"), (axes[1, 1], 3, "ICU beds (tier 3)")):
+    for ax, tier, name in ((axes[1, 0], 2, text("chart.oxygen", lang)), (axes[1, 1], 3, text("chart.icu", lang))):
         cap = ts[f"capacity_tier{tier}"]
-        ax.fill_between(ts["time"], 0, ts[f"occupied_tier{tier}"], color=TIER_COLOURS[tier], alpha=0.5, label="occupied")
-        ax.plot(ts["time"], cap, color="black", lw=1, label="capacity")
+        ax.fill_between(ts["time"], 0, ts[f"occupied_tier{tier}"], color=TIER_COLOURS[tier], alpha=0.5,
+                        label=text("chart.occupied", lang))
+        ax.plot(ts["time"], cap, color="black", lw=1, label=text("chart.capacity", lang))
         full = ts[f"occupied_tier{tier}"] >= cap
         if full.any() and cap.iloc[0] > 0:
-            ax.fill_between(ts["time"], 0, cap, where=full, color="red", alpha=0.12, label="all full", step="mid")
+            ax.fill_between(ts["time"], 0, cap, where=full, color="red", alpha=0.12, label=text("chart.all_full", lang),
+                            step="mid")
         ax.set_title(name)
-        ax.set_xlabel("day")
-        ax.set_ylabel("beds")
+        ax.set_xlabel(text("chart.day", lang))
+        ax.set_ylabel(text("chart.beds", lang))
         ax.legend(loc="upper left")
     if title:
         fig.suptitle(title)
@@ -62,60 +67,71 @@ def save(fig: Figure, path: str) -> None:
     plt.close(fig)
 
 
-def occupancy_heatmap(occupancy: pd.DataFrame, tier: int, title: str = "") -> Figure:
-    """Share of beds taken per facility (rows) over time (columns), for one tier: where and when
-    pools are full."""
+HEATMAP_ROWS = 25
+"""Facilities shown in an occupancy heatmap at most (the busiest): more rows cannot be read."""
+
+
+def occupancy_heatmap(occupancy: pd.DataFrame, tier: int, title: str = "", kind: str | None = None,
+                      lang: str = DEFAULT, rows: int = HEATMAP_ROWS) -> Figure:
+    """Share of beds taken per facility (rows) over time (columns), for one tier and (optionally)
+    one kind of facility: where and when wards are full. The `rows` busiest facilities only."""
     occ = occupancy[(occupancy["tier"] == tier) & (occupancy["capacity"] > 0)].copy()
-    fig, ax = plt.subplots(figsize=(12, max(3.0, 0.22 * occ["facility"].nunique() + 1.5)), layout="constrained")
+    if kind is not None:
+        occ = occ[occ["kind"] == kind]
+    shown = min(rows, occ["facility"].nunique())
+    fig, ax = plt.subplots(figsize=(12, max(3.0, 0.3 * shown + 1.5)), layout="constrained")
     if occ.empty:
-        ax.text(0.5, 0.5, f"no tier-{tier} beds in this scenario", ha="center", va="center")
+        ax.text(0.5, 0.5, text("bottlenecks.no_beds", lang, tier=text(f"tier.{tier}", lang),
+                               kind=text(f"bottlenecks.kind_{kind or 'hospital'}", lang)), ha="center", va="center")
         ax.set_axis_off()
         return fig
     occ["share"] = occ["occupied"] / occ["capacity"]
     grid = occ.pivot_table(index="facility", columns="time", values="share", aggfunc="mean")
-    grid = grid.loc[grid.mean(axis=1).sort_values(ascending=False).index]
+    grid = grid.loc[grid.mean(axis=1).sort_values(ascending=False).index[:rows]]
     times = grid.columns.to_numpy(float)
     image = ax.imshow(grid.to_numpy(), aspect="auto", cmap="RdYlGn_r", vmin=0, vmax=1, interpolation="nearest",
                       extent=(times[0], times[-1], len(grid) - 0.5, -0.5))
-    ax.set_yticks(range(len(grid)), grid.index, fontsize=7)
-    ax.set_xlabel("day")
-    fig.colorbar(image, ax=ax, label="share of beds taken (1 = full)")
-    ax.set_title(title or f"Tier-{tier} occupancy by facility")
+    ax.set_yticks(range(len(grid)), grid.index, fontsize=9)
+    ax.set_xlabel(text("chart.day", lang))
+    fig.colorbar(image, ax=ax, label=text("plot.share_taken", lang))
+    ax.set_title(title or text("plot.heatmap_title", lang, tier=text(f"tier.{tier}", lang)))
     return fig
 
 
-def resource_ranking(resources: pd.DataFrame) -> Figure:
+def resource_ranking(resources: pd.DataFrame, lang: str = DEFAULT) -> Figure:
     """Pools ranked by the share of time they were entirely full, with their utilisation."""
+    from .headline import POOL_KEYS
+
     pools = resources[(resources["level"] == "pool") & (resources["capacity"] > 0)].copy()
     pools = pools.sort_values("share_time_full")
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(pools) + 1.5), layout="constrained")
     y = range(len(pools))
-    ax.barh(y, pools["share_time_full"].fillna(0) * 100, color="#c0392b", label="time entirely full")
-    ax.plot(pools["utilisation"].fillna(0) * 100, list(y), "o", color="black", label="mean utilisation")
-    ax.set_yticks(list(y), pools["resource"])
-    ax.set_xlabel("% of the time")
+    ax.barh(y, pools["share_time_full"].fillna(0) * 100, color="#c0392b", label=text("plot.time_full", lang))
+    ax.plot(pools["utilisation"].fillna(0) * 100, list(y), "o", color="black", label=text("plot.mean_use", lang))
+    ax.set_yticks(list(y), [text(f"resource.{POOL_KEYS[r]}", lang) if r in POOL_KEYS else r for r in pools["resource"]])
+    ax.set_xlabel(text("plot.percent_time", lang))
     ax.set_xlim(0, 100)
     ax.legend(loc="lower right")
-    ax.set_title("Which resources hold patients back")
+    ax.set_title(text("bottlenecks.ranking_title", lang))
     return fig
 
 
-def held_back(transfers: pd.DataFrame) -> Figure:
+def held_back(transfers: pd.DataFrame, lang: str = DEFAULT) -> Figure:
     """Transfers by what delayed them: the bed, the vehicle, both or neither."""
     order = ["none", "bed", "vehicle", "both"]
     counts = transfers["held_back_by"].value_counts().reindex(order, fill_value=0) if len(transfers) else pd.Series(0, order)
     fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
     colours = ["#4c9f70", "#e0a030", "#2c6fbb", "#c0392b"]
-    ax.bar(order, counts.to_numpy(), color=colours)
+    ax.bar([text(f"plot.held_{k}", lang) for k in order], counts.to_numpy(), color=colours)
     total = max(int(counts.sum()), 1)
     for i, v in enumerate(counts.to_numpy()):
         ax.text(i, v, f"{v / total:.0%}", ha="center", va="bottom")
-    ax.set_ylabel("transfers")
-    ax.set_title("What held transfers back")
+    ax.set_ylabel(text("plot.transfers", lang))
+    ax.set_title(text("plot.held_title", lang))
     return fig
 
 
-def network_map(scenario, resources: pd.DataFrame) -> Figure:  # noqa: ANN001 - a Scenario
+def network_map(scenario, resources: pd.DataFrame, lang: str = DEFAULT) -> Figure:  # noqa: ANN001 - a Scenario
     """Districts (circles by population), facilities coloured by their busiest pool's mean
     utilisation, and ambulance bases (triangles). Coordinates only: no map tiles needed."""
     fig, ax = plt.subplots(figsize=(8, 8), layout="constrained")
@@ -136,18 +152,18 @@ def network_map(scenario, resources: pd.DataFrame) -> Figure:  # noqa: ANN001 - 
         sub = fac[fac["kind"] == kind]
         if len(sub):
             sc = ax.scatter(sub["lon"], sub["lat"], c=sub["load"], cmap="RdYlGn_r", vmin=0, vmax=1, marker=marker,
-                            s=60 if kind == "hospital" else 30, edgecolor="black", zorder=3, label=kind)
+                            s=60 if kind == "hospital" else 30, edgecolor="black", zorder=3, label=text(f"kind.{kind}", lang))
     if len(fac):
-        fig.colorbar(sc, ax=ax, shrink=0.6, label="mean utilisation of the facility's busiest pool")
+        fig.colorbar(sc, ax=ax, shrink=0.6, label=text("plot.map_colour", lang))
     if scenario.ambulances is not None:
         bases = [(b.lat, b.lon) if b.lat is not None else centroid[b.district] for b in scenario.ambulances.bases]
         ax.scatter([b[1] for b in bases], [b[0] for b in bases], marker="^", s=90, color="#2c6fbb",
-                   edgecolor="black", zorder=4, label="ambulance base")
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
+                   edgecolor="black", zorder=4, label=text("plot.ambulance_base", lang))
+    ax.set_xlabel(text("plot.longitude", lang))
+    ax.set_ylabel(text("plot.latitude", lang))
     ax.set_aspect(1 / 0.93)  # ≈ cos(21°): degrees of longitude are shorter
     ax.legend(loc="upper left")
-    ax.set_title(f"{scenario.name}: facilities and ambulance bases")
+    ax.set_title(text("plot.map_title", lang, name=scenario.name))
     return fig
 
 
@@ -163,7 +179,20 @@ def _label(value: object) -> str:
     return str(value) if not isinstance(value, dict | list) else yaml.safe_dump(value, default_flow_style=True).strip()
 
 
-def _heatmap(ax: plt.Axes, table: pd.DataFrame, x: str, y: str, figure: str) -> None:
+def figure_label(name: str, lang: str = DEFAULT) -> str:
+    """A key figure's plain label with its unit ("Deaths (patients)"); an unknown name as it is."""
+    return named("figure", name, lang) if has(f"figure.{name}.label", lang) else name
+
+
+def factor_label(path: str, lang: str = DEFAULT) -> str:
+    """A swept field's lever label with its unit, or the field's path when no lever moves it."""
+    from .levers import SWEEP_PATHS
+
+    key = next((k for k, v in SWEEP_PATHS.items() if v == path), None)
+    return named("lever", key, lang) if key else path
+
+
+def _heatmap(ax: plt.Axes, table: pd.DataFrame, x: str, y: str, figure: str, lang: str = DEFAULT) -> None:
     xs = list(dict.fromkeys(_label(v) for v in table[x]))
     ys = list(dict.fromkeys(_label(v) for v in table[y]))
     mean = np.full((len(ys), len(xs)), np.nan)
@@ -172,7 +201,7 @@ def _heatmap(ax: plt.Axes, table: pd.DataFrame, x: str, y: str, figure: str) -> 
         i, j = ys.index(_label(vy)), xs.index(_label(vx))
         mean[i, j], half[i, j] = m, hw
     image = ax.imshow(mean, origin="lower", aspect="auto", cmap="viridis")
-    ax.figure.colorbar(image, ax=ax, label=f"{figure} (mean)")
+    ax.figure.colorbar(image, ax=ax, label=text("plot.mean_of", lang, figure=figure_label(figure, lang)))
     finite = mean[np.isfinite(mean)]
     middle = (finite.min() + finite.max()) / 2 if len(finite) else 0
     for i in range(len(ys)):
@@ -183,12 +212,12 @@ def _heatmap(ax: plt.Axes, table: pd.DataFrame, x: str, y: str, figure: str) -> 
                         color="white" if mean[i, j] < middle else "black")
     ax.set_xticks(range(len(xs)), xs)
     ax.set_yticks(range(len(ys)), ys)
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set_xlabel(factor_label(x, lang))
+    ax.set_ylabel(factor_label(y, lang))
 
 
 def sweep_chart(intervals: pd.DataFrame, factors: list[str], figure: str, title: str = "",
-                max_panels: int = 16) -> Figure:
+                max_panels: int = 16, lang: str = DEFAULT) -> Figure:
     """A key figure over the sweep grid with its 95% interval: a line with its band for one
     factor, a heatmap (mean ± half-width in each cell) for two, one heatmap per combination of
     the other factors beyond two. `intervals` is `Sweep.intervals`."""
@@ -200,12 +229,13 @@ def sweep_chart(intervals: pd.DataFrame, factors: list[str], figure: str, title:
         fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
         values, numeric = _axis_values(table[x].tolist())
         pos = values if numeric else list(range(len(values)))
-        ax.fill_between(pos, table["lower"], table["upper"], alpha=0.25, color=TIER_COLOURS[2], label="95% interval")
-        ax.plot(pos, table["mean"], "o-", color=TIER_COLOURS[2], label="mean")
+        ax.fill_between(pos, table["lower"], table["upper"], alpha=0.25, color=TIER_COLOURS[2],
+                        label=text("plot.interval", lang))
+        ax.plot(pos, table["mean"], "o-", color=TIER_COLOURS[2], label=text("plot.mean", lang))
         if not numeric:
             ax.set_xticks(pos, [_label(v) for v in values])
-        ax.set_xlabel(x)
-        ax.set_ylabel(figure)
+        ax.set_xlabel(factor_label(x, lang))
+        ax.set_ylabel(figure_label(figure, lang))
         ax.legend()
     else:
         x, y, rest = factors[0], factors[1], factors[2:]
@@ -216,7 +246,7 @@ def sweep_chart(intervals: pd.DataFrame, factors: list[str], figure: str, title:
         rows = math.ceil(len(shown) / cols)
         fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.8 * rows), layout="constrained", squeeze=False)
         for ax, (key, group) in zip(axes.ravel(), shown, strict=False):
-            _heatmap(ax, group, x, y, figure)
+            _heatmap(ax, group, x, y, figure, lang)
             if rest:
                 key = key if isinstance(key, tuple) else (key,)
                 ax.set_title(", ".join(f"{f}={v}" for f, v in zip(rest, key, strict=True)), fontsize=9)
@@ -224,11 +254,11 @@ def sweep_chart(intervals: pd.DataFrame, factors: list[str], figure: str, title:
             ax.set_visible(False)
         if len(groups) > len(shown):
             title = f"{title} (first {len(shown)} of {len(groups)} panels)".strip()
-    fig.suptitle(title or f"{figure} over the sweep (95% intervals)")
+    fig.suptitle(title or text("plot.sweep_title", lang, figure=figure_label(figure, lang)))
     return fig
 
 
-def forest(differences: pd.DataFrame, figures: list[str], title: str = "") -> Figure:
+def forest(differences: pd.DataFrame, figures: list[str], title: str = "", lang: str = DEFAULT) -> Figure:
     """Each scenario's difference from the baseline with its paired 95% interval, one panel per
     key figure (its own unit). `differences` is `Comparison.differences`."""
     figures = [f for f in figures if f in set(differences["figure"])]
@@ -245,32 +275,34 @@ def forest(differences: pd.DataFrame, figures: list[str], title: str = "") -> Fi
         upper = (d["upper"] - d["difference"]).clip(lower=0).fillna(0)
         ax.errorbar(d["difference"], ypos, xerr=[lower, upper], fmt="o", color="black", ecolor="#555", capsize=3)
         ax.axvline(0, color=TIER_COLOURS[3], lw=1, ls="--")
-        ax.set_title(name, fontsize=10)
+        ax.set_title(textwrap.fill(figure_label(name, lang), 34), fontsize=10)
         ax.set_ylim(-0.6, len(labels) - 0.4)
     for ax in axes[:, 0]:
         ax.set_yticks(ypos, [textwrap.fill(str(label), 28) for label in labels])
     for ax in axes.ravel()[len(figures):]:
         ax.set_visible(False)
-    fig.suptitle(title or f"Difference from {baseline}: paired 95% intervals (common random numbers)")
+    fig.suptitle(title or text("plot.forest_title", lang, baseline=baseline))
     return fig
 
 
-def bottleneck_bars(ranking: pd.DataFrame, step: float, title: str = "") -> Figure:
+def bottleneck_bars(ranking: pd.DataFrame, step: float, title: str = "", lang: str = DEFAULT) -> Figure:
     """What +step of each resource buys (deaths averted, p90 reductions, with 95% intervals)
-    beside the share of time it was full. `ranking` is `Bottlenecks.ranking`."""
+    beside the share of time it was full. `ranking` is `Bottlenecks.ranking`. Every panel says its
+    unit: deaths in patients, bed waits in days, the ambulance response in minutes."""
     gains = ["deaths_averted", *[c for c in ranking.columns if c.endswith("_p90_reduction")]]
     panels = [*gains, "share_time_full"]
-    labels = ranking["resource"].tolist()
+    labels = [text(f"resource.{r}", lang) if has(f"resource.{r}", lang) else r for r in ranking["resource"]]
     ypos = np.arange(len(labels))[::-1]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels) + 1.5, 0.45 * len(labels) + 2),
                              layout="constrained", sharey=True, squeeze=False)
     for ax, col in zip(axes[0], panels, strict=True):
         if col == "share_time_full":
-            ax.barh(ypos + 0.2, ranking["share_time_full"], height=0.4, color="#888", label="whole pool")
-            ax.barh(ypos - 0.2, ranking["ward_share_full"], height=0.4, color=TIER_COLOURS[3], alpha=0.7,
-                    label="average ward")
-            ax.set_xlim(0, 1)
-            ax.set_title("share of time full (baseline)", fontsize=10)
+            ax.barh(ypos + 0.2, ranking["share_time_full"] * 100, height=0.4, color="#888",
+                    label=text("plot.whole_pool", lang))
+            ax.barh(ypos - 0.2, ranking["ward_share_full"] * 100, height=0.4, color=TIER_COLOURS[3], alpha=0.7,
+                    label=text("plot.average_ward", lang))
+            ax.set_xlim(0, 100)
+            ax.set_title(textwrap.fill(text("plot.share_full_title", lang), 30), fontsize=10)
             ax.legend(fontsize=8, loc="lower right")
             continue
         value = ranking[col].fillna(0)
@@ -279,10 +311,15 @@ def bottleneck_bars(ranking: pd.DataFrame, step: float, title: str = "") -> Figu
         ax.barh(ypos, value, xerr=err, color=TIER_COLOURS[2] if col != "deaths_averted" else TIER_COLOURS[1],
                 capsize=3)
         ax.axvline(0, color="black", lw=0.8)
-        unit = " reduction (minutes)" if col.startswith("ambulance") else " reduction (days)"
-        ax.set_title(col.replace("_reduction", unit).replace("_", " "), fontsize=10)
+        if col == "deaths_averted":
+            name = text("plot.deaths_averted", lang)
+        else:
+            figure = col.removesuffix("_reduction")
+            name = text("plot.reduction_of", lang, figure=text(f"figure.{figure}.label", lang),
+                        unit=text(f"figure.{figure}.unit", lang))
+        ax.set_title(textwrap.fill(name, 30), fontsize=10)
     axes[0, 0].set_yticks(ypos, labels)
-    fig.suptitle(title or f"What +{step:.0%} of each resource buys (paired 95% intervals)")
+    fig.suptitle(title or text("plot.bottlenecks_title", lang, step=f"{step:.0%}"))
     return fig
 
 
@@ -339,52 +376,70 @@ def census_comparison(table: pd.DataFrame, series: pd.DataFrame, window: tuple[f
     return fig
 
 
-def erlang_c_curve(theory: pd.DataFrame, simulated: pd.DataFrame, servers: int, mean_stay: float) -> Figure:
+def erlang_c_curve(theory: pd.DataFrame, simulated: pd.DataFrame, servers: int, mean_stay: float,
+                   lang: str = DEFAULT) -> Figure:
     """Erlang C (lines) against flowsim (points with 95% intervals): P(wait) and Wq over the load."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-    for ax, col, label in ((axes[0], "p_wait", "P(wait): chance all beds are taken"),
-                           (axes[1], "wq", "mean wait in queue Wq (days)")):
-        ax.plot(theory["rho"], theory[col], color="black", label="Erlang C (theory)")
+    for ax, col, label in ((axes[0], "p_wait", text("lesson.p_wait", lang)), (axes[1], "wq", text("lesson.wq", lang))):
+        ax.plot(theory["rho"], theory[col], color="black", label=text("lesson.theory", lang))
         ax.errorbar(simulated["rho"], simulated[col], yerr=simulated[f"{col}_half_width"].fillna(0), fmt="o",
-                    color=TIER_COLOURS[3], capsize=4, label="flowsim (95% interval)")
-        ax.set_xlabel("load ρ = λ / (c·μ)")
+                    color=TIER_COLOURS[3], capsize=4, label=text("lesson.simulated", lang))
+        ax.set_xlabel(text("lesson.load", lang))
         ax.set_title(label)
         ax.legend(loc="upper left")
     axes[1].set_yscale("log")
-    fig.suptitle(f"One ward, c = {servers} beds, mean stay {mean_stay:g} days: M/M/c")
+    fig.suptitle(text("lesson.mmc_title", lang, servers=servers, stay=f"{mean_stay:g}"))
     return fig
 
 
-def tandem_chart(table: pd.DataFrame) -> Figure:
+def tandem_chart(table: pd.DataFrame, lang: str = DEFAULT) -> Figure:
     """Blocked upstream beds and downstream wait as the downstream pool grows."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-    for ax, col, label in ((axes[0], "blocked_beds", "station beds blocked (mean number)"),
-                           (axes[1], "wait", "wait for an oxygen bed (mean days)")):
+    for ax, col, label in ((axes[0], "blocked_beds", text("lesson.blocked", lang)),
+                           (axes[1], "wait", text("lesson.wait", lang))):
         ax.errorbar(table["oxygen_beds"], table[col], yerr=table[f"{col}_half_width"].fillna(0), fmt="o-",
                     color=TIER_COLOURS[2], capsize=4)
-        ax.set_xlabel("oxygen beds downstream")
+        ax.set_xlabel(text("lesson.downstream", lang))
         ax.set_title(label)
         ax.set_ylim(bottom=0)
-    fig.suptitle("Two tiers in tandem: a full ward blocks beds upstream")
+    fig.suptitle(text("lesson.tandem_title", lang))
     return fig
 
 
-def epidemic_curve(curve: pd.DataFrame, timeseries: pd.DataFrame | None = None, title: str = "") -> Figure:
+def uploaded_cases(cases: pd.DataFrame, horizon: int, lang: str = DEFAULT) -> Figure:
+    """An uploaded daily-cases series as the run uses it: the days given (bars) and, beyond its
+    last day up to the horizon, the last value held (hatched) — so an extrapolation is seen."""
+    fig, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
+    given = cases[cases["day"] < horizon]
+    ax.bar(given["day"], given["cases"], width=0.9, color="#2c6fbb", label=text("upload.observed", lang))
+    if len(cases) < horizon:
+        held = np.arange(len(cases), horizon)
+        ax.bar(held, np.full(len(held), float(cases["cases"].iloc[-1])), width=0.9, color="none", edgecolor="#c0392b",
+               hatch="//", lw=0.5, label=text("upload.held", lang))
+    ax.set_xlim(-1, horizon)
+    ax.set_xlabel(text("upload.x", lang))
+    ax.set_ylabel(text("upload.y", lang))
+    ax.legend(loc="upper left")
+    return fig
+
+
+def epidemic_curve(curve: pd.DataFrame, timeseries: pd.DataFrame | None = None, title: str = "",
+                   lang: str = DEFAULT) -> Figure:
     """Expected F0/day with the 95% band of one day's count, and the F0 a run drew (per day)."""
     fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
     ax.fill_between(curve["day"] + 0.5, curve["lower"], curve["upper"], color="#9ab", alpha=0.4,
-                    label="95% band of a day's count", step=None)
-    ax.plot(curve["day"] + 0.5, curve["expected"], color="#235", label="expected F0/day (epidemic curve)")
+                    label=text("plot.day_band", lang), step=None)
+    ax.plot(curve["day"] + 0.5, curve["expected"], color="#235", label=text("plot.expected_f0", lang))
     if timeseries is not None and len(timeseries):
         day = np.floor(timeseries["time"].to_numpy() - 1e-9).astype(int)
         drawn = pd.Series(timeseries["arrivals"].to_numpy()).groupby(day).sum()
         drawn = drawn[(drawn.index >= 0) & (drawn.index < len(curve))]
-        ax.plot(drawn.index + 0.5, drawn.to_numpy(), ".", color=TIER_COLOURS[3], ms=4, label="F0 drawn (replication 0)")
-    ax.set_xlabel("day")
-    ax.set_ylabel("new F0 per day")
+        ax.plot(drawn.index + 0.5, drawn.to_numpy(), ".", color=TIER_COLOURS[3], ms=4, label=text("plot.f0_drawn", lang))
+    ax.set_xlabel(text("chart.day", lang))
+    ax.set_ylabel(text("upload.y", lang))
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", fontsize=8)
-    ax.set_title(title or "Projected F0 per day")
+    ax.set_title(title or text("plot.projected_f0", lang))
     return fig
 
 
@@ -412,17 +467,17 @@ def projection_chart(cases: list[float], curve: pd.DataFrame, rt: pd.DataFrame) 
     return fig
 
 
-def epidemic_lesson_chart(series: pd.DataFrame) -> Figure:
+def epidemic_lesson_chart(series: pd.DataFrame, lang: str = DEFAULT) -> Figure:
     """Expected F0/day and mean ICU demand over time, one line per variant (distancing on time or late)."""
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for (variant, part), colour in zip(series.groupby("variant", sort=False), ("#235", TIER_COLOURS[3]), strict=False):
         ax.plot(part["day"], part["f0_expected"], color=colour, label=variant)
         bx.plot(part["day"], part["icu_demand"], color=colour, label=variant)
-    bx.axhline(series["icu_beds"].iloc[0], color="grey", ls="--", lw=1, label="ICU beds")
-    ax.set_title("new F0 per day (expected)")
-    bx.set_title("patients needing ICU (mean census, waiting included)")
+    bx.axhline(series["icu_beds"].iloc[0], color="grey", ls="--", lw=1, label=text("lesson.icu_beds", lang))
+    ax.set_title(text("lesson.f0", lang))
+    bx.set_title(text("lesson.icu_demand", lang))
     for a in (ax, bx):
-        a.set_xlabel("day")
+        a.set_xlabel(text("chart.day", lang))
         a.set_ylim(bottom=0)
         a.legend(loc="upper right", fontsize=8)
     return fig

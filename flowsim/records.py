@@ -3,7 +3,10 @@
 Every change of a counted level (census by tier and place, beds per ward, waiting lists, home
 census per district) is appended to a `Log` as (time, key, ±1); changes known in advance (a lazy
 discharge) are written ahead with their future time. Events that are rows of their own (a
-transfer, a wait, a blocked spell, a placement) are named records. Nothing is sampled, so a short
+transfer, a wait, a blocked spell, a placement) are rows of a named record (`Transfer`, `Wait`,
+`Block`, `Placement`): written by a `Log` method whose parameters name the fields, kept as plain
+tuples. (A NamedTuple instance per row cost 10-15% of an M/M/c run: its construction, and the
+garbage collector, which stops tracking plain tuples of numbers but not NamedTuples.) Nothing is sampled, so a short
 spike is never missed and the statistics cost nothing while the simulation runs.
 """
 
@@ -193,7 +196,8 @@ class Log:
         """Calls waiting for a vehicle (key 0)."""
         self.vehicle_changes = Changes()
         """Vehicles busy (key 0)."""
-        self.transfers: list[Transfer] = []
+        self.transfers: list[tuple] = []
+        """Rows of `Transfer` (see `Log.transfer`)."""
         self.bed_bookings = Bookings()
         """Key: ward index."""
         self.home_bookings = Bookings()
@@ -201,12 +205,15 @@ class Log:
         self.outcome_t = array("d")
         self.outcome_kind = array("b")
         self.outcome_patient = array("q")
-        self.blocked: list[Block] = []
+        self.blocked: list[tuple[int, float, float]] = []
+        """Rows of `Block`."""
         self.open_blocks: dict[int, tuple[int, float]] = {}
         """patient → (ward, start) of blocked spells still under way (they count up to the horizon)."""
         self.stays = Stays() if stays else NoStays()
-        self.placements: list[Placement] = []
-        self.waits: list[Wait] = []
+        self.placements: list[tuple[float, bool]] = []
+        """Rows of `Placement`."""
+        self.waits: list[tuple] = []
+        """Rows of `Wait`."""
         self.open_waits: dict[int, tuple[int, float, str]] = {}
         self.census = self._census
         self.bed = self.bed_changes.add
@@ -238,7 +245,21 @@ class Log:
     def wait(self, tier: int, patient: int, start: float, end: float, status: str, reason: str) -> None:
         """A finished wait for a bed; `reason` is 'care' (need), 'detection' or 'step_down'."""
         self.open_waits.pop(patient, None)
-        self.waits.append(Wait(tier, patient, start, end - start, status, reason))
+        self.waits.append((tier, patient, start, end - start, status, reason))
+
+    def transfer(self, patient: int, tier: int, origin: int, destination: int, called: float, reached: float,
+                 handed_over: float, bed_wait: float, vehicle_wait: float, vehicle: int, status: str) -> None:
+        """A transfer by road, as a `Transfer` row."""
+        self.transfers.append((patient, tier, origin, destination, called, reached, handed_over, bed_wait,
+                               vehicle_wait, vehicle, status))
+
+    def placement(self, t: float, placed: bool) -> None:
+        """A new tier-1 F0 who needed a facility bed, as a `Placement` row."""
+        self.placements.append((t, placed))
+
+    def block(self, ward: int, start: float, end: float) -> None:
+        """A finished blocked spell, as a `Block` row."""
+        self.blocked.append((ward, start, end))
 
     def begin_wait(self, tier: int, patient: int, start: float, reason: str) -> None:
         """A wait under way: if the run ends first it is reported as still waiting."""

@@ -33,7 +33,12 @@ def test_the_clone_script_opens_the_same_app(monkeypatch):
     monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
     at = AppTest.from_file(str(CLONE_APP), default_timeout=120).run()
     assert not at.exception and at.title[0].value.startswith("flowsim")
-    assert "±" in metric(at, "Deaths")
+    assert "–" in metric(at, "Deaths")  # 2 replications: the range of the runs
+
+
+def drawn(at: AppTest) -> int:
+    """Figures on the page: interactive charts (Altair) and images (the map, the lessons)."""
+    return len(at.get("vega_lite_chart")) + len(at.get("image"))
 
 
 def metric(at: AppTest, label_start: str) -> str:
@@ -41,9 +46,9 @@ def metric(at: AppTest, label_start: str) -> str:
 
 
 def test_opens_with_key_figures_and_intervals(app: AppTest):
-    assert "Teaching: a small town" in app.selectbox(key="source").value
-    assert "±" in metric(app, "Deaths")  # 2 replications by default: mean ± half-width
-    assert app.radio(key="view").options == ["Overview", "Bottlenecks", "Sweep", "Compare", "Plan", "Map", "Teach"]
+    assert app.selectbox(key="source:en").value == "town"  # shown as "Teaching: a small town"
+    assert "–" in metric(app, "Deaths")  # 2 replications by default: the range of the runs, not a ±
+    assert app.radio(key="view:en").options == ["Overview", "Bottlenecks", "Sweep", "Compare", "Plan", "Map", "Teach"]
     assert not app.error
 
 
@@ -55,8 +60,8 @@ def test_moving_a_slider_changes_the_results(app: AppTest):
 
 
 def test_preset_button_sets_the_daily_rate(app: AppTest):
-    app.button(key="preset-3,000/day").click().run()
-    assert app.slider(key="lever:daily_f0").value == 3000.0
+    app.button(key="preset-3000").click().run()
+    assert app.slider(key="lever:daily_f0").value == 3000
 
 
 def test_bad_yaml_edit_gives_a_clear_message(app: AppTest):
@@ -80,7 +85,7 @@ def test_too_large_a_run_is_refused_in_the_page(app: AppTest):
 def test_no_icu_bed_is_a_warning_in_the_page(app: AppTest):
     app.slider(key="lever:icu_beds_scale").set_value(0.0).run()
     assert not app.exception and any("no ICU beds" in w.value for w in app.warning)
-    assert "±" in metric(app, "Deaths")  # it still runs
+    assert "–" in metric(app, "Deaths")  # it still runs
 
 
 def test_sliders_at_their_extremes_run(app: AppTest):
@@ -92,7 +97,7 @@ def test_sliders_at_their_extremes_run(app: AppTest):
 
 
 def test_bottlenecks_view_ranks_resources(app: AppTest):
-    app.radio(key="view").set_value("Bottlenecks").run()
+    app.radio(key="view:en").set_value("bottlenecks").run()
     assert len(app.dataframe) >= 1 and not app.exception  # the resource table of replication 0
     app.button(key="run-bottlenecks").click().run()
     assert not app.exception
@@ -101,7 +106,7 @@ def test_bottlenecks_view_ranks_resources(app: AppTest):
 
 
 def test_sweep_view_runs_a_sweep(app: AppTest):
-    app.radio(key="view").set_value("Sweep").run()
+    app.radio(key="view:en").set_value("sweep").run()
     app.button(key="run-sweep").click().run()
     assert not app.exception
     factors, table = app.session_state["sweep"]
@@ -109,7 +114,7 @@ def test_sweep_view_runs_a_sweep(app: AppTest):
 
 
 def test_compare_view_gives_paired_differences(app: AppTest):
-    app.radio(key="view").set_value("Compare").run()
+    app.radio(key="view:en").set_value("compare").run()
     app.button(key="save-scenario").click().run()
     app.slider(key="lever:oxygen_beds_scale").set_value(2.0).run()
     app.button(key="run-compare").click().run()
@@ -119,23 +124,52 @@ def test_compare_view_gives_paired_differences(app: AppTest):
 
 
 def test_results_survive_switching_views(app: AppTest):
-    app.radio(key="view").set_value("Sweep").run()
+    app.radio(key="view:en").set_value("sweep").run()
     app.button(key="run-sweep").click().run()
-    images = len(app.get("image"))
+    images = drawn(app)
     assert images >= 1  # the sweep chart
-    app.radio(key="view").set_value("Map").run()
+    app.radio(key="view:en").set_value("map").run()
     assert not app.exception
-    app.radio(key="view").set_value("Sweep").run()
-    assert "sweep" in app.session_state and len(app.get("image")) == images
+    app.radio(key="view:en").set_value("sweep").run()
+    assert "sweep" in app.session_state and drawn(app) == images
 
 
-def test_map_view_draws_the_network(app: AppTest):
-    app.radio(key="view").set_value("Map").run()
-    assert not app.exception and len(app.get("image")) >= 1
+def test_map_view_draws_the_network_on_a_chosen_day(app: AppTest):
+    import json
+
+    app.radio(key="view:en").set_value("map").run()
+    assert not app.exception and not app.error
+    deck = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
+    layers = {layer["id"]: layer for layer in deck["layers"]}
+    assert {"districts", "facilities", "bases"} <= set(layers)
+    assert deck["mapStyle"]  # base-map tiles, with the offline notice beside the map
+    assert any("Offline" in c.value for c in app.caption)
+    app.slider(key="map-day").set_value(0).run()
+    first = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
+    app.slider(key="map-day").set_value(app.slider(key="map-day").max).run()
+    last = json.loads(app.get("deck_gl_json_chart")[0].proto.json)
+    assert first != last  # another day, other colours and numbers
+    app.radio(key="map-tier:en").set_value(3).run()
+    assert not app.exception and any("ICU beds (tier 3)" in c.value for c in app.caption)
+
+
+def test_the_map_reads_each_facility_on_its_day():
+    import flowsim
+    from flowsim import maps
+
+    s = flowsim.load_scenario("town")
+    r = flowsim.run(s, seed=1)
+    fac = maps.facilities_on_day(s, r.occupancy, 3, 2).set_index("facility")
+    occ = r.occupancy[(r.occupancy["tier"] == 2) & (r.occupancy["time"] >= 3) & (r.occupancy["time"] < 4)]
+    for name, row in fac.iterrows():
+        taken = occ[occ["facility"] == name]["occupied"].mean()
+        assert row["occupied"] == pytest.approx(taken) and row["beds"] == s.beds(next(
+            f for f in s.facilities if f.name == name), 2)
+        assert row["share"] == pytest.approx(taken / row["beds"])
 
 
 def test_teach_view_shows_theory_beside_simulation(app: AppTest):
-    app.radio(key="view").set_value("Teach").run()
+    app.radio(key="view:en").set_value("teach").run()
     assert not app.exception
     assert any("Erlang C" in m.value for m in app.markdown)
     assert any("two-week delay" in m.value for m in app.subheader)
@@ -165,8 +199,8 @@ def test_epidemic_demand_draws_the_f0_curve_and_its_sliders_move_results(monkeyp
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception, at.exception
-    assert "epidemic" in at.selectbox(key="source").value
-    assert len(at.get("image")) >= 2  # the overview and, beside it, the projected F0/day curve
+    assert "epidemic" in at.selectbox(key="source:en").value
+    assert len(at.get("vega_lite_chart")) >= 5  # the overview's four and, beside them, the projected F0/day curve
     assert any("Expected F0/day peaks" in c.value for c in at.caption)
     before = metric(at, "Deaths")
     at.slider(key="lever:distancing_day").set_value(50.0).run()
@@ -197,5 +231,211 @@ def test_a_shorter_horizon_pulls_the_distancing_day_in(monkeypatch):
     at.slider(key="lever:horizon_days").set_value(40.0).run()
     assert not at.exception and not at.error
     assert at.slider(key="lever:distancing_day").max == 39
-    at.radio(key="view").set_value("Sweep").run()
-    assert "Doubling time of cases (days)" in at.multiselect(key="sweep-levers").options
+    at.radio(key="view:en").set_value("sweep").run()
+    assert "Doubling time of cases (days)" in at.multiselect(key="sweep-levers:en").options
+
+
+def _walk_levers(at: AppTest, keys: list[str]) -> list[str]:
+    """Every lever to its low then its high end (the others where the scenario has them): each
+    end gives results, or an error and a note saying which lever to move back."""
+    seen = []
+    for key in keys:
+        slider = at.slider(key=key)
+        start = slider.value
+        for end in (slider.min, slider.max):
+            at.slider(key=key).set_value(end).run()
+            assert not at.exception, (key, end, at.exception)
+            if at.error:
+                assert any("Move one of them back" in i.value and "=" in i.value for i in at.info), (key, end)
+            else:
+                assert at.metric, (key, end)  # results
+            seen.append(f"{key}={end:g}")
+        at.slider(key=key).set_value(start)  # back with the next lever's move (one run, not two)
+    return seen
+
+
+def test_every_lever_at_both_ends_gives_results_or_says_what_to_change(app: AppTest):
+    keys = [s.key for s in app.slider if s.key.startswith("lever:") and s.key not in ("lever:daily_f0",
+                                                                                       "lever:horizon_days")]
+    assert "lever:stations_open" in keys and "lever:ambulances_scale" in keys
+    seen = _walk_levers(app, keys)
+    assert "lever:stations_open=0" in seen, " ".join(seen)
+
+
+@pytest.mark.slow  # the demand levers at their top end: the town at 6,000 F0 a day, 180 days
+def test_the_demand_levers_at_both_ends(app: AppTest):
+    _walk_levers(app, ["lever:daily_f0", "lever:horizon_days"])
+
+
+def test_an_uploaded_case_curve_is_shown_its_extrapolation_said_and_the_rate_slider_disabled(app: AppTest):
+    app.file_uploader(key="upload_cases").set_value(("five_days.csv", b"day,cases\n0,10\n1,20\n2,30\n3,40\n4,50\n",
+                                                      "text/csv")).run()
+    assert not app.exception and not app.error
+    assert app.slider(key="lever:daily_f0").disabled
+    assert app.button(key="preset-3000").disabled
+    assert any("five_days.csv covers days 0–4" in w.value and "hold its last value (50 F0/day)" in w.value
+               for w in app.warning)
+    assert any("Uploaded daily cases: five_days.csv" in h.value for h in app.subheader)
+
+
+def test_a_rejected_upload_is_said_in_the_main_area_with_what_is_shown_instead(app: AppTest):
+    app.file_uploader(key="upload_cases").set_value(("bad.csv", b"day,cases\n0,10\n1,lots\n", "text/csv")).run()
+    main = [e.value for e in app.main.error]
+    assert any("bad.csv were not used" in m and "row 2" in m and "scenario's own arrivals" in m for m in main)
+    app.file_uploader(key="upload_cases").set_value(None)
+    app.file_uploader(key="upload_yaml").set_value(("broken.yaml", b"horizon_days: -3\n", "application/x-yaml")).run()
+    main = [e.value for e in app.main.error]
+    assert any("broken.yaml was not used" in m and "Teaching: a small town" in m for m in main), main
+    assert app.metric  # the built-in scenario's results, said to be those
+
+
+def test_headline_names_the_jam_the_deaths_and_what_to_add(app: AppTest):
+    line = app.main.info[0].value
+    assert line.count(";") >= 2 and line.endswith(".**")
+    assert "die while waiting" in line or "no one dies while waiting" in line
+    assert " first" in line
+
+
+def test_headline_is_computed_from_the_tables():
+    import pandas as pd
+
+    from flowsim.headline import headline
+
+    s = flowsim_run_town()
+    h = headline(pd.DataFrame([s.summary]), s.timeseries, s.resources, s.waits, s.transfers)
+    pools = s.resources[s.resources["level"] == "pool"].set_index("resource")
+    if h.jam is not None:
+        top = pools.loc[pools["days_full"].idxmax()]
+        assert h.jam.days_full == pytest.approx(top["days_full"])
+    died = s.waits[s.waits["status"] == "died"]
+    assert sum(h.causes.values()) <= s.summary["died_waiting"] + len(died)
+    if h.causes:
+        assert h.add_first is not None and not h.ranked
+
+
+def flowsim_run_town():
+    import flowsim
+
+    return flowsim.run(flowsim.load_scenario("town"), seed=1)
+
+
+TITLES = {"en": "flowsim · where will the network jam?", "vi": "flowsim · mạng lưới điều trị sẽ quá tải ở đâu?"}
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+@pytest.mark.parametrize("view", ["overview", "bottlenecks", "sweep", "compare", "map", "teach"])
+def test_every_view_in_both_languages(app: AppTest, lang: str, view: str):
+    from flowsim import i18n
+
+    app.selectbox(key="lang").set_value(lang)
+    app.radio(key="view:en").set_value(view).run()
+    assert not app.exception and not app.error, (lang, view)
+    assert app.title[0].value == TITLES[lang]
+    assert app.radio(key=f"view:{lang}").value == view
+    assert app.radio(key=f"view:{lang}").options == [i18n.text(f"view.{v}", lang) for v in
+                                             ["overview", "bottlenecks", "sweep", "compare", "plan", "map", "teach"]]
+    if view == "sweep":
+        app.button(key="run-sweep").click().run()
+    elif view == "compare":
+        app.button(key="save-scenario").click().run()
+        app.button(key="run-compare").click().run()
+    assert not app.exception and not app.error, (lang, view)
+    assert drawn(app), "every view draws its figure"
+    if view == "teach":
+        assert not [s for s in app.sidebar.slider if s.key.startswith("lever:")]  # the Hanoi levers are not here
+        assert app.sidebar.slider(key="teach-beds").label == i18n.text("teach.beds", lang)
+    else:
+        assert app.slider(key="lever:oxygen_beds_scale").label == i18n.named("lever", "oxygen_beds_scale", lang)
+    if view == "overview":
+        assert app.metric[0].label.startswith(i18n.text("card.died", lang))
+        assert ("tử vong" in app.main.info[0].value) == (lang == "vi")
+
+
+def test_switching_language_keeps_the_levers_where_they_are(app: AppTest):
+    app.slider(key="lever:oxygen_beds_scale").set_value(1.5)
+    app.radio(key="view:en").set_value("map").run()
+    app.selectbox(key="lang").set_value("vi").run()
+    assert not app.exception
+    assert app.radio(key="view:vi").value == "map"  # the same view, its name in Vietnamese
+    assert app.selectbox(key="source:vi").value == "town"
+    app.selectbox(key="lang").set_value("en").run()
+    assert app.radio(key="view:en").value == "map"
+    app.selectbox(key="lang").set_value("vi").run()
+    assert app.slider(key="lever:oxygen_beds_scale").value == 1.5
+    assert app.slider(key="lever:oxygen_beds_scale").label == "Giường oxy (tầng 2) (× kịch bản)"
+
+
+def test_charts_hover_their_values_with_units_and_zoom(app: AppTest):
+    import json
+
+    specs = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
+    assert len(specs) >= 4
+    text = json.dumps(specs)
+    assert "tooltip" in text and '"bind": "scales"' in text  # hover and zoom
+    assert "(beds)" in text or "beds" in text
+    assert "census_tier" not in text and "queue_tier" not in text  # no internal names in the encodings' titles
+
+
+def test_the_prepared_opening_setting_is_the_one_the_page_opens_on(app: AppTest):
+    """`flowsim app` simulates this setting as the server starts: it must be the page's first one."""
+    from flowsim import app as app_module
+
+    yaml_text, replications, seed = app_module.opening_setting("town")
+    assert app.session_state["yaml_text"] == yaml_text
+    assert app.slider(key="replications").value == replications
+    assert app.number_input(key="seed:town").value == seed
+
+
+def test_each_card_says_its_change_from_the_previous_setting(app: AppTest):
+    assert all(m.delta in (None, "") for m in app.metric)  # the first setting: nothing to compare with
+    app.slider(key="lever:icu_beds_scale").set_value(0.5).run()
+    deltas = [m.delta for m in app.metric]
+    assert any(d and "vs the previous setting" in d for d in deltas), deltas
+    app.radio(key="view:en").set_value("map").run()
+    app.radio(key="view:en").set_value("overview").run()
+    assert [m.delta for m in app.metric] == deltas  # a view switch is not a new setting
+
+
+def test_long_experiments_report_replications_done(monkeypatch):
+    """The progress callback counts every replication of an experiment, across its batches."""
+    import flowsim
+    from flowsim.executors import Serial
+    from flowsim.interactive import Counted
+
+    seen = []
+    runner = Counted(Serial(), 6, lambda done, total: seen.append((done, total)))
+    flowsim.compare({"a": flowsim.load_scenario("town", overrides={"horizon_days": 5}),
+                     "b": flowsim.load_scenario("town", overrides={"horizon_days": 5})}, 3, 1, executor=runner)
+    assert seen[-1] == (6, 6) and [d for d, _ in seen] == list(range(1, 7))
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_the_report_button_gives_a_page_to_download_in_the_chosen_language(app: AppTest, lang: str):
+    app.selectbox(key="lang").set_value(lang).run()
+    app.button(key="make-report").click().run()
+    assert not app.exception
+    yaml_text, shown_lang, page = app.session_state["report"]
+    assert shown_lang == lang and page.startswith("<!DOCTYPE html>") and f"lang='{lang}'" in page
+    assert app.sidebar.get("download_button")
+
+
+def test_the_emulator_answers_first_inside_its_box_and_says_when_a_setting_is_outside(app: AppTest):
+    from flowsim import app as app_module
+
+    if app_module.shipped_emulator("town") is None:
+        pytest.skip("no emulator shipped for the town")
+    app.slider(key="lever:icu_beds_scale").set_value(1.3)
+    app.slider(key="lever:oxygen_beds_scale").set_value(0.7).run()
+    assert not app.exception
+    estimate = app.session_state["estimate"]
+    assert estimate["point"] == {"arrivals.rate_per_day": 25.0, "capacity_scale.oxygen_beds": 0.7,
+                                 "capacity_scale.icu_beds": 1.3}
+    died = estimate["table"].set_index("figure").loc["died"]
+    assert died["lower"] < died["mean"] < died["upper"]
+    assert not any("outside what the emulator" in c.value for c in app.caption)
+    app.slider(key="lever:daily_f0").set_value(60).run()  # beyond the 10–40 it was trained on
+    assert any("outside what the emulator was trained on" in c.value for c in app.caption)
+    app.slider(key="lever:daily_f0").set_value(25)
+    app.slider(key="lever:antiviral_coverage").set_value(0.9).run()  # a lever it never saw move
+    assert not any("outside what the emulator" in c.value for c in app.caption)
+    assert app_module.emulator_point("town", {"daily_f0": 25}, "")[0] is None

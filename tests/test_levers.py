@@ -64,3 +64,19 @@ def test_bad_lever_values_are_refused(hanoi, values, message):
     data, _ = hanoi
     with pytest.raises(ConfigError, match=message):
         levers.scenario_with(data, values)
+
+
+def test_closing_every_station_keeps_the_beds_table_valid(hanoi):
+    """The app's beds table lists every facility; closing stations must not make its rows unknown."""
+    data, s = hanoi
+    table = levers.facility_table(s)
+    closed = levers.scenario_with(data, {"stations_open": 0}, table)
+    assert not [f for f in closed.facilities if f.kind == "station"]
+    assert sum(f.kind == "hospital" for f in closed.facilities) == sum(f.kind == "hospital" for f in s.facilities)
+
+
+def test_every_lever_has_its_words_and_whole_levers_are_integers():
+    for lever in (*levers.LEVERS, *levers.EPIDEMIC_LEVERS):
+        assert lever.label and lever.unit and lever.help
+    assert levers.LEVER["stations_open"].whole and levers.LEVER["daily_f0"].whole
+    assert not levers.LEVER["oxygen_beds_scale"].whole

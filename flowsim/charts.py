@@ -1,0 +1,308 @@
+"""Interactive charts for the app (Altair / Vega-Lite), drawn from the same result tables as the
+PNG figures of plots.py (which the CLI still writes).
+
+Every chart hovers its values with their units, zooms and pans (scroll, drag; double-click
+resets), and names its series in a legend that reads without the caption — in the reader's
+language (flowsim/locales). Altair is Streamlit's own chart library: no extra dependency.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from .headline import POOL_KEYS
+from .i18n import DEFAULT, has, text
+from .plots import HEATMAP_ROWS, TIER_COLOURS, factor_label, figure_label
+
+WIDTH = "container"
+
+
+def _zoom_x() -> alt.Parameter:
+    return alt.selection_interval(bind="scales", encodings=["x"])
+
+
+def _day(lang: str) -> alt.X:
+    return alt.X("time:Q", title=text("chart.day", lang))
+
+
+def _series_colours(names: list[str], colours: list[str]) -> alt.Scale:
+    return alt.Scale(domain=names, range=colours)
+
+
+def overview(timeseries: pd.DataFrame, lang: str = DEFAULT) -> dict[str, alt.Chart]:
+    """Four charts over time: patients in care by tier, who waits, oxygen beds and ICU beds against
+    capacity. Zooming one day range is per chart (x only)."""
+    ts = timeseries
+    w = {"patients": text("chart.patients", lang), "beds": text("chart.beds", lang), "day": text("chart.day", lang)}
+    tiers = {f"census_tier{k}": text(f"tier.{k}", lang) for k in (1, 2, 3)}
+    census = ts.melt("time", list(tiers), var_name="series", value_name="value")
+    census["series"] = census["series"].map(tiers)
+    out: dict[str, alt.Chart] = {}
+    out["census"] = alt.Chart(census, title=text("chart.census", lang)).mark_line().encode(
+        _day(lang),
+        alt.Y("value:Q", title=w["patients"], scale=alt.Scale(type="symlog")),
+        alt.Color("series:N", title=None, scale=_series_colours(list(tiers.values()),
+                                                                [TIER_COLOURS[k] for k in (1, 2, 3)]),
+                  legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("time:Q", title=w["day"], format=".1f"), alt.Tooltip("series:N", title=""),
+                 alt.Tooltip("value:Q", title=w["patients"], format=",.0f")],
+    ).add_params(_zoom_x()).properties(width=WIDTH, height=260)
+
+    waiting: dict[str, str] = {}
+    colours = []
+    frame = pd.DataFrame({"time": ts["time"]})
+    for k in (1, 2, 3):
+        if ts[f"queue_tier{k}"].any():
+            name = text("chart.waiting_for_tier", lang, tier=text(f"tier.{k}", lang))
+            frame[name] = ts[f"queue_tier{k}"]
+            waiting[name] = name
+            colours.append(TIER_COLOURS[k])
+    if "calls_waiting" in ts and ts["calls_waiting"].any():
+        name = text("chart.calls_waiting", lang)
+        frame[name] = ts["calls_waiting"]
+        colours.append("#2c6fbb")
+    name = text("chart.died_cumulative", lang)
+    frame[name] = ts["deaths_waiting"].cumsum()
+    colours.append("#000000")
+    names = [c for c in frame.columns if c != "time"]
+    queue = frame.melt("time", names, var_name="series", value_name="value")
+    out["waiting"] = alt.Chart(queue, title=text("chart.waiting", lang)).mark_line().encode(
+        _day(lang), alt.Y("value:Q", title=w["patients"]),
+        alt.Color("series:N", title=None, scale=_series_colours(names, colours), legend=alt.Legend(orient="top-left")),
+        tooltip=[alt.Tooltip("time:Q", title=w["day"], format=".1f"), alt.Tooltip("series:N", title=""),
+                 alt.Tooltip("value:Q", title=w["patients"], format=",.0f")],
+    ).add_params(_zoom_x()).properties(width=WIDTH, height=260)
+
+    for key, tier in (("oxygen", 2), ("icu", 3)):
+        beds = pd.DataFrame({"time": ts["time"], "occupied": ts[f"occupied_tier{tier}"],
+                             "capacity": ts[f"capacity_tier{tier}"]})
+        beds["full"] = (beds["occupied"] >= beds["capacity"]) & (beds["capacity"] > 0)
+        beds["state"] = beds["full"].map({True: text("chart.all_full", lang), False: text("chart.occupied", lang)})
+        tip = [alt.Tooltip("time:Q", title=w["day"], format=".1f"),
+               alt.Tooltip("occupied:Q", title=f"{text('chart.occupied', lang)} ({w['beds']})", format=",.0f"),
+               alt.Tooltip("capacity:Q", title=f"{text('chart.capacity', lang)} ({w['beds']})", format=",.0f"),
+               alt.Tooltip("state:N", title="")]
+        base = alt.Chart(beds, title=alt.Title(text(f"chart.{key}", lang), subtitle=(
+            f"▒ {text('chart.occupied', lang)} · — {text('chart.capacity', lang)} · "
+            f"{text('chart.all_full', lang)}: ▮")))
+        area = base.mark_area(opacity=0.55, color=TIER_COLOURS[tier]).encode(
+            _day(lang), alt.Y("occupied:Q", title=w["beds"]), tooltip=tip)
+        cap = base.mark_line(color="black", strokeWidth=1).encode(_day(lang), alt.Y("capacity:Q"), tooltip=tip)
+        full = base.transform_filter("datum.full").mark_tick(color="red", thickness=3).encode(
+            _day(lang), alt.Y("capacity:Q"), tooltip=tip)
+        out[key] = (area + cap + full).add_params(_zoom_x()).properties(width=WIDTH, height=230)
+    return out
+
+
+def resource_ranking(resources: pd.DataFrame, lang: str = DEFAULT) -> alt.Chart:
+    """Pools by the share of time entirely full (bar) with their mean use (point), in %."""
+    pools = resources[(resources["level"] == "pool") & (resources["capacity"] > 0)].copy()
+    pools["name"] = [text(f"resource.{POOL_KEYS[r]}", lang) if r in POOL_KEYS else r for r in pools["resource"]]
+    pools["full"] = pools["share_time_full"].fillna(0) * 100
+    pools["use"] = pools["utilisation"].fillna(0) * 100
+    pools["days"] = pools["days_full"].fillna(0)
+    order = pools.sort_values("full", ascending=False)["name"].tolist()
+    tip = [alt.Tooltip("name:N", title=text("resources.resource", lang)),
+           alt.Tooltip("capacity:Q", title=text("resources.capacity", lang), format=",.0f"),
+           alt.Tooltip("full:Q", title=f"{text('plot.time_full', lang)} (%)", format=".1f"),
+           alt.Tooltip("days:Q", title=f"{text('resources.days_full', lang)} ({text('chart.day', lang)})", format=".1f"),
+           alt.Tooltip("use:Q", title=f"{text('plot.mean_use', lang)} (%)", format=".1f")]
+    y = alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260, labelFontSize=12, labelOverlap=False))
+    x_scale = alt.Scale(domain=[0, 100])
+    bars = alt.Chart(pools).mark_bar(color="#c0392b").encode(
+        alt.X("full:Q", title=text("plot.percent_time", lang), scale=x_scale), y, tooltip=tip)
+    dots = alt.Chart(pools).mark_point(color="black", filled=True, size=60).encode(
+        alt.X("use:Q", scale=x_scale), y, tooltip=tip)
+    return (bars + dots).properties(title=alt.Title(text("bottlenecks.ranking_title", lang),
+                                                    subtitle=f"▮ {text('plot.time_full', lang)} · ● {text('plot.mean_use', lang)}"),
+                                    width=WIDTH, height=alt.Step(34))
+
+
+def held_back(transfers: pd.DataFrame, lang: str = DEFAULT) -> alt.Chart:
+    """Transfers by what held them back: nothing, the bed, the vehicle or both."""
+    order = ["none", "bed", "vehicle", "both"]
+    counts = transfers["held_back_by"].value_counts().reindex(order, fill_value=0)
+    total = max(int(counts.sum()), 1)
+    frame = pd.DataFrame({"why": [text(f"plot.held_{k}", lang) for k in order], "count": counts.to_numpy(),
+                          "share": counts.to_numpy() / total * 100})
+    names = frame["why"].tolist()
+    return alt.Chart(frame, title=text("plot.held_title", lang)).mark_bar().encode(
+        alt.X("why:N", sort=names, title=None, axis=alt.Axis(labelAngle=0)),
+        alt.Y("count:Q", title=text("plot.transfers", lang)),
+        alt.Color("why:N", legend=None, scale=_series_colours(names, ["#4c9f70", "#e0a030", "#2c6fbb", "#c0392b"])),
+        tooltip=[alt.Tooltip("why:N", title=""), alt.Tooltip("count:Q", title=text("plot.transfers", lang), format=",.0f"),
+                 alt.Tooltip("share:Q", title="%", format=".1f")],
+    ).properties(width=WIDTH, height=260)
+
+
+def occupancy_heatmap(occupancy: pd.DataFrame, tier: int, kind: str, lang: str = DEFAULT,
+                      rows: int = HEATMAP_ROWS) -> alt.Chart:
+    """Share of beds taken per facility (rows, busiest first) over days, one tier and one kind."""
+    occ = occupancy[(occupancy["tier"] == tier) & (occupancy["capacity"] > 0) & (occupancy["kind"] == kind)].copy()
+    if occ.empty:
+        return alt.Chart(pd.DataFrame({"x": [0]})).mark_text(size=14).encode(
+            text=alt.value(text("bottlenecks.no_beds", lang, tier=text(f"tier.{tier}", lang),
+                                kind=text(f"bottlenecks.kind_{kind}", lang)))).properties(width=WIDTH, height=60)
+    occ["day"] = occ["time"].astype(float).floordiv(1).astype(int)
+    daily = occ.groupby(["facility", "day"], as_index=False).agg(occupied=("occupied", "mean"), capacity=("capacity", "max"))
+    daily["share"] = daily["occupied"] / daily["capacity"] * 100
+    order = daily.groupby("facility")["share"].mean().sort_values(ascending=False).index[:rows].tolist()
+    daily = daily[daily["facility"].isin(order)]
+    return alt.Chart(daily, title=text("plot.heatmap_title", lang, tier=text(f"tier.{tier}", lang))).mark_rect().encode(
+        alt.X("day:O", title=text("chart.day", lang), axis=alt.Axis(labelAngle=0, values=list(range(0, 400, 10)))),
+        alt.Y("facility:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelFontSize=12, labelOverlap=False)),
+        alt.Color("share:Q", title="%", scale=alt.Scale(scheme="redyellowgreen", reverse=True, domain=[0, 100])),
+        tooltip=[alt.Tooltip("facility:N", title=text("resources.facility", lang)),
+                 alt.Tooltip("day:O", title=text("chart.day", lang)),
+                 alt.Tooltip("occupied:Q", title=f"{text('chart.occupied', lang)} ({text('chart.beds', lang)}, "
+                                                 f"{text('plot.mean', lang)})", format=",.1f"),
+                 alt.Tooltip("capacity:Q", title=f"{text('chart.capacity', lang)} ({text('chart.beds', lang)})"),
+                 alt.Tooltip("share:Q", title=f"{text('plot.share_taken', lang)} (%)", format=".0f")],
+    ).properties(width=WIDTH, height=alt.Step(24))
+
+
+def bottleneck_bars(ranking: pd.DataFrame, step: float, lang: str = DEFAULT) -> alt.HConcatChart:
+    """What +step of each resource buys, one panel per gain in its own unit, with paired 95% intervals."""
+    gains = ["deaths_averted", *[c for c in ranking.columns if c.endswith("_p90_reduction")]]
+    names = [text(f"resource.{r}", lang) if has(f"resource.{r}", lang) else r for r in ranking["resource"]]
+    panels: list[alt.LayerChart] = []
+    for col in gains:
+        if col == "deaths_averted":
+            title = text("plot.deaths_averted", lang)
+        else:
+            figure = col.removesuffix("_reduction")
+            title = text("plot.reduction_of", lang, figure=text(f"figure.{figure}.label", lang),
+                         unit=text(f"figure.{figure}.unit", lang))
+        frame = pd.DataFrame({"resource": names, "value": ranking[col], "lower": ranking[f"{col}_lower"],
+                              "upper": ranking[f"{col}_upper"]})
+        tip = [alt.Tooltip("resource:N", title=""), alt.Tooltip("value:Q", title=title, format=",.2f"),
+               alt.Tooltip("lower:Q", title=f"{text('plot.interval', lang)} ↓", format=",.2f"),
+               alt.Tooltip("upper:Q", title=f"{text('plot.interval', lang)} ↑", format=",.2f")]
+        y = alt.Y("resource:N", sort=names, title=None, axis=alt.Axis(labels=not panels, labelLimit=260,
+                                                                     labelOverlap=False))
+        base = alt.Chart(frame, title=alt.Title(title, fontSize=12))
+        panels.append((base.mark_bar(color=TIER_COLOURS[1] if col == "deaths_averted" else TIER_COLOURS[2]).encode(
+            alt.X("value:Q", title=None), y, tooltip=tip)
+            + base.mark_rule(color="black").encode(alt.X("lower:Q"), alt.X2("upper:Q"), y, tooltip=tip)
+        ).properties(width=180, height=alt.Step(30)))
+    return alt.hconcat(*panels).properties(title=text("plot.bottlenecks_title", lang, step=f"{step:.0%}"))
+
+
+def _label(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def sweep_chart(intervals: pd.DataFrame, factors: list[str], figure: str, lang: str = DEFAULT) -> alt.Chart:
+    """A key figure over one factor (mean, 95% band) or two (a heatmap of means, hover for the interval)."""
+    table = intervals[intervals["figure"] == figure].copy()
+    y_title = figure_label(figure, lang)
+    tip = [alt.Tooltip("mean:Q", title=f"{y_title}, {text('plot.mean', lang)}", format=",.2f"),
+           alt.Tooltip("lower:Q", title=f"{text('plot.interval', lang)} ↓", format=",.2f"),
+           alt.Tooltip("upper:Q", title=f"{text('plot.interval', lang)} ↑", format=",.2f")]
+    title = text("plot.sweep_title", lang, figure=y_title)
+    x = factors[0]
+    table["x"] = table[x]
+    if len(factors) == 1:
+        tip = [alt.Tooltip("x:Q", title=factor_label(x, lang)), *tip]
+        base = alt.Chart(table, title=title)
+        return (base.mark_area(opacity=0.25, color=TIER_COLOURS[2]).encode(
+                    alt.X("x:Q", title=factor_label(x, lang)), alt.Y("lower:Q", title=y_title), alt.Y2("upper:Q"),
+                    tooltip=tip)
+                + base.mark_line(point=True, color=TIER_COLOURS[2]).encode(alt.X("x:Q"), alt.Y("mean:Q"), tooltip=tip)
+                ).add_params(_zoom_x()).properties(width=WIDTH, height=340)
+    y = factors[1]
+    table["x"] = table[x].map(_label)
+    table["y"] = table[y].map(_label)
+    tip = [alt.Tooltip("x:N", title=factor_label(x, lang)), alt.Tooltip("y:N", title=factor_label(y, lang)), *tip]
+    base = alt.Chart(table, title=title).encode(
+        alt.X("x:N", title=factor_label(x, lang), sort=list(dict.fromkeys(table["x"])), axis=alt.Axis(labelAngle=0)),
+        alt.Y("y:N", title=factor_label(y, lang), sort=list(dict.fromkeys(table["y"]))[::-1]))
+    return (base.mark_rect().encode(alt.Color("mean:Q", title=y_title, scale=alt.Scale(scheme="viridis")), tooltip=tip)
+            + base.mark_text(fontSize=12).encode(alt.Text("mean:Q", format=",.3~g"), color=alt.value("white"),
+                                                 tooltip=tip)
+            ).properties(width=WIDTH, height=60 * table["y"].nunique() + 40)
+
+
+def forest(differences: pd.DataFrame, figures: list[str], lang: str = DEFAULT) -> alt.VConcatChart:
+    """Each scenario's difference from the baseline with its paired 95% interval, one row of panels
+    per three figures, each in its own unit."""
+    figures = [f for f in figures if f in set(differences["figure"])]
+    baseline = str(differences["baseline"].iloc[0]) if len(differences) else ""
+    panels = []
+    for name in figures:
+        d = differences[differences["figure"] == name][["scenario", "difference", "lower", "upper", "mean_baseline",
+                                                        "mean"]]
+        title = figure_label(name, lang)
+        tip = [alt.Tooltip("scenario:N", title=""), alt.Tooltip("difference:Q", title=title, format=",.2f"),
+               alt.Tooltip("lower:Q", title=f"{text('plot.interval', lang)} ↓", format=",.2f"),
+               alt.Tooltip("upper:Q", title=f"{text('plot.interval', lang)} ↑", format=",.2f")]
+        base = alt.Chart(d, title=alt.Title(title, fontSize=12))
+        y = alt.Y("scenario:N", title=None, sort=list(dict.fromkeys(d["scenario"])))
+        zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=TIER_COLOURS[3], strokeDash=[4, 3]).encode(x="x:Q")
+        panels.append((zero + base.mark_rule().encode(alt.X("lower:Q", title=None), alt.X2("upper:Q"), y, tooltip=tip)
+                       + base.mark_point(filled=True, color="black", size=60).encode(alt.X("difference:Q"), y,
+                                                                                     tooltip=tip)
+                       ).properties(width=220, height=alt.Step(32)))
+    rows = [alt.hconcat(*panels[i:i + 3]) for i in range(0, len(panels), 3)]
+    return alt.vconcat(*rows).properties(title=text("plot.forest_title", lang, baseline=baseline))
+
+
+def epidemic_curve(curve: pd.DataFrame, timeseries: pd.DataFrame | None,
+                   lang: str = DEFAULT) -> alt.LayerChart | alt.FacetChart:
+    """Expected F0/day with the 95% band of one day's count, and the F0 replication 0 drew."""
+    y = text("upload.y", lang)
+    c = curve.assign(mid=curve["day"] + 0.5)
+    tip = [alt.Tooltip("day:Q", title=text("chart.day", lang)),
+           alt.Tooltip("expected:Q", title=text("plot.expected_f0", lang), format=",.0f"),
+           alt.Tooltip("lower:Q", title=f"{text('plot.day_band', lang)} ↓", format=",.0f"),
+           alt.Tooltip("upper:Q", title=f"{text('plot.day_band', lang)} ↑", format=",.0f")]
+    base = alt.Chart(c, title=text("plot.projected_f0", lang))
+    layers = [base.mark_area(opacity=0.35, color="#99aabb").encode(
+                  alt.X("mid:Q", title=text("chart.day", lang)), alt.Y("lower:Q", title=y), alt.Y2("upper:Q"), tooltip=tip),
+              base.mark_line(color="#223355").encode(alt.X("mid:Q"), alt.Y("expected:Q"), tooltip=tip)]
+    if timeseries is not None and len(timeseries):
+        day = (timeseries["time"] - 1e-9).floordiv(1).astype(int)
+        drawn = timeseries["arrivals"].groupby(day).sum()
+        drawn = drawn[(drawn.index >= 0) & (drawn.index < len(curve))]
+        d = pd.DataFrame({"mid": drawn.index + 0.5, "drawn": drawn.to_numpy()})
+        layers.append(alt.Chart(d).mark_point(color=TIER_COLOURS[3], size=12, filled=True).encode(
+            alt.X("mid:Q"), alt.Y("drawn:Q"),
+            tooltip=[alt.Tooltip("drawn:Q", title=text("plot.f0_drawn", lang), format=",.0f")]))
+    return alt.layer(*layers).add_params(_zoom_x()).properties(width=WIDTH, height=300)
+
+
+def uploaded_cases(cases: pd.DataFrame, horizon: int, lang: str = DEFAULT) -> alt.Chart:
+    """An uploaded daily-cases series as the run uses it: days given, then (hatched red) the last
+    value held to the horizon."""
+    given = cases[cases["day"] < horizon].assign(source=text("upload.observed", lang))
+    frames = [given]
+    if len(cases) < horizon:
+        frames.append(pd.DataFrame({"day": range(len(cases), horizon), "cases": float(cases["cases"].iloc[-1]),
+                                    "source": text("upload.held", lang)}))
+    data = pd.concat(frames, ignore_index=True)
+    names = [text("upload.observed", lang), text("upload.held", lang)]
+    return alt.Chart(data).mark_bar().encode(
+        alt.X("day:Q", title=text("upload.x", lang), scale=alt.Scale(domain=[-1, horizon])),
+        alt.Y("cases:Q", title=text("upload.y", lang)),
+        alt.Color("source:N", title=None, scale=_series_colours(names, ["#2c6fbb", "#f1b0a8"]),
+                  legend=alt.Legend(orient="top-left")),
+        tooltip=[alt.Tooltip("day:Q", title=text("upload.x", lang)),
+                 alt.Tooltip("cases:Q", title=text("upload.y", lang), format=",.0f"), alt.Tooltip("source:N", title="")],
+    ).add_params(_zoom_x()).properties(width=WIDTH, height=220)
+
+
+
+
+def facility_over_time(occupancy: pd.DataFrame, name: str, day: float, lang: str = DEFAULT) -> alt.LayerChart:
+    """One facility's beds taken (area) against its beds (line) over the run, the map's day marked."""
+    tip = [alt.Tooltip("time:Q", title=text("chart.day", lang), format=".1f"),
+           alt.Tooltip("occupied:Q", title=f"{text('chart.occupied', lang)} ({text('chart.beds', lang)})"),
+           alt.Tooltip("capacity:Q", title=f"{text('chart.capacity', lang)} ({text('chart.beds', lang)})")]
+    base = alt.Chart(occupancy, title=name)
+    marker = alt.Chart(pd.DataFrame({"time": [day + 0.5]})).mark_rule(color="#2c6fbb", strokeDash=[4, 3]).encode(
+        x="time:Q")
+    return (base.mark_area(opacity=0.5, color=TIER_COLOURS[2]).encode(
+                _day(lang), alt.Y("occupied:Q", title=text("chart.beds", lang)), tooltip=tip)
+            + base.mark_line(color="black", strokeWidth=1).encode(_day(lang), alt.Y("capacity:Q"), tooltip=tip)
+            + marker).add_params(_zoom_x()).properties(width=WIDTH, height=220)

@@ -1,0 +1,87 @@
+"""Every word the app and the briefing report show, in one file per language (flowsim/locales/*.yaml).
+
+The files are the one table of labels and units: a lever, a key figure or a resource is named by
+the same key in every language (`lever.daily_f0.label`, `figure.died.unit`, `resource.icu_beds`),
+so a screen never shows an internal name and a translation cannot miss a label unnoticed (the
+tests check both files hold the same keys). Numbers are written the way each language writes them.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+LANGUAGES = {"en": "English", "vi": "Tiếng Việt"}
+DEFAULT = "en"
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out |= _flatten(value, f"{name}.")
+        else:
+            out[name] = str(value)
+    return out
+
+
+@cache
+def table(lang: str = DEFAULT) -> dict[str, str]:
+    """Every key of one language's file, flattened (`a: {b: x}` → `a.b`)."""
+    if lang not in LANGUAGES:
+        raise KeyError(f"language '{lang}': one of {', '.join(LANGUAGES)}")
+    text = (resources.files("flowsim") / "locales" / f"{lang}.yaml").read_text(encoding="utf-8")
+    return _flatten(yaml.safe_load(text) or {})
+
+
+def text(key: str, lang: str = DEFAULT, /, **values: Any) -> str:
+    """The text of `key` in `lang`, with `{name}` placeholders filled. A missing key is an error
+    (the key-parity test catches it before a user does)."""
+    words = table(lang)
+    if key not in words:
+        raise KeyError(f"no text '{key}' in flowsim/locales/{lang}.yaml")
+    return words[key].format(**values) if values else words[key]
+
+
+def has(key: str, lang: str = DEFAULT) -> bool:
+    return key in table(lang)
+
+
+def named(kind: str, name: str, lang: str = DEFAULT) -> str:
+    """A lever's or figure's label with its unit, e.g. "New F0 per day (patients/day)"."""
+    label = text(f"{kind}.{name}.label", lang)
+    unit_key = f"{kind}.{name}.unit"
+    return f"{label} ({text(unit_key, lang)})" if has(unit_key, lang) and table(lang)[unit_key] else label
+
+
+def number(value: float | None, digits: int = 0, lang: str = DEFAULT) -> str:
+    """A number as `lang` writes it: 2,270.5 in English, 2.270,5 in Vietnamese; — when unknown."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    written = f"{float(value):,.{digits}f}"
+    if written in ("-0", "-0.0") or written.startswith("-0.") and float(value) == 0:
+        written = written[1:]
+    if lang == "vi":
+        written = written.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return written
+
+
+def figure_digits(name: str) -> tuple[int, float]:
+    """Decimals a key figure is shown with, and its scale: shares as %, waits and days to 0.1,
+    counts and minutes whole (read off the figure's unit in the English table)."""
+    unit = table(DEFAULT).get(f"figure.{name}.unit", "")
+    if unit == "%":
+        return 0, 100.0
+    return (1, 1.0) if unit == "days" else (0, 1.0)
+
+
+def figure_value(name: str, value: float | None, lang: str = DEFAULT) -> str:
+    digits, scale = figure_digits(name)
+    return number(None if value is None else float(value) * scale, digits, lang)

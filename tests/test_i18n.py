@@ -1,0 +1,66 @@
+"""The two languages: the same keys and placeholders in each file, every key the code asks for
+present, Vietnamese written with its diacritics and Hanoi's terms, numbers written each language's way."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from flowsim import i18n, levers
+
+ROOT = Path(i18n.__file__).parent
+
+
+def _fields(s: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(s) if name}
+
+
+def test_no_key_is_missing_in_either_language():
+    en, vi = i18n.table("en"), i18n.table("vi")
+    assert sorted(set(en) - set(vi)) == [], "missing in vi.yaml"
+    assert sorted(set(vi) - set(en)) == [], "missing in en.yaml"
+
+
+def test_placeholders_match_between_languages():
+    en, vi = i18n.table("en"), i18n.table("vi")
+    wrong = {k: (_fields(en[k]), _fields(vi[k])) for k in en if _fields(en[k]) != _fields(vi[k])}
+    assert not wrong
+
+
+def test_every_key_the_code_asks_for_exists():
+    used = set()
+    for name in ("app.py", "plots.py", "charts.py", "maps.py", "headline.py", "reports.py", "briefing.py"):
+        path = ROOT / name
+        if path.exists():
+            used |= set(re.findall(r'\b(?:t|text)\(\s*"([a-z_]+\.[a-z0-9_.]+)"', path.read_text(encoding="utf-8")))
+    assert len(used) > 100
+    for lang in i18n.LANGUAGES:
+        assert sorted(k for k in used if k not in i18n.table(lang)) == [], lang
+    for lever in (*levers.LEVERS, *levers.EPIDEMIC_LEVERS):
+        for lang in i18n.LANGUAGES:
+            assert i18n.has(f"lever.{lever.key}.label", lang) and i18n.has(f"lever.{lever.key}.unit", lang)
+
+
+def test_vietnamese_is_written_with_diacritics_and_hanoi_terms():
+    vi = i18n.table("vi")
+    words = " ".join(vi.values())
+    for term in ("F0", "tầng", "trạm y tế lưu động", "giường oxy", "hồi sức tích cực", "xe cứu thương"):
+        assert term in words, term
+    en = i18n.table("en")
+    same = [k for k in en if en[k] == vi[k] and re.search(r"[a-z]{4}", en[k]) and k != "app.language"]
+    assert len(same) < 0.03 * len(en), same  # not English left in place
+    assert i18n.text("resource.icu_beds", "vi") == "giường hồi sức tích cực (tầng 3)"
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("en", "2,270.5"), ("vi", "2.270,5")])
+def test_numbers_are_written_each_languages_way(lang, expected):
+    assert i18n.number(2270.46, 1, lang) == expected
+    assert i18n.number(float("nan"), 0, lang) == "—"
+
+
+def test_a_missing_key_is_an_error_not_a_silent_english_word():
+    with pytest.raises(KeyError, match="no text 'nope.nothing'"):
+        i18n.text("nope.nothing", "vi")
