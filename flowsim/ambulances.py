@@ -237,6 +237,15 @@ class Fleet:
         self._dispatch(vehicle, taken)
         return True
 
+    def add_vehicles(self, base: int, count: int) -> None:
+        """`count` new vehicles at a base, now (a phased plan): each takes a waiting call or stands by."""
+        for _ in range(count):
+            v = Vehicle(len(self.vehicles), base, self.base_point[base])
+            self.vehicles.append(v)
+            v.busy = True
+            self.log.vehicle_changes.add(self.env.now, 0, 1)
+            self._at_base(v)
+
     @property
     def size(self) -> int:
         return len(self.vehicles)

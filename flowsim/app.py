@@ -25,7 +25,7 @@ import streamlit as st
 import yaml
 
 import flowsim
-from flowsim import charts, levers, plots, teaching
+from flowsim import app_plan, charts, levers, plots, teaching
 from flowsim.ambulances import DISPATCH_RULES
 from flowsim.config import (
     BUILTIN_DIR,
@@ -53,7 +53,7 @@ SOURCES = {"hanoi": BUILTIN_DIR / "hanoi.yaml"}
 SOURCES |= {p.stem: p for p in sorted((BUILTIN_DIR / "teaching").glob("*.yaml"))}
 PAIRED_MIN = 4  # replications at least, for the paired experiments (bottlenecks, sweeps, comparisons)
 INTERVAL_MIN = 5  # below this many replications the cards show the runs' range, not a ±
-VIEWS = ["overview", "bottlenecks", "sweep", "compare", "map", "teach"]
+VIEWS = ["overview", "bottlenecks", "sweep", "compare", "plan", "map", "teach"]
 KEY_FIGURES = ["died", "died_waiting", "wait_tier2_p90", "wait_tier3_p90", "ambulance_response_p90",
                "peak_tier2", "peak_tier3", "full_days_icu"]
 """The cards of the Overview; their words are `figure.<name>` in flowsim/locales."""
@@ -285,6 +285,9 @@ def source_data(problems: list[str]) -> tuple[str, dict]:
         except ConfigError as exc:
             st.sidebar.error(t("msg.upload_not_used", error=exc))
             problems.append(t("msg.upload_rejected_main", name=upload.name, error=exc, fallback=source_name(choice)))
+    plan = app_plan.loaded_plan(choice)  # a plan the Plan view loaded
+    if plan is not None:
+        return plan
     return choice, builtin_data(choice)
 
 
@@ -640,6 +643,8 @@ def main() -> None:
         sweep_view(scenario, yaml_text, epidemic_now | values, replications, seed)
     elif view == "compare":
         compare_view(scenario, yaml_text, replications, seed)
+    elif view == "plan":
+        app_plan.plan_view(scenario, replications, seed, worker_pool())
     else:
         map_view(scenario, result)
 

@@ -40,6 +40,10 @@ FLAGS = {
     "max_simulations": "--max-simulations", "predictive_draws": "--predictive-draws", "max_minutes": "--max-minutes",
     "doubling_days": "--doubling-days", "rt": "--rt", "detection_share": "--detection-share",
     "distancing_day": "--distancing", "distancing_effect": "--distancing", "distancing_ramp": "--distancing",
+    # the decision tools (cli_decisions.py)
+    "by": "--by", "kinds": "--kinds", "confirm": "--confirm", "screen_replications": "--screen-replications",
+    "target": "--target", "rtol": "--rtol", "start": "--start", "low": "--low", "high": "--high",
+    "decide": "--decide", "budget": "--budget", "trials": "--trials", "confirm_replications": "--confirm-replications",
 }
 """The one table from the library's names for what a user sets to the flags the user typed: a
 library error names a field (`replications 0: must be ...`), the CLI says the flag (`--replications 0: ...`)."""
@@ -439,7 +443,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_decision(args: argparse.Namespace) -> int:
+    """`frontier`, `optimise`, `bottlenecks --by facility` (cli_decisions.py): their flags first."""
+    import importlib.util
+
+    from .cli_decisions import prepare
+
+    if args.decision == "optimise" and importlib.util.find_spec("optuna") is None:
+        raise MissingDependency("flowsim optimise needs optuna: pip install 'flowsim[decisions]'")
+    go = prepare(args)
+    scenario = scenario_from_args(args)
+    _checked(args, [scenario], _concurrent(args))
+    o = _run_options(args)
+    code = go(scenario, {"executor": o.executor, "workers": o.workers, "scheduler": o.scheduler, "store": o.store,
+                         "resume": o.resume, "overwrite": o.overwrite, "progress": o.progress,
+                         "posterior": _posterior(args)})
+    if _posterior_note(args):
+        print(_posterior_note(args))
+    return code
+
+
 def cmd_bottlenecks(args: argparse.Namespace) -> int:
+    if args.by == "facility":
+        args.decision = "units"
+        return cmd_decision(args)
     from .experiments import bottlenecks
     from .reports import bottleneck_table, write_bottlenecks
 
@@ -739,7 +766,16 @@ def parser() -> argparse.ArgumentParser:
     _add_scenario_args(b)
     b.add_argument("--step", type=float, default=0.10, help="capacity added to each resource (default 0.10 = +10%%)")
     _add_experiment_args(b, "out/bottlenecks")
+    from .cli_decisions import DECISION_COMMANDS, add_unit_args
+
+    add_unit_args(b)
     b.set_defaults(func=cmd_bottlenecks)
+    for name, aliases, what, description, add_args in DECISION_COMMANDS:
+        d = sub.add_parser(name, aliases=aliases, help=what, description=description)
+        _add_scenario_args(d)
+        add_args(d)
+        _add_executor_args(d)
+        d.set_defaults(func=cmd_decision, decision=name)
     cal = sub.add_parser("calibrate", help="fit the scenario's priors to observed targets (ABC-SMC) into a posterior",
                          description="Fit every prior the scenario declares (`priors:`) to a targets file by "
                                      "ABC-SMC (pyabc); writes posterior.parquet, posterior.yaml, a predictive "

@@ -25,8 +25,10 @@ from pydantic import (
     model_validator,
 )
 
+from .costs import Costs
 from .distributions import Distribution, Exponential, Fixed
 from .errors import ConfigError
+from .plan import CapacityChange, problems
 from .pools import bed_pool
 from .priors import Prior
 
@@ -487,6 +489,10 @@ class Scenario(Strict):
     waiting_hazard: WaitingHazard = WaitingHazard()
     initial_census: InitialCensus = InitialCensus()
     capacity_scale: CapacityScale = CapacityScale()
+    capacity_changes: list[CapacityChange] = Field(default_factory=list, max_length=10_000)
+    """Capacity that changes on given days, a phased plan (`flowsim.plan`): beds close as they empty."""
+    costs: Costs = Costs()
+    """Unit costs of capacity (`flowsim.costs`), for `flowsim optimise`; no run reads them."""
     presets: dict[str, dict[str, Any]] = Field(default_factory=dict)
     priors: list[Prior] = Field(default_factory=list, max_length=100)
     """What is not known: a range and a shape per uncertain field (`flowsim.priors`); used by
@@ -508,6 +514,8 @@ class Scenario(Strict):
 
 def _cross_check(s: Scenario) -> None:
     """References and sums that one field alone cannot check."""
+    for problem in problems(s)[:1]:  # capacity changes: their facilities, bases, days and levels
+        raise ConfigError(problem)
     if s.warmup_days >= s.horizon_days:
         raise ConfigError("warmup_days: must be shorter than horizon_days")
     for i, iv in enumerate(s.arrivals.interventions):

@@ -48,7 +48,7 @@ def metric(at: AppTest, label_start: str) -> str:
 def test_opens_with_key_figures_and_intervals(app: AppTest):
     assert app.selectbox(key="source:en").value == "town"  # shown as "Teaching: a small town"
     assert "–" in metric(app, "Deaths")  # 2 replications by default: the range of the runs, not a ±
-    assert app.radio(key="view:en").options == ["Overview", "Bottlenecks", "Sweep", "Compare", "Map", "Teach"]
+    assert app.radio(key="view:en").options == ["Overview", "Bottlenecks", "Sweep", "Compare", "Plan", "Map", "Teach"]
     assert not app.error
 
 
@@ -333,7 +333,7 @@ def test_every_view_in_both_languages(app: AppTest, lang: str, view: str):
     assert app.title[0].value == TITLES[lang]
     assert app.radio(key=f"view:{lang}").value == view
     assert app.radio(key=f"view:{lang}").options == [i18n.text(f"view.{v}", lang) for v in
-                                             ["overview", "bottlenecks", "sweep", "compare", "map", "teach"]]
+                                             ["overview", "bottlenecks", "sweep", "compare", "plan", "map", "teach"]]
     if view == "sweep":
         app.button(key="run-sweep").click().run()
     elif view == "compare":

@@ -1,0 +1,56 @@
+"""The app's Plan view (flowsim/app_plan.py), driven headless on the teaching town."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+pytest.importorskip("streamlit")
+pytest.importorskip("optuna")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = str(resources.files("flowsim") / "streamlit_app.py")
+
+
+@pytest.fixture
+def plan(monkeypatch) -> AppTest:
+    monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.radio(key="view:en").set_value("plan").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_plan_view_finds_the_frontier_and_the_cheapest_plan_and_loads_it(plan: AppTest):
+    plan.checkbox(key="plan-o2-on").uncheck().run()  # the ICU target alone: the town can buy its way to it
+    plan.slider(key="plan-trials").set_value(6).run()
+    plan.button(key="run-frontier").click().run()
+    assert not plan.exception, plan.exception
+    assert any(m.label.startswith("Highest constant F0/day") for m in plan.metric)
+    plan.button(key="run-optimise").click().run()
+    assert not plan.exception, plan.exception
+    assert any(m.value.startswith("chosen:") for m in plan.success), [m.value for m in plan.warning]
+    plan.button(key="load-plan").click().run()
+    assert not plan.exception, plan.exception
+    assert any("Running the plan" in s.value for s in plan.sidebar.success)
+    scales = {k: plan.slider(key=f"lever:{k}_scale").value for k in ("oxygen_beds", "icu_beds", "station_beds")}
+    assert any(v != 1.0 for v in scales.values())                    # the levers start from the plan
+    plan.radio(key="view:en").set_value("overview").run()
+    assert not plan.exception and next(m.value for m in plan.metric if m.label.startswith("Deaths"))
+
+
+def test_a_bad_target_is_a_message_not_a_traceback(plan: AppTest):
+    plan.checkbox(key="plan-icu-on").uncheck().run()
+    plan.checkbox(key="plan-o2-on").uncheck().run()
+    assert not plan.exception
+    assert any("at least one target" in i.value for i in plan.info)
+
+
+def test_plan_view_ranks_single_units(plan: AppTest):
+    plan.button(key="run-units").click().run()
+    assert not plan.exception, plan.exception
+    tables = [d.value for d in plan.dataframe if "deaths_averted" in d.value.columns]
+    assert tables and {"unit", "deaths_averted_lower", "deaths_averted_upper", "screen_rank"} <= set(tables[0].columns)
+    assert any("deaths averted" in c.value for c in plan.caption)
