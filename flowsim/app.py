@@ -285,7 +285,7 @@ def source_data(problems: list[str]) -> tuple[str, dict]:
         except ConfigError as exc:
             st.sidebar.error(t("msg.upload_not_used", error=exc))
             problems.append(t("msg.upload_rejected_main", name=upload.name, error=exc, fallback=source_name(choice)))
-    plan = app_plan.loaded_plan(choice)  # a plan the Plan view loaded
+    plan = app_plan.loaded_plan(choice, LANG)  # a plan the Plan view loaded
     if plan is not None:
         return plan
     return choice, builtin_data(choice)
@@ -644,7 +644,7 @@ def main() -> None:
     elif view == "compare":
         compare_view(scenario, yaml_text, replications, seed)
     elif view == "plan":
-        app_plan.plan_view(scenario, replications, seed, worker_pool())
+        app_plan.plan_view(scenario, replications, seed, worker_pool(), LANG)
     else:
         map_view(scenario, result)
 

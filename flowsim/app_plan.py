@@ -17,16 +17,29 @@ import streamlit as st
 import flowsim
 from flowsim.config import ConfigError, parse_yaml, to_yaml
 from flowsim.costs import RESOURCE_OF
+from flowsim.i18n import DEFAULT, number, text
 
 PLAN_KEY = "loaded_plan"
-UNIT_LABELS = {"station_bed": "station bed", "hospital_tier1_bed": "hospital tier-1 bed", "oxygen_bed": "oxygen bed",
-               "icu_bed": "ICU bed", "vehicle": "vehicle", "home_monitoring_slot": "home-monitoring slot"}
 MIN_REPLICATIONS = 4
+LANG = DEFAULT
+"""The language the app chose (set by `loaded_plan` and `plan_view`, which the app calls with it)."""
 
 
-def loaded_plan(choice: str) -> tuple[str, dict] | None:
+def t(key: str, /, **values: Any) -> str:
+    """The text of `key` in the app's language (flowsim/locales/<lang>.yaml)."""
+    return text(key, LANG, **values)
+
+
+def unit_label(unit: str, many: bool = False) -> str:
+    """A priced unit's name (`costs.RESOURCE_OF`), one or several."""
+    return text(f"plan.unit.{unit}{'_many' if many else ''}", LANG)
+
+
+def loaded_plan(choice: str, lang: str = DEFAULT) -> tuple[str, dict] | None:
     """The plan loaded from the Plan view as the scenario source, while the same built-in
     scenario stays chosen (choosing another drops it)."""
+    global LANG
+    LANG = lang
     st.session_state["plan-choice"] = choice  # the scenario a plan loaded now would belong to
     saved = st.session_state.get(PLAN_KEY)
     if saved is None:
@@ -35,7 +48,7 @@ def loaded_plan(choice: str) -> tuple[str, dict] | None:
     if chosen_from != choice:
         st.session_state.pop(PLAN_KEY, None)
         return None
-    st.sidebar.success(f"Running the plan {label}; choose another scenario to leave it.")
+    st.sidebar.success(t("plan.running_plan", label=label))
     return f"plan:{label}", parse_yaml(text, "the loaded plan")
 
 
@@ -52,32 +65,34 @@ def _png(fig: Any) -> bytes:
 
 
 def _targets(scenario: flowsim.Scenario) -> list[str]:
-    st.markdown("**Service targets** (each averaged over the replications, over the statistics window)")
+    st.markdown(t("plan.targets"))
     c1, c2, c3, c4 = st.columns(4)
     out = []
-    if c1.checkbox("ICU wait", True, key="plan-icu-on"):
-        hours = c1.number_input("Wait longer than (hours)", 0.0, 72.0, 2.0, 0.5, key="plan-icu-hours")
-        share = c1.number_input("…for at most (% of ICU patients)", 0.0, 100.0, 5.0, 1.0, key="plan-icu-share")
+    if c1.checkbox(t("plan.icu_wait"), True, key="plan-icu-on"):
+        hours = c1.number_input(t("plan.longer_than_hours"), 0.0, 72.0, 2.0, 0.5, key="plan-icu-hours")
+        share = c1.number_input(t("plan.share_icu"), 0.0, 100.0, 5.0, 1.0, key="plan-icu-share")
         out.append(f"P(icu_wait>{hours:g}h)<={share:g}%")
-    if c2.checkbox("Oxygen-bed wait", True, key="plan-o2-on"):
-        hours = c2.number_input("Wait longer than (hours) ", 0.0, 72.0, 2.0, 0.5, key="plan-o2-hours")
-        share = c2.number_input("…for at most (% of oxygen patients)", 0.0, 100.0, 5.0, 1.0, key="plan-o2-share")
+    if c2.checkbox(t("plan.oxygen_wait"), True, key="plan-o2-on"):
+        hours = c2.number_input(t("plan.longer_than_hours") + " ", 0.0, 72.0, 2.0, 0.5, key="plan-o2-hours")
+        share = c2.number_input(t("plan.share_oxygen"), 0.0, 100.0, 5.0, 1.0, key="plan-o2-share")
         out.append(f"P(oxygen_wait>{hours:g}h)<={share:g}%")
-    if c3.checkbox("Deaths while waiting", False, key="plan-deaths-on"):
-        per = c3.number_input("At most (per 1,000 F0)", 0.0, 1000.0, 1.0, 0.1, key="plan-deaths")
+    if c3.checkbox(t("plan.deaths_waiting"), False, key="plan-deaths-on"):
+        per = c3.number_input(t("plan.deaths_at_most"), 0.0, 1000.0, 1.0, 0.1, key="plan-deaths")
         out.append(f"deaths_waiting_per_1000<={per:g}")
-    if scenario.ambulances is not None and c4.checkbox("Ambulance response", False, key="plan-amb-on"):
-        minutes = c4.number_input("p90 response at most (minutes)", 1.0, 600.0, 60.0, 5.0, key="plan-amb")
+    if scenario.ambulances is not None and c4.checkbox(t("plan.ambulance_response"), False, key="plan-amb-on"):
+        minutes = c4.number_input(t("plan.ambulance_at_most"), 1.0, 600.0, 60.0, 5.0, key="plan-amb")
         out.append(f"ambulance_response_p90<={minutes:g}")
     return out
 
 
 def _costs(scenario: flowsim.Scenario) -> flowsim.Scenario:
-    st.markdown(f"**Unit costs** ({scenario.costs.currency}; a blank row is a resource the plan may not buy)")
+    st.markdown(t("plan.costs", currency=scenario.costs.currency))
     priced = scenario.costs.priced()
-    table = pd.DataFrame([{"unit": UNIT_LABELS[u], "one_off": priced[u].one_off if u in priced else None,
+    table = pd.DataFrame([{"unit": unit_label(u), "one_off": priced[u].one_off if u in priced else None,
                            "per_day": priced[u].per_day if u in priced else None} for u in RESOURCE_OF])
-    edited = st.data_editor(table, key="plan-costs", disabled=["unit"], hide_index=True, width="stretch")
+    columns = {"unit": t("plan.column.unit"), "one_off": t("plan.column.one_off"), "per_day": t("plan.column.per_day")}
+    edited = st.data_editor(table, key="plan-costs", disabled=["unit"], hide_index=True, width="stretch",
+                            column_config=columns)
     costs: dict[str, Any] = {"currency": scenario.costs.currency}
     for unit, row in zip(RESOURCE_OF, edited.to_dict("records"), strict=True):
         one_off, per_day = row.get("one_off"), row.get("per_day")
@@ -88,59 +103,65 @@ def _costs(scenario: flowsim.Scenario) -> flowsim.Scenario:
     return flowsim.variant(scenario, {"costs": costs})
 
 
-def _bar(text: str) -> Any:
-    bar = st.progress(0.0, text=text)
+STAGES = ("runs", "search", "trials", "confirm")
+"""Stages the tools report progress in, each worded in the locale files (others are shown as given)."""
+
+
+def _bar(label: str) -> Any:
+    bar = st.progress(0.0, text=label)
 
     def report(*args: Any) -> None:
         stage, done, total = args if len(args) == 3 else ("runs", *args)
-        bar.progress(min(1.0, done / total) if total else 0.0, text=f"{text} {stage}: {done} of {total}")
+        bar.progress(min(1.0, done / total) if total else 0.0,
+                     text=t("plan.progress", what=label, stage=t(f"plan.stage.{stage}") if stage in STAGES else stage,
+                            done=number(done, 0, LANG), total=number(total, 0, LANG)))
 
     return bar, report
 
 
-def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: Any) -> None:
+def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: Any, lang: str = DEFAULT) -> None:
     """Targets, costs and budget; the frontier and the cheapest plan; load the plan."""
+    global LANG
+    LANG = lang
     from flowsim.decision_plots import frontier_curves, pareto_plot
     from flowsim.frontier import frontier, parse_target
     from flowsim.optimise import default_decisions, optimise
 
-    st.caption("How many new F0 a day can the network take while meeting its targets, and what is the cheapest "
-               "capacity that meets them? Every plan runs the same replications (common random numbers); the best "
-               "plans are then confirmed on fresh ones.")
+    st.caption(t("plan.intro"))
     texts = _targets(scenario)
     try:
-        targets = [parse_target(t, "target") for t in texts]
+        targets = [parse_target(target, "target") for target in texts]
         priced = _costs(scenario)
     except ConfigError as exc:
-        st.error(f"Not used: {exc}")
+        st.error(t("plan.not_used", error=exc))
         return
     if not targets:
-        st.info("Choose at least one target.")
+        st.info(t("plan.choose_target"))
         return
     reps = max(replications, MIN_REPLICATIONS)
     c1, c2, c3 = st.columns(3)
-    budget = c1.number_input(f"Budget ({priced.costs.currency}; 0 = no limit)", 0.0, 1e15, 0.0, key="plan-budget")
-    trials = c2.slider("Plans to try", 4, 60, 12, key="plan-trials")
-    most = c3.slider("Each resource at most (× today)", 1.1, 3.0, 2.0, 0.1, key="plan-most")
+    budget = c1.number_input(t("plan.budget", currency=priced.costs.currency), 0.0, 1e15, 0.0, key="plan-budget")
+    trials = c2.slider(t("plan.trials"), 4, 60, 12, key="plan-trials")
+    most = c3.slider(t("plan.at_most"), 1.1, 3.0, 2.0, 0.1, key="plan-most")
     left, right = st.columns(2)
-    if left.button("Find the frontier", key="run-frontier"):
-        bar, report = _bar("Frontier:")
+    if left.button(t("plan.find_frontier"), key="run-frontier"):
+        bar, report = _bar(t("plan.frontier_label"))
         try:
             st.session_state["plan-frontier"] = frontier(scenario, targets, reps, seed, rtol=0.03, executor=pool,
                                                          report=report)
         except ConfigError as exc:
             st.error(str(exc))
         bar.empty()
-    if right.button("Find the cheapest plan", key="run-optimise"):
+    if right.button(t("plan.find_cheapest"), key="run-optimise"):
         import importlib.util
 
         decisions = default_decisions(priced, most)
         if importlib.util.find_spec("optuna") is None:
-            st.error("The cheapest plan needs Optuna: pip install 'flowsim[decisions]'")
+            st.error(t("plan.needs_optuna"))
         elif not decisions:
-            st.error("No resource has a cost: fill in the unit costs above.")
+            st.error(t("plan.no_costs"))
         else:
-            bar, report = _bar("Cheapest plan:")
+            bar, report = _bar(t("plan.cheapest_label"))
             try:
                 st.session_state["plan-optimise"] = optimise(
                     priced, targets, budget if budget > 0 else math.inf, decisions, trials, reps, seed,
@@ -148,44 +169,45 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
             except ConfigError as exc:
                 st.error(str(exc))
             bar.empty()
-    st.markdown("**Where one more unit saves most**: every single bed at a facility and vehicle at a base, "
-                "screened from what the runs record, the best confirmed with paired runs.")
-    if st.button("Rank single units", key="run-units"):
+    st.markdown(t("plan.units_intro"))
+    if st.button(t("plan.rank_units"), key="run-units"):
         from flowsim.unit_bottlenecks import unit_bottlenecks
 
-        with st.spinner("Screening every unit, then confirming the best with paired runs…"):
+        with st.spinner(t("plan.ranking_units")):
             st.session_state["plan-units"] = unit_bottlenecks(scenario, reps, seed, confirm=4, executor=pool)
     _units()
     found = st.session_state.get("plan-frontier")
     if found is not None:
-        st.subheader("Capacity frontier")
-        st.metric("Highest constant F0/day meeting every target", f"{found.rate:,.0f}",
-                  help=f"95% interval {found.lower:,.0f}–{found.upper:,.0f} (chance in {found.replications} "
-                       f"replications per rate); set by {found.binding}")
-        st.caption(f"95% interval {found.lower:,.0f}–{found.upper:,.0f} F0/day; set by {found.binding}. "
-                   "The interval covers chance in the replications, not the model's assumptions.")
-        st.image(_png(frontier_curves(found.evaluations, found.table)))
+        st.subheader(t("plan.frontier"))
+        interval = {"lower": number(found.lower, 0, LANG), "upper": number(found.upper, 0, LANG),
+                    "binding": found.binding}
+        st.metric(t("plan.frontier_metric"), number(found.rate, 0, LANG),
+                  help=t("plan.frontier_help", replications=found.replications, **interval))
+        st.caption(t("plan.frontier_caption", **interval))
+        st.image(_png(frontier_curves(found.evaluations, found.table, lang=LANG)))
         st.dataframe(found.table, hide_index=True, width="stretch")
     result = st.session_state.get("plan-optimise")
     if result is not None:
-        st.subheader("Cheapest plan")
+        st.subheader(t("plan.cheapest"))
         (st.success if result.chosen is not None else st.warning)(result.verdict)
         st.image(_png(pareto_plot(result.plans, result.pareto, result.chosen.label if result.chosen else None,
-                                  result.currency, result.budget)))
+                                  result.currency, result.budget, lang=LANG)))
         if len(result.confirmation):
-            st.markdown("Confirmed on fresh replications (paired, 95% intervals):")
+            st.markdown(t("plan.confirmed"))
             st.dataframe(result.confirmation, hide_index=True, width="stretch")
-        with st.expander("Every plan tried"):
+        with st.expander(t("plan.every_plan")):
             st.dataframe(result.plans, hide_index=True, width="stretch")
         if result.chosen is not None:
-            adds = ", ".join(f"{a:,.0f} {UNIT_LABELS[u]}s" for u, a in result.chosen.added.items() if a)
-            st.write(f"The plan adds {adds or 'nothing'} for {result.chosen.cost:,.0f} {result.currency}.")
-            text = to_yaml(result.chosen.scenario)
+            adds = ", ".join(f"{number(a, 0, LANG)} {unit_label(u, many=a != 1)}"
+                             for u, a in result.chosen.added.items() if a)
+            st.write(t("plan.plan_adds", adds=adds or t("plan.nothing"), cost=number(result.chosen.cost, 0, LANG),
+                       currency=result.currency))
+            plan_text = to_yaml(result.chosen.scenario)
             c1, c2 = st.columns(2)
-            c1.download_button("Download the plan (YAML)", text.encode(), "plan.yaml", "application/x-yaml",
+            c1.download_button(t("plan.download_plan"), plan_text.encode(), "plan.yaml", "application/x-yaml",
                                key="download-plan")
-            if c2.button("Load this plan as the current scenario", key="load-plan"):
-                st.session_state[PLAN_KEY] = (result.chosen.label, text, st.session_state.get("plan-choice"))
+            if c2.button(t("plan.load_plan"), key="load-plan"):
+                st.session_state[PLAN_KEY] = (result.chosen.label, plan_text, st.session_state.get("plan-choice"))
                 st.rerun()
 
 
@@ -195,12 +217,11 @@ def _units() -> None:
     result = st.session_state.get("plan-units")
     if result is None:
         return
-    st.image(_png(unit_bars(result.ranking)))
+    st.image(_png(unit_bars(result.ranking, lang=LANG)))
     v = result.leader_vs_runner_up
     if v:
         first, second = result.ranking["unit"].iloc[0], result.ranking["unit"].iloc[1]
-        told = "better, with 95% confidence" if v["lower"] > 0 else "not told apart from it (the interval includes 0)"
-        st.caption(f"{first} against {second}: {v['difference']:+.3g} deaths averted [{v['lower']:.3g}, "
-                   f"{v['upper']:.3g}] — {told}. The screen ranks by waiting one more unit could absorb; it can "
-                   "miss knock-on effects (the CLI's --check-screen confirms every candidate).")
+        told = t("plan.better") if v["lower"] > 0 else t("plan.not_told_apart")
+        st.caption(t("plan.leader", first=first, second=second, difference=f"{v['difference']:+.3g}",
+                     lower=f"{v['lower']:.3g}", upper=f"{v['upper']:.3g}", told=told))
     st.dataframe(result.ranking, hide_index=True, width="stretch")

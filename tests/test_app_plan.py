@@ -54,3 +54,21 @@ def test_plan_view_ranks_single_units(plan: AppTest):
     tables = [d.value for d in plan.dataframe if "deaths_averted" in d.value.columns]
     assert tables and {"unit", "deaths_averted_lower", "deaths_averted_upper", "screen_rank"} <= set(tables[0].columns)
     assert any("deaths averted" in c.value for c in plan.caption)
+
+
+def test_plan_view_speaks_vietnamese(monkeypatch):
+    """Every word of the Plan view comes from the locale files: in Vietnamese, no English left."""
+    from flowsim import i18n
+
+    monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.selectbox(key="lang").set_value("vi")
+    at.radio(key="view:en").set_value("plan").run()
+    assert not at.exception, at.exception
+    assert at.button(key="run-frontier").label == i18n.text("plan.find_frontier", "vi") == "Tìm ngưỡng năng lực"
+    assert at.checkbox(key="plan-icu-on").label == "Chờ giường hồi sức tích cực"
+    assert any("Mục tiêu dịch vụ" in m.value for m in at.markdown)
+    at.checkbox(key="plan-icu-on").uncheck().run()
+    at.checkbox(key="plan-o2-on").uncheck().run()
+    assert any(i.value == "Hãy chọn ít nhất một mục tiêu." for i in at.info)
