@@ -383,22 +383,30 @@ def _figures(text: str) -> list[str]:
     return [f.strip() for f in text.split(",") if f.strip()]
 
 
+def _factors(vary: list[str] | None, example: str) -> dict[str, list]:
+    """The `--vary PATH=VALUES` flags as {path: values}: each path once, at least one."""
+    from .experiments import parse_vary
+
+    factors: dict[str, list] = {}
+    for text in vary or []:
+        path, values = parse_vary(text)
+        if path in factors:
+            raise ConfigError(f"--vary {path}: given twice")
+        factors[path] = values
+    if not factors:
+        raise ConfigError(f"--vary: give at least one factor, e.g. --vary {example}")
+    return factors
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .experiments import parse_vary, sweep
+    from .experiments import sweep
     from .replications import check_figures
     from .reports import sweep_table, write_sweep
 
     check_figures([args.figure], "figure")
     scenario = scenario_from_args(args)
     _checked(args, [scenario], _concurrent(args))
-    factors: dict[str, list] = {}
-    for text in args.vary or []:
-        path, values = parse_vary(text)
-        if path in factors:
-            raise ConfigError(f"--vary {path}: given twice")
-        factors[path] = values
-    if not factors:
-        raise ConfigError("--vary: give at least one factor, e.g. --vary capacity_scale.oxygen_beds=1,1.2")
+    factors = _factors(args.vary, "capacity_scale.oxygen_beds=1,1.2")
     result = sweep(scenario, factors, args.replications, seed=args.seed, posterior=_posterior(args),
                    options=_run_options(args))
     print(f"{len(result.table['scenario'].unique())} grid points × {result.replications.replications} replications "
@@ -620,18 +628,11 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     """Sweep, keep the sweep in OUT_DIR/sweep (resumable), train the emulator on all but the
     held-out points and report its accuracy there, then train on every point and save it."""
     from . import emulator
-    from .experiments import parse_vary, sweep
+    from .experiments import sweep
 
     _needs("sklearn", "emulate", "emulate")
     scenario = scenario_from_args(args)
-    factors: dict[str, list] = {}
-    for text in args.vary or []:
-        path, values = parse_vary(text)
-        if path in factors:
-            raise ConfigError(f"--vary {path}: given twice")
-        factors[path] = values
-    if not factors:
-        raise ConfigError("--vary: give at least one factor, e.g. --vary capacity_scale.icu_beds=0.5:2:0.25")
+    factors = _factors(args.vary, "capacity_scale.icu_beds=0.5:2:0.25")
     args.out = args.out_dir
     _checked(args, [scenario], _concurrent(args))
     result = sweep(scenario, factors, args.replications, seed=args.seed, options=_run_options(args, Path(args.out_dir) / "sweep"))
