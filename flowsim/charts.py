@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 
 from .headline import POOL_KEYS
-from .i18n import DEFAULT, has, text
+from .i18n import DEFAULT, gain_title, has, text
 from .plots import HEATMAP_ROWS, TIER_COLOURS, factor_label, figure_label
 
 WIDTH = "container"
@@ -168,12 +168,7 @@ def bottleneck_bars(ranking: pd.DataFrame, step: float, lang: str = DEFAULT) -> 
     names = [text(f"resource.{r}", lang) if has(f"resource.{r}", lang) else r for r in ranking["resource"]]
     panels: list[alt.LayerChart] = []
     for col in gains:
-        if col == "deaths_averted":
-            title = text("plot.deaths_averted", lang)
-        else:
-            figure = col.removesuffix("_reduction")
-            title = text("plot.reduction_of", lang, figure=text(f"figure.{figure}.label", lang),
-                         unit=text(f"figure.{figure}.unit", lang))
+        title = gain_title(col, lang)
         frame = pd.DataFrame({"resource": names, "value": ranking[col], "lower": ranking[f"{col}_lower"],
                               "upper": ranking[f"{col}_upper"]})
         tip = [alt.Tooltip("resource:N", title=""), alt.Tooltip("value:Q", title=title, format=",.2f"),

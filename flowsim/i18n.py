@@ -85,3 +85,12 @@ def figure_digits(name: str) -> tuple[int, float]:
 def figure_value(name: str, value: float | None, lang: str = DEFAULT) -> str:
     digits, scale = figure_digits(name)
     return number(None if value is None else float(value) * scale, digits, lang)
+
+
+def gain_title(column: str, lang: str = DEFAULT) -> str:
+    """The title of a bottleneck ranking's gain column (`deaths_averted`, `<figure>_reduction`)."""
+    if column == "deaths_averted":
+        return text("plot.deaths_averted", lang)
+    figure = column.removesuffix("_reduction")
+    return text("plot.reduction_of", lang, figure=text(f"figure.{figure}.label", lang),
+                unit=text(f"figure.{figure}.unit", lang))

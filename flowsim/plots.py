@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from .i18n import DEFAULT, has, named, text  # noqa: E402
+from .i18n import DEFAULT, gain_title, has, named, text  # noqa: E402
 
 TIER_COLOURS = {1: "#4c9f70", 2: "#e0a030", 3: "#c0392b"}
 
@@ -311,13 +311,7 @@ def bottleneck_bars(ranking: pd.DataFrame, step: float, title: str = "", lang: s
         ax.barh(ypos, value, xerr=err, color=TIER_COLOURS[2] if col != "deaths_averted" else TIER_COLOURS[1],
                 capsize=3)
         ax.axvline(0, color="black", lw=0.8)
-        if col == "deaths_averted":
-            name = text("plot.deaths_averted", lang)
-        else:
-            figure = col.removesuffix("_reduction")
-            name = text("plot.reduction_of", lang, figure=text(f"figure.{figure}.label", lang),
-                        unit=text(f"figure.{figure}.unit", lang))
-        ax.set_title(textwrap.fill(name, 30), fontsize=10)
+        ax.set_title(textwrap.fill(gain_title(col, lang), 30), fontsize=10)
     axes[0, 0].set_yticks(ypos, labels)
     fig.suptitle(title or text("plot.bottlenecks_title", lang, step=f"{step:.0%}"))
     return fig
