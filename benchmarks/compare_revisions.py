@@ -23,13 +23,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent
 
 WORKLOADS = {
-    "hanoi 3,000/day x 90 d": "flowsim.load_scenario(overrides={'arrivals.rate_per_day': 3000, 'horizon_days': 90})",
-    "M/M/c (mmc.yaml)": "flowsim.load_scenario(resolve_path('mmc'))",
-    "town x 20 (ambulances)": "flowsim.load_scenario(resolve_path('town'), overrides={'arrivals.rate_per_day': 500})",
+    "hanoi 3,000/day x 90 d": "load(ROOT / 'configs/hanoi.yaml', {'arrivals.rate_per_day': 3000, 'horizon_days': 90})",
+    "M/M/c (mmc.yaml)": "load(ROOT / 'configs/teaching/mmc.yaml')",
+    "town x 20 (ambulances)": "load(ROOT / 'configs/teaching/town.yaml', {'arrivals.rate_per_day': 500})",
 }
 PROGRAM = """
 import gc, sys, time, flowsim
-from flowsim.config import resolve_path
+from pathlib import Path
+ROOT = Path(sys.argv[1])  # each revision reads its own configs (an installed flowsim may map another's)
+load = flowsim.load_scenario
 assert flowsim.__file__.startswith(sys.argv[1]), flowsim.__file__
 scenario = {scenario}
 flowsim.run(scenario, seed=1)  # warm: imports, caches
