@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ._version import __version__
+from .argtypes import number, whole
 from .config import (
     MAX_HORIZON_DAYS,
     MAX_REPLICATIONS,
@@ -68,33 +69,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
 
 
-def _number(parse: Callable[[str], Any], unit: str, ok: Callable[[Any], bool], rule: str,
-            subject: str = "") -> Callable[[str], Any]:
-    """An argparse type: the text parsed by `parse` ("'x' is not `unit`"), then held to `ok`
-    ("`subject` must be `rule`"), so every flag says what it takes in the same words."""
-
-    def convert(text: str) -> Any:
-        try:
-            value = parse(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not {unit}") from None
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"{subject + ' ' if subject else ''}must be {rule} (got {text})")
-        return value
-
-    return convert
-
-
-_positive_days = _number(float, "a number of days", lambda v: 0 < v <= MAX_HORIZON_DAYS,
+_positive_days = number(float, "a number of days", lambda v: 0 < v <= MAX_HORIZON_DAYS,
                          f"a number of days above 0 and at most {MAX_HORIZON_DAYS:g}")
-_minutes = _number(float, "a number of minutes", lambda v: 0 < v < float("inf"), "a positive, finite number of minutes")
-_seed = _number(int, "a whole number", lambda v: v >= 0, "0 or more")
-_gigabytes = _number(float, "a number of GB", lambda v: 0 < v <= 1e6, "a number of GB above 0")
-_fraction = _number(float, "a number", lambda v: 0 < v < 1, "between 0 and 1, e.g. 0.05")
+_minutes = number(float, "a number of minutes", lambda v: 0 < v < float("inf"), "a positive, finite number of minutes")
+_seed = number(int, "a whole number", lambda v: v >= 0, "0 or more")
+_gigabytes = number(float, "a number of GB", lambda v: 0 < v <= 1e6, "a number of GB above 0")
+_fraction = number(float, "a number", lambda v: 0 < v < 1, "between 0 and 1, e.g. 0.05")
 
 
 def _count(text: str, most: int = MAX_REPLICATIONS) -> int:
-    value: int = _number(int, "a whole number", lambda v: 1 <= v <= most, f"from 1 to {most:,}")(text)
+    value: int = whole(most)(text)
     return value
 
 
@@ -154,7 +138,7 @@ EPIDEMIC_FLAGS = ("doubling_days", "rt", "detection_share")
 
 def _between(low: float, high: float, what: str) -> Callable[[str], Any]:
     """A number from `low` to `high`; the message says what it is (`what`)."""
-    return _number(float, "a number", lambda v: low <= v <= high, f"between {low:g} and {high:g}", what)
+    return number(float, "a number", lambda v: low <= v <= high, f"between {low:g} and {high:g}", what)
 
 
 def _intervention(text: str) -> tuple[float, float, float]:

@@ -13,24 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .argtypes import positive, whole
 from .config import ConfigError, Scenario
 
 QUICK_UNITS = {"replications": 4, "confirm": 4}
 Go = Callable[[Scenario, dict[str, Any]], int]
 """Runs a prepared command on its scenario with the executor keywords; returns the exit code."""
-
-
-def _whole(most: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-        if not 1 <= value <= most:
-            raise argparse.ArgumentTypeError(f"must be from 1 to {most:,} (got {text})")
-        return value
-
-    return parse
 
 
 def add_unit_args(p: argparse.ArgumentParser) -> None:
@@ -85,16 +73,6 @@ def _prepare_units(args: argparse.Namespace) -> Go:
 QUICK_FRONTIER_REPLICATIONS, QUICK_FRONTIER_RTOL = 4, 0.05
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive, finite number (got {text})")
-    return value
-
-
 def _prepare_frontier(args: argparse.Namespace) -> Go:
     from .decision_reports import frontier_line_text, frontier_text, write_frontier
     from .experiments import parse_vary
@@ -127,12 +105,12 @@ def add_frontier_args(fr: argparse.ArgumentParser) -> None:
                     help="a service target (repeatable): FIGURE<=LIMIT for a key figure or deaths_waiting_per_1000, "
                          "or P(icu_wait>2h)<=5%%, P(oxygen_wait>1d)<=10%% (default: P(icu_wait>2h)<=5%% and "
                          "P(oxygen_wait>2h)<=5%%)")
-    fr.add_argument("--replications", type=_whole(10_000), metavar="R",
+    fr.add_argument("--replications", type=whole(10_000), metavar="R",
                     help="replications per rate (default 10; --quick 4)")
-    fr.add_argument("--start", type=_positive, metavar="F0", help="first rate tried (default: the scenario's rate)")
-    fr.add_argument("--low", type=_positive, metavar="F0", help="lowest rate tried (default: start / 1000)")
-    fr.add_argument("--high", type=_positive, metavar="F0", help="highest rate tried (default: start × 1000)")
-    fr.add_argument("--rtol", type=_positive, metavar="R",
+    fr.add_argument("--start", type=positive, metavar="F0", help="first rate tried (default: the scenario's rate)")
+    fr.add_argument("--low", type=positive, metavar="F0", help="lowest rate tried (default: start / 1000)")
+    fr.add_argument("--high", type=positive, metavar="F0", help="highest rate tried (default: start × 1000)")
+    fr.add_argument("--rtol", type=positive, metavar="R",
                     help="relative precision of the root (default 0.01; --quick 0.05)")
     fr.add_argument("--vary", metavar="PATH=V1,V2|START:STOP:STEP",
                     help="one frontier per value of a field, e.g. capacity_scale.oxygen_beds=1,1.2,1.4")
@@ -146,7 +124,7 @@ QUICK_OPTIMISE = {"replications": 4, "trials": 12, "confirm": 2}
 
 def _amount(text: str) -> float:
     """A positive amount; thousands separators (1,000,000 or 1_000_000) are allowed."""
-    return _positive(text.replace(",", "").replace("_", ""))
+    return positive(text.replace(",", "").replace("_", ""))
 
 
 def _prepare_optimise(args: argparse.Namespace) -> Go:
@@ -186,14 +164,14 @@ def add_optimise_args(op: argparse.ArgumentParser) -> None:
                     help="a decision and its levels (repeatable): a capacity_scale field, e.g. oxygen_beds=1:1.5:0.1, "
                          "or a unit, e.g. 'oxygen bed @ Bach Mai Hospital=0:200:20' (default: every priced "
                          "resource's multiplier from today's to --most)")
-    op.add_argument("--most", type=_positive, default=2.0, help="default decisions: up to this × today (default 2)")
-    op.add_argument("--step", type=_positive, default=0.1, help="default decisions: in steps of this × today (0.1)")
-    op.add_argument("--trials", type=_whole(5000), metavar="N", help="plans the search tries (default 40; --quick 12)")
-    op.add_argument("--replications", type=_whole(10_000), metavar="R",
+    op.add_argument("--most", type=positive, default=2.0, help="default decisions: up to this × today (default 2)")
+    op.add_argument("--step", type=positive, default=0.1, help="default decisions: in steps of this × today (0.1)")
+    op.add_argument("--trials", type=whole(5000), metavar="N", help="plans the search tries (default 40; --quick 12)")
+    op.add_argument("--replications", type=whole(10_000), metavar="R",
                     help="replications per plan (default 10; --quick 4)")
-    op.add_argument("--confirm", type=_whole(20), metavar="K",
+    op.add_argument("--confirm", type=whole(20), metavar="K",
                     help="best plans confirmed on fresh replications (default 3; --quick 2)")
-    op.add_argument("--confirm-replications", dest="confirm_replications", type=_whole(10_000), metavar="R",
+    op.add_argument("--confirm-replications", dest="confirm_replications", type=whole(10_000), metavar="R",
                     help="replications of the confirmation (default: --replications)")
     op.add_argument("--quick", action="store_true", help="12 plans × 4 replications, 2 confirmed")
     op.add_argument("--out", default="out/optimise", help="output folder (default: out/optimise)")

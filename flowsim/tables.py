@@ -197,8 +197,9 @@ def outcome_arrays(log: Log) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def timeseries_table(lv: Levels, layout: Layout, outcomes: tuple[np.ndarray, np.ndarray, np.ndarray],
-                     arrivals: np.ndarray, times: np.ndarray, horizon: float) -> pd.DataFrame:
-    """Levels at every time of `times`, and arrivals and outcomes since the previous one."""
+                     arrivals: np.ndarray, times: np.ndarray, horizon: float, occ: np.ndarray) -> pd.DataFrame:
+    """Levels at every time of `times`, and arrivals and outcomes since the previous one (`occ`:
+    the wards' occupied beds at `times`, shared with `occupancy_table`)."""
     ts: dict[str, np.ndarray] = {"time": times}
     levels_at = lv.census.at(times)
     tier_levels, facility_levels = lv.by_tier.at(times), lv.by_facility.at(times)
@@ -217,7 +218,7 @@ def timeseries_table(lv: Levels, layout: Layout, outcomes: tuple[np.ndarray, np.
         ts[f"in_beds_tier{bed}"] = levels_at[keys].sum(axis=0)
 
     w_tier, w_cap = layout.wards["tier"].to_numpy(), layout.wards["capacity"].to_numpy()
-    occ, qlev = lv.beds.at(times), lv.queues.at(times)
+    qlev = lv.queues.at(times)
     l_tier = layout.lists["tier"].to_numpy()
     for tier in (1, 2, 3):
         ts[f"queue_tier{tier}"] = qlev[l_tier == tier].sum(axis=0)
@@ -243,8 +244,8 @@ def timeseries_table(lv: Levels, layout: Layout, outcomes: tuple[np.ndarray, np.
     return pd.DataFrame(ts)
 
 
-def occupancy_table(lv: Levels, layout: Layout, times: np.ndarray) -> pd.DataFrame:
-    """Occupied beds of every ward at every time of `times` (long format)."""
+def occupancy_table(layout: Layout, times: np.ndarray, occ: np.ndarray) -> pd.DataFrame:
+    """Occupied beds of every ward at every time of `times` (long format; `occ` from `StepSeries.at`)."""
     wards = layout.wards
     w_cap = wards["capacity"].to_numpy()
     return pd.DataFrame({
@@ -252,7 +253,7 @@ def occupancy_table(lv: Levels, layout: Layout, times: np.ndarray) -> pd.DataFra
         "facility": np.repeat(wards["facility"].to_numpy(), len(times)),
         "kind": np.repeat(wards["kind"].to_numpy(), len(times)),
         "tier": np.repeat(wards["tier"].to_numpy(), len(times)),
-        "occupied": lv.beds.at(times).ravel(),
+        "occupied": occ.ravel(),
         "capacity": np.repeat(w_cap, len(times)),
     })
 
@@ -394,12 +395,13 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
     lv = levels(log, layout, horizon)
     times = grid(horizon, step)
     outcomes = outcome_arrays(log)
+    occ = lv.beds.at(times)
     peaks = {f"peak_tier{tier}": int(lv.by_tier.stats(tier - 1, warmup, horizon)["max"]) for tier in (1, 2, 3)}
     peaks |= {f"peak_tier{tier}_by_facility": int(lv.by_facility.stats(tier - 1, warmup, horizon)["max"])
               for tier in (1, 2, 3)}
     return Tables(
-        timeseries=timeseries_table(lv, layout, outcomes, arrivals, times, horizon),
-        occupancy=occupancy_table(lv, layout, times),
+        timeseries=timeseries_table(lv, layout, outcomes, arrivals, times, horizon, occ),
+        occupancy=occupancy_table(layout, times, occ),
         resources=resources_table(log, layout, lv, warmup, horizon),
         waits=waits_table(log, horizon),
         outcomes=outcomes_table(outcomes),
