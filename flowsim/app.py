@@ -131,6 +131,7 @@ def simulate(yaml_text: str, replications: int, seed: int, posterior: bytes | No
             "summary": result.table, "intervals": result.intervals,
             "timeseries": detail.timeseries, "resources": detail.resources, "occupancy": detail.occupancy,
             "transfers": detail.transfers, "waits": detail.waits, "seconds": detail.seconds,
+            "queues": detail.queues,
         }
 
     return remembered(("look", yaml_text, replications, seed, posterior), compute)
@@ -649,32 +650,68 @@ def main() -> None:
         map_view(scenario, result)
 
 
+MAP_STEP_SECONDS = 1.0
+"""How long "Play" shows each day of the map."""
+
+
 def map_view(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     """Facilities on Hanoi's streets, coloured by the share of beds taken on a chosen day, by tier;
-    ambulance bases and districts; hover for each one's numbers, and one facility over time below."""
+    ambulance bases and districts; hover for each one's numbers and queue, one facility over time
+    below. "Play" steps the day: only this part of the page reruns, on the run's cached tables."""
+    playing = bool(st.session_state.get("map-playing"))
+    st.fragment(_map_panel, run_every=MAP_STEP_SECONDS if playing else None)(scenario, result)
+
+
+def _pause_map() -> None:
+    """The planner moved the day by hand: playing stops there."""
+    if st.session_state.get("map-playing"):
+        st.session_state["map-playing"] = False
+        st.session_state["map-rerun"] = True
+
+
+def _map_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     from flowsim import maps
 
-    horizon = max(int(math.ceil(scenario.horizon_days)), 1)
-    c1, c2 = st.columns([3, 2])
+    if st.session_state.pop("map-rerun", False):
+        st.rerun()  # playing started or stopped: the whole page, to set or clear the timer
+    last = max(int(math.ceil(scenario.horizon_days)), 1) - 1
+    c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
     tier = pick(c2.radio, t("maplayer.tier"), [2, 3, 1], key="map-tier", horizontal=True,
                 format_func=lambda x: t(f"tier.{x}"))
     ts = result["timeseries"]
-    busiest = int(ts.loc[ts[f"occupied_tier{tier}"].idxmax(), "time"]) if len(ts) else 0
-    day = c1.slider(t("maplayer.day"), 0, horizon - 1, min(busiest, horizon - 1), key="map-day",
-                    help=t("maplayer.day_help"))
-    st.pydeck_chart(maps.network_deck(scenario, result["occupancy"], day, tier, LANG), height=560)
-    fac = maps.facilities_on_day(scenario, result["occupancy"], day, tier)
+    if "map-day" not in st.session_state or st.session_state["map-day"] > last:
+        st.session_state["map-day"] = min(int(ts.loc[ts[f"occupied_tier{tier}"].idxmax(), "time"]) if len(ts) else 0,
+                                          last)
+    playing = bool(st.session_state.get("map-playing"))
+    if playing and not st.session_state.pop("map-started", False):
+        step = maps.play_step(st.session_state["map-day"], last)
+        if step is None:
+            st.session_state["map-playing"] = False
+            st.rerun()
+        st.session_state["map-day"] = step
+    if c3.button(t("maplayer.pause") if playing else t("maplayer.play"), key="map-play",
+                 help=t("maplayer.play_help", seconds=number(MAP_STEP_SECONDS, 1, LANG)), width="stretch"):
+        st.session_state["map-playing"] = not playing
+        if not playing:
+            st.session_state["map-started"] = True
+            if st.session_state["map-day"] >= last:
+                st.session_state["map-day"] = 0
+        st.rerun()
+    day = c1.slider(t("maplayer.day"), 0, last, key="map-day", help=t("maplayer.day_help"), on_change=_pause_map)
+    queues = result.get("queues")
+    st.pydeck_chart(maps.network_deck(scenario, result["occupancy"], day, tier, LANG, queues), height=560)
+    fac = maps.facilities_on_day(scenario, result["occupancy"], day, tier, queues)
     with_beds = fac[fac["beds"] > 0]
     st.caption(t("maplayer.full_now", day=day, full=int((with_beds["share"] >= 0.99).sum()), total=len(with_beds),
                  tier=t(f"tier.{tier}")))
     st.caption(t("maplayer.legend", tier=t(f"tier.{tier}"), day=day))
     st.caption(t("maplayer.offline"))
-    names = with_beds.sort_values("share", ascending=False)["facility"].tolist()
+    busiest = with_beds.assign(top=with_beds["peak"] / with_beds["beds"]).sort_values("top", ascending=False)
+    names = busiest["facility"].tolist()  # busiest over the run first: the same order on every day
     if names:
         name = st.selectbox(t("maplayer.facility"), names, key="map-facility", help=t("maplayer.facility_help"))
-        occ = result["occupancy"]
-        one = occ[(occ["facility"] == name) & (occ["tier"] == tier)][["time", "occupied", "capacity"]]
-        show_chart(charts.facility_over_time(one, name, day, LANG))
+        show_chart(charts.facility_over_time(maps.facility_over_time(result["occupancy"], queues, name, tier),
+                                             name, day, LANG))
     download_table(fac, f"map_day{day}_tier{tier}")
 
 

@@ -101,7 +101,8 @@ class Layout:
     """The run's resources, as data: what the keys of the logs mean."""
 
     wards: pd.DataFrame  # index = ward key; facility, kind, tier, capacity, place (census code)
-    lists: pd.DataFrame  # index = list key; name, tier, ward (-1 for a list several wards serve)
+    lists: pd.DataFrame  # index = list key; name, tier, ward (-1 for a list several wards serve), served_by
+    # (the ward keys whose freed beds the list takes, as a tuple; empty for a list no ward serves)
     districts: pd.DataFrame  # index = district key; district, monitoring_capacity
     vehicles: int | None = None  # the fleet's size, or None without a fleet
 
@@ -120,6 +121,8 @@ class Tables:
     peaks: dict[str, int]
     placements: pd.DataFrame
     transfers: pd.DataFrame
+    queues: pd.DataFrame
+    """Patients waiting for each ward's beds over time (`queues_table`)."""
 
 
 def _pool_of(tiers: np.ndarray, kinds: np.ndarray) -> np.ndarray:
@@ -255,6 +258,39 @@ def occupancy_table(layout: Layout, times: np.ndarray, occ: np.ndarray) -> pd.Da
         "tier": np.repeat(wards["tier"].to_numpy(), len(times)),
         "occupied": occ.ravel(),
         "capacity": np.repeat(w_cap, len(times)),
+    })
+
+
+def queues_table(layout: Layout, lv: Levels, times: np.ndarray) -> pd.DataFrame:
+    """Patients waiting for each ward's beds at every time of `times` (long format, the rows of
+    `occupancy_table`): `waiting_own` on lists only this ward serves (its own list under the
+    `designated` rule), `waiting_shared` on lists it serves with other wards (the tier's city-wide
+    list under `nearest_free`: those patients take the first such bed freed anywhere), and
+    `shared_by`, how many wards serve that shared list (0 without one); `has_own` says whether
+    the ward has a list of its own at all (else `waiting_own` is 0 by construction)."""
+    wards = layout.wards
+    n_wards, n_times = len(wards), len(times)
+    own = np.zeros((n_wards, n_times), np.int64)
+    shared = np.zeros((n_wards, n_times), np.int64)
+    shared_by = np.zeros(n_wards, np.int64)
+    has_own = np.zeros(n_wards, bool)
+    qlev = lv.queues.at(times)
+    for key, served in enumerate(layout.lists["served_by"]):
+        if len(served) == 1:
+            own[served[0]] += qlev[key]
+            has_own[served[0]] = True
+        for w in served if len(served) > 1 else ():
+            shared[w] += qlev[key]
+            shared_by[w] = max(shared_by[w], len(served))
+    return pd.DataFrame({
+        "time": np.tile(times, n_wards),
+        "facility": np.repeat(wards["facility"].to_numpy(), n_times),
+        "kind": np.repeat(wards["kind"].to_numpy(), n_times),
+        "tier": np.repeat(wards["tier"].to_numpy(), n_times),
+        "waiting_own": own.ravel(),
+        "waiting_shared": shared.ravel(),
+        "shared_by": np.repeat(shared_by, n_times),
+        "has_own": np.repeat(has_own, n_times),
     })
 
 
@@ -410,4 +446,5 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
         peaks=peaks,
         placements=pd.DataFrame(log.placements, columns=list(Placement._fields)),
         transfers=transfer_table(log),
+        queues=queues_table(layout, lv, times),
     )
