@@ -131,7 +131,7 @@ def simulate(yaml_text: str, replications: int, seed: int, posterior: bytes | No
             "summary": result.table, "intervals": result.intervals,
             "timeseries": detail.timeseries, "resources": detail.resources, "occupancy": detail.occupancy,
             "transfers": detail.transfers, "waits": detail.waits, "seconds": detail.seconds,
-            "queues": detail.queues,
+            "queues": detail.queues, "home": detail.home,
         }
 
     return remembered(("look", yaml_text, replications, seed, posterior), compute)
@@ -683,7 +683,8 @@ def _map_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
         st.session_state["map-day"] = min(int(ts.loc[ts[f"occupied_tier{tier}"].idxmax(), "time"]) if len(ts) else 0,
                                           last)
     playing = bool(st.session_state.get("map-playing"))
-    if playing and not st.session_state.pop("map-started", False):
+    pressed = bool(st.session_state.get("map-play"))  # this run is the Play/Pause button's: no step
+    if playing and not st.session_state.pop("map-started", False) and not pressed:
         step = maps.play_step(st.session_state["map-day"], last)
         if step is None:
             st.session_state["map-playing"] = False
@@ -699,7 +700,8 @@ def _map_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
         st.rerun()
     day = c1.slider(t("maplayer.day"), 0, last, key="map-day", help=t("maplayer.day_help"), on_change=_pause_map)
     queues = result.get("queues")
-    st.pydeck_chart(maps.network_deck(scenario, result["occupancy"], day, tier, LANG, queues), height=560)
+    st.pydeck_chart(maps.network_deck(scenario, result["occupancy"], day, tier, LANG, queues, result.get("home")),
+                    height=560)
     fac = maps.facilities_on_day(scenario, result["occupancy"], day, tier, queues)
     with_beds = fac[fac["beds"] > 0]
     st.caption(t("maplayer.full_now", day=day, full=int((with_beds["share"] >= 0.99).sum()), total=len(with_beds),

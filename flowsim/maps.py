@@ -3,8 +3,11 @@ with the patients waiting for their beds, the ambulance bases and the districts 
 Streamlit's own map library).
 
 The base map is CARTO's light tiles (OpenStreetMap data), fetched by the browser: offline they do
-not load, and the districts (circles sized by population, labelled), facilities and bases still
-draw on a blank background — the app says so beside the map. Tables in, a Deck out.
+not load, and the districts (circles sized by population, labelled, coloured by their home-care
+load), facilities and bases still draw on a blank background — the app says so beside the map.
+Districts are circles, not outlines: no district boundary data whose licence lets an open-source
+package ship it could be had where this was built (GADM's forbids redistribution). Tables in, a
+Deck out.
 """
 
 from __future__ import annotations
@@ -72,6 +75,23 @@ def facilities_on_day(scenario: Scenario, occupancy: pd.DataFrame, day: float, t
     return pd.DataFrame(rows)
 
 
+def districts_on_day(scenario: Scenario, home: pd.DataFrame | None, day: float) -> pd.DataFrame:
+    """Each district: population, where its circle goes and, with the run's `home` table
+    (`tables.home_table`), the F0 cared for at home during day `day` (mean, replication 0) against
+    its home-monitoring capacity (`home_share`; NaN where the scenario sets no capacity)."""
+    load = pd.DataFrame(columns=["at_home", "monitoring_capacity"], dtype=float)
+    if home is not None:
+        load = _during(home, day).groupby("district")[["at_home", "monitoring_capacity"]].mean()
+    rows = []
+    for x in scenario.districts:
+        at_home = float(load["at_home"].get(x.name, float("nan")))
+        cap = float(load["monitoring_capacity"].get(x.name, float("nan")))
+        rows.append({"district": x.name, "lat": x.lat, "lon": x.lon, "population": x.population,
+                     "at_home": at_home, "monitoring_capacity": cap,
+                     "home_share": at_home / cap if cap == cap and 0 < cap < math.inf else float("nan")})
+    return pd.DataFrame(rows)
+
+
 def play_step(day: int, last: int) -> int | None:
     """The day "Play" shows next after `day`, or None once `last` (the run's last day) is shown."""
     return day + 1 if day < last else None
@@ -101,10 +121,12 @@ def _queue_text(row: object, lang: str) -> str:
 
 
 def network_deck(scenario: Scenario, occupancy: pd.DataFrame, day: float, tier: int,
-                 lang: str = DEFAULT, queues: pd.DataFrame | None = None) -> pdk.Deck:
-    """Districts, facilities (coloured by the share of tier-`tier` beds taken on `day`, sized by
-    those beds) and ambulance bases, with a tooltip of each facility's numbers (and, with the
-    run's `queues`, who waits for its beds that day)."""
+                 lang: str = DEFAULT, queues: pd.DataFrame | None = None,
+                 home: pd.DataFrame | None = None) -> pdk.Deck:
+    """Districts (sized by population; with the run's `home` table, coloured by their F0 at home
+    against home-monitoring capacity on `day`), facilities (coloured by the share of tier-`tier`
+    beds taken on `day`, sized by those beds) and ambulance bases, with a tooltip of each one's
+    numbers (and, with the run's `queues`, who waits for a facility's beds that day)."""
     fac = facilities_on_day(scenario, occupancy, day, tier, queues)
     fac = fac[fac["beds"] > 0].copy()
     fac["colour"] = [_colour(s) for s in fac["share"]]
@@ -121,13 +143,17 @@ def network_deck(scenario: Scenario, occupancy: pd.DataFrame, day: float, tier: 
     if queues is not None:
         fac["tip"] = [tip + ("<br/>" + q if q else "") for tip, q in
                       zip(fac["tip"], (_queue_text(r, lang) for r in fac.itertuples()), strict=True)]
-    d = pd.DataFrame([{"title": x.name, "lat": x.lat, "lon": x.lon, "pop": x.population,
-                       "pop_text": number(x.population, 0, lang)} for x in scenario.districts])
-    d["radius"] = [math.sqrt(p) * 4 for p in d["pop"]]
-    d["tip"] = [text("maplayer.tip_district", lang, name=html.escape(r.title), population=r.pop_text) for r in d.itertuples()]
+    d = districts_on_day(scenario, home, day).rename(columns={"district": "title"})
+    d["radius"] = [math.sqrt(p) * 4 for p in d["population"]]
+    d["fill"] = [_colour(x)[:3] + [70] if x == x else [120, 120, 120, 40] for x in d["home_share"]]
+    d["tip"] = [text("maplayer.tip_district", lang, name=html.escape(r.title), population=number(r.population, 0, lang))
+                + ("<br/>" + text("maplayer.tip_home", lang, day=number(day, 0, lang), at_home=number(r.at_home, 0, lang),
+                                  capacity=number(r.monitoring_capacity, 0, lang),
+                                  share=number(100 * r.home_share, 0, lang) + " %") if r.home_share == r.home_share else "")
+                for r in d.itertuples()]
     layers = [
         pdk.Layer("ScatterplotLayer", d, get_position=["lon", "lat"], get_radius="radius",
-                  get_fill_color=[120, 120, 120, 40], get_line_color=[90, 90, 90, 120], stroked=True,
+                  get_fill_color="fill", get_line_color=[90, 90, 90, 120], stroked=True,
                   line_width_min_pixels=1, pickable=True, id="districts"),
         pdk.Layer("TextLayer", d, get_position=["lon", "lat"], get_text="title", get_size=11,
                   get_color=[70, 70, 70, 200], id="district-names"),

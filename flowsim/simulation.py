@@ -56,6 +56,8 @@ class RunResult:
     """Every bed and home stay (`tables.stays_table`), when the run was asked for it."""
     queues: pd.DataFrame | None = None
     """Patients waiting for each ward's beds over time (`tables.queues_table`)."""
+    home: pd.DataFrame | None = None
+    """F0 cared for at home in each district over time (`tables.home_table`)."""
 
 
 @dataclass
@@ -148,7 +150,8 @@ def run(
     result = RunResult(scenario, seed, replication, {"replication": replication, "seed": seed, **summary},
                        tables.timeseries, tables.occupancy, tables.resources, tables.waits, tables.transfers,
                        patients=_patient_table(scenario, c, n0, tables) if patients else None,
-                       stays=stays_table(log, layout) if stays else None, queues=tables.queues)
+                       stays=stays_table(log, layout) if stays else None, queues=tables.queues,
+                       home=tables.home)
     result.seconds = time.perf_counter() - started
     if progress is not None:
         progress(1.0)

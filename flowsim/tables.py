@@ -123,6 +123,8 @@ class Tables:
     transfers: pd.DataFrame
     queues: pd.DataFrame
     """Patients waiting for each ward's beds over time (`queues_table`)."""
+    home: pd.DataFrame
+    """F0 cared for at home in each district over time (`home_table`)."""
 
 
 def _pool_of(tiers: np.ndarray, kinds: np.ndarray) -> np.ndarray:
@@ -294,6 +296,20 @@ def queues_table(layout: Layout, lv: Levels, times: np.ndarray) -> pd.DataFrame:
     })
 
 
+def home_table(layout: Layout, lv: Levels, times: np.ndarray) -> pd.DataFrame:
+    """F0 cared for at home in each district at every time of `times` (long format), against the
+    district's home-monitoring capacity (inf where the scenario sets none): where home care is
+    stretched, a deterioration is noticed late."""
+    districts = layout.districts
+    at_home = lv.home.at(times)
+    return pd.DataFrame({
+        "time": np.tile(times, len(districts)),
+        "district": np.repeat(districts["district"].to_numpy(), len(times)),
+        "at_home": at_home.ravel(),
+        "monitoring_capacity": np.repeat(districts["monitoring_capacity"].to_numpy(float), len(times)),
+    })
+
+
 def _blocked_bed_days(log: Log, n_wards: int, warmup: float, horizon: float) -> np.ndarray:
     """Bed-days in the window of beds held by patients who need another (spells still open count to the horizon)."""
     blocked = np.zeros(n_wards)
@@ -447,4 +463,5 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
         placements=pd.DataFrame(log.placements, columns=list(Placement._fields)),
         transfers=transfer_table(log),
         queues=queues_table(layout, lv, times),
+        home=home_table(layout, lv, times),
     )
