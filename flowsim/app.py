@@ -550,6 +550,8 @@ def main() -> None:
     st.title(t("app.title"))
     view = pick(st.radio, t("app.view"), VIEWS, horizontal=True, key="view", label_visibility="collapsed",
                     format_func=lambda v: t(f"view.{v}"))
+    if view != "map":
+        st.session_state.pop("map-playing", None)  # leaving the map stops its Play
     if view == "teach":  # its own small scenarios and its own controls: the Hanoi levers do not act here
         teach_view()
         return

@@ -186,6 +186,9 @@ def test_play_steps_the_map_day_on_the_results_already_computed(app: AppTest, mo
     app.run()
     assert not app.session_state["map-playing"] and app.slider(key="map-day").value == 7
     assert not calls and not app.exception  # no step simulated anything again
+    app.button(key="map-play").click().run()
+    app.radio(key="view:en").set_value("overview").run()  # leaving the map stops playing
+    assert "map-playing" not in app.session_state
 
 
 def test_the_map_hover_says_who_waits_and_each_district_home_load(app: AppTest):
