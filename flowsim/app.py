@@ -714,8 +714,9 @@ def _map_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     names = busiest["facility"].tolist()  # busiest over the run first: the same order on every day
     if names:
         name = st.selectbox(t("maplayer.facility"), names, key="map-facility", help=t("maplayer.facility_help"))
-        show_chart(charts.facility_over_time(maps.facility_over_time(result["occupancy"], queues, name, tier),
-                                             name, day, LANG))
+        for chart in charts.facility_over_time(maps.facility_over_time(result["occupancy"], queues, name, tier),
+                                               name, day, LANG):
+            show_chart(chart)
     download_table(fac, f"map_day{day}_tier{tier}")
 
 
