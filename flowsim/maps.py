@@ -111,12 +111,14 @@ def facility_over_time(occupancy: pd.DataFrame, queues: pd.DataFrame | None, nam
 def _queue_text(row: object, lang: str) -> str:
     """The tooltip's line on who waits for a facility's beds that day."""
     own, top, shared, wards = (getattr(row, c) for c in ("waiting", "waiting_max", "waiting_shared", "shared_by"))
+    def patients(x: float) -> str:  # a mean over the day's samples: a decimal only when it has one
+        return number(x, 0 if float(x).is_integer() else 1, lang)
+
     lines = []
     if own == own:
-        lines.append(text("maplayer.tip_queue", lang, waiting=number(own, 1, lang), most=number(top, 0, lang)))
+        lines.append(text("maplayer.tip_queue", lang, waiting=patients(own), most=number(top, 0, lang)))
     if shared == shared:
-        lines.append(text("maplayer.tip_queue_shared", lang, waiting=number(shared, 1, lang),
-                          wards=number(wards, 0, lang)))
+        lines.append(text("maplayer.tip_queue_shared", lang, waiting=patients(shared), wards=number(wards, 0, lang)))
     return "<br/>".join(lines)
 
 
