@@ -78,6 +78,8 @@ def frontier_text(result: Frontier) -> str:
             return f"met at every rate tried up to {number(t.rate)}/day (the frontier is higher)"
         if t.status == "never met":
             return f"missed even at {number(t.rate)}/day (the frontier is lower)"
+        if t.status == "above":
+            return f"met at {number(t.rate)}/day, the binding target's upper end: not binding (its own frontier is higher)"
         if math.isnan(t.lower):
             return f"{number(t.rate)}/day (above the binding target's interval: not binding)"
         return f"{number(t.rate)}/day [{number(t.lower)}, {number(t.upper)}]"

@@ -141,13 +141,20 @@ def test_the_frontier_of_an_mmc_matches_erlang_c_precisely(target, wait, share):
 def test_with_several_targets_the_frontier_is_the_lowest_and_only_those_that_can_bind_get_an_interval():
     from flowsim.frontier import frontier
 
-    f = frontier(_mmc(600), ["P(oxygen_wait>0h)<=60%", "P(oxygen_wait>1d)<=5%"], replications=3, rtol=0.05,
-                 executor="serial")
-    binding = min(f.targets, key=lambda t: t.rate)
+    f = frontier(_mmc(600), ["P(oxygen_wait>0h)<=60%", "P(oxygen_wait>1d)<=5%", "utilisation_oxygen<=2"],
+                 replications=3, rtol=0.05, executor="serial")
+    binding = min((t for t in f.targets if t.status != "above"), key=lambda t: t.rate)
     assert f.rate == binding.rate and f.binding == binding.target.describe()
     assert binding.lower <= binding.rate <= binding.upper and (f.lower, f.upper) == (binding.lower, binding.upper)
     for t in f.targets:
-        assert (t.rate > binding.upper) == np.isnan(t.lower)      # above the binding interval: cannot bind
+        if t is not binding:  # searched before a lower one was found, above its interval, or met at its end
+            assert t.rate >= binding.rate and (t.status != "above" or t.rate >= binding.upper)
+            assert t.rate <= binding.upper or np.isnan(t.lower)
+    never_full = f.targets[2]  # utilisation <= 2 holds at any rate: judged at the end of the interval, not searched
+    assert never_full.status == "above" and never_full.rate == binding.upper and np.isnan(never_full.lower)
+    two = frontier(_mmc(600), ["P(oxygen_wait>0h)<=60%", "P(oxygen_wait>1d)<=5%"], replications=3, rtol=0.05,
+                   executor="serial")
+    assert set(two.evaluations["rate"]) == set(f.evaluations["rate"])  # the target that cannot bind ran nothing
 
 
 def test_frontier_writes_its_tables_and_plot_and_resumes_without_running(tmp_path: Path, capsys):
