@@ -245,7 +245,33 @@ def test_optimise_writes_plans_pareto_and_a_plan_ready_to_run_and_resumes(two_wa
     assert yaml.safe_load((out / "plan.yaml").read_text())["facilities"][0]["beds"]["tier2"] == plan.facilities[0].beds.tier2
 
 
+def test_a_group_decision_scales_one_kind_of_bed_at_one_level_of_the_tower_only():
+    from flowsim.optimise import capacity, facility_groups, make_plan, optimise, parse_decision
+
+    hanoi = flowsim.load_scenario()
+    groups = facility_groups(hanoi)
+    assert set(groups) == {"level-1 hospitals", "level-2 hospitals", "level-3 hospitals", "stations"}
+    assert sorted(i for g in groups.values() for i in g) == list(range(len(hanoi.facilities)))
+    central = parse_decision(hanoi, "icu_beds @ level-3 hospitals=1:2:0.5")
+    assert central.levels == (1.0, 1.5, 2.0) and len(central.facilities) == 2
+    plan = make_plan(hanoi, [central], {central.name: 2.0})
+    icu_there = sum(hanoi.beds(hanoi.facilities[i], 3) for i in central.facilities)
+    assert plan.added == {"icu_bed": icu_there} and icu_there > 0  # doubled there, nowhere else
+    for i, (before, after) in enumerate(zip(hanoi.facilities, plan.scenario.facilities, strict=True)):
+        assert after.beds.tier2 == before.beds.tier2
+        assert after.beds.tier3 == (2 * before.beds.tier3 if i in central.facilities else before.beds.tier3)
+    assert capacity(plan.scenario, "icu_bed") == capacity(hanoi, "icu_bed") + icu_there
+    assert plan.cost == icu_there * hanoi.costs.icu_bed.over(hanoi.horizon_days)
+    one = hanoi.facilities[central.facilities[0]].name
+    with pytest.raises(ConfigError, match=f"'icu_beds @ level-3 hospitals' and 'ICU bed @ {one}' both set"):
+        optimise(hanoi, decisions=[central, parse_decision(hanoi, f"ICU bed @ {one}=0:10:5")], trials=1)
+    with pytest.raises(ConfigError, match="no facility of 'stations' has icu beds"):
+        parse_decision(hanoi, "icu_beds @ stations=1:2:0.5")
+
+
 @pytest.mark.parametrize(("flags", "message"), [
+    (["--decide", "oxygen_beds @ Uptown=1:2:0.5"], "--decide oxygen_beds @ Uptown=1:2:0.5: no facility group 'Uptown' "
+                                                   "(groups: level-2 hospitals)"),
     (["--decide", "icu_beds=1:2:0.5"], "costs.icu_bed: --decide icu_beds buys icu beds, which have no cost"),
     (["--decide", "oxygen bed @ Nowhere=0:2:1"], "--decide oxygen bed @ Nowhere: not a capacity_scale field"),
     (["--decide", "oxygen_beds"], "--decide oxygen_beds: expected NAME=START:STOP:STEP"),
