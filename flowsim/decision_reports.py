@@ -135,7 +135,8 @@ def optimise_text(result: Optimisation) -> str:
              f"{len(result.plans)} plans tried ({result.plans['plan'].nunique()} distinct) × {result.replications} "
              f"replications on common random numbers · {result.simulations} runs ({result.reused} read back) · "
              f"{result.seconds:.1f} s",
-             "decisions: " + "; ".join(f"{d.name} {d.levels[0]:g}…{d.levels[-1]:g}" for d in result.decisions)]
+             "decisions: " + "; ".join(f"{d.name} {d.level_text(d.levels[0])}…{d.level_text(d.levels[-1])}"
+                                      for d in result.decisions)]
     feasible = int(result.plans["feasible"].sum())
     lines.append(f"{feasible} of the plans tried meet every target within the budget; Pareto set (cost vs deaths "
                  f"while waiting): {len(result.pareto)} plans")

@@ -26,6 +26,7 @@ confidence, or whether the two cannot be told apart.
 from __future__ import annotations
 
 import math
+import re
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -43,8 +44,9 @@ from .experiments import parse_vary, variant
 from .frontier import DEFAULT_TARGETS, Target, parse_target
 from .intervals import CONFIDENCE, t_interval
 from .options import ExecutorLike
+from .plan import CapacityChange
 from .posterior import Posterior
-from .unit_bottlenecks import candidates
+from .unit_bottlenecks import UNIT_KINDS, candidates
 
 MAX_TRIALS = 5000
 CONFIRM_SEED_OFFSET = 1_000_003
@@ -58,13 +60,22 @@ class Decision:
     name: str
     unit: str
     """The costed unit it buys (a `costs` field name)."""
-    kind: Literal["scale", "units", "group"]
+    kind: Literal["scale", "units", "group", "day"]
     path: str
     """The field it sets: a `capacity_scale` field, one facility's beds of a tier, one base's
     vehicles; for a group, the beds of one tier (`beds.tier2`) at each of `facilities`."""
     levels: tuple[float, ...]
     facilities: tuple[int, ...] = ()
     """A group's facilities (indices into the scenario's list); their beds are multiplied by the level."""
+    change: CapacityChange | None = None
+    """A dated decision's change (`add` units at a facility's tier or a base); the level is its day
+    (`NEVER`: not made). Its levels run from never, then the latest day to the earliest: in order of
+    the capacity they give, as every decision's do."""
+
+    def level_text(self, value: float) -> str:
+        if self.kind == "day":
+            return "never" if value == NEVER else f"{value:g}"
+        return f"{value:g}"
 
     def fields(self) -> tuple[str, ...]:
         """The scenario fields the decision writes (two decisions may not share one)."""
@@ -72,6 +83,10 @@ class Decision:
             return tuple(f"facilities.{i}.{self.path}" for i in self.facilities)
         return (self.path,)
 
+
+NEVER = math.inf
+"""A dated decision's level when the change is not made."""
+_DATED = re.compile(r"^(?P<kind>.+?)\s*@\s*(?P<place>.+?)\s*\+\s*(?P<add>\d+)\s+on\s+day$")
 
 GROUP_FIELDS = {"station_beds": 1, "hospital_tier1_beds": 1, "oxygen_beds": 2, "icu_beds": 3}
 """The capacity_scale fields a group decision may scale at a group of facilities, and their tier."""
@@ -110,6 +125,9 @@ def parse_decision(scenario: Scenario, text: str) -> Decision:
         if any(v < 0 for v in levels):
             raise ConfigError.at("decide", "a multiplier must be 0 or more", text)
         return Decision(name, unit, "scale", f"capacity_scale.{name}", levels)
+    dated = _DATED.match(name)
+    if dated:
+        return _dated(scenario, text, dated, levels)
     field_name, at, group = (part.strip() for part in name.partition("@"))
     groups = facility_groups(scenario)
     if at and field_name in GROUP_FIELDS:
@@ -135,6 +153,33 @@ def parse_decision(scenario: Scenario, text: str) -> Decision:
                          f"field at a group of facilities (e.g. 'icu_beds @ level-3 hospitals'; groups: "
                          f"{', '.join(groups)}), nor a unit at a facility or base (e.g. 'oxygen bed @ <facility>', "
                          "'vehicle @ <base>')", name)
+
+
+def _dated(scenario: Scenario, text: str, m: re.Match[str], days: tuple[float, ...]) -> Decision:
+    """`oxygen bed @ Bach Mai Hospital +100 on day=0:60:15`: when (if at all) to add the units."""
+    kind, place, add = m.group("kind"), m.group("place"), int(m.group("add"))
+    if kind not in UNIT_KINDS:
+        raise ConfigError.at("decide", f"'{kind}' is not a kind of unit ({', '.join(UNIT_KINDS)})", text)
+    if add <= 0:
+        raise ConfigError.at("decide", "add at least 1 unit", text)
+    if any(not 0 <= d < scenario.horizon_days for d in days):
+        raise ConfigError.at("decide", f"the days must be within the run (0 to {scenario.horizon_days:g})", text)
+    if kind == "vehicle":
+        bases = [b.name for b in scenario.ambulances.bases] if scenario.ambulances else []
+        if place not in bases:
+            raise ConfigError.at("decide", f"no ambulance base named '{place}'", text)
+        change = CapacityChange(day=0, base=place, add=add)
+    else:
+        facility = next((f for f in scenario.facilities if f.name == place), None)
+        if facility is None:
+            raise ConfigError.at("decide", f"no facility named '{place}'", text)
+        tier = {"station bed": 1, "hospital tier-1 bed": 1, "oxygen bed": 2, "ICU bed": 3}[kind]
+        if tier == 1 and (facility.kind == "station") != (kind == "station bed"):
+            raise ConfigError.at("decide", f"'{place}' is a {facility.kind}: its tier-1 beds are "
+                                 f"{'station beds' if facility.kind == 'station' else 'hospital tier-1 beds'}", text)
+        change = CapacityChange(day=0, facility=place, tier=tier, add=add)
+    return Decision(m.group(0), _unit_of_kind(kind), "day", f"capacity_changes:{place}:{kind}",
+                    (NEVER, *sorted(set(days), reverse=True)), change=change)
 
 
 def default_decisions(scenario: Scenario, most: float = 2.0, step: float = 0.1) -> list[Decision]:
@@ -186,14 +231,22 @@ def make_plan(scenario: Scenario, decisions: Sequence[Decision], levels: Mapping
             tier = int(d.path[-1])
             for i, path in zip(d.facilities, d.fields(), strict=True):
                 changes[path] = int(round(scenario.facilities[i].beds.of(tier) * value))
-        else:
+        elif d.kind == "units":
             declared = _declared(scenario, d.path)
             changes[d.path] = declared + int(value)
+    dated = [d.change.model_copy(update={"day": levels[d.name]}) for d in decisions
+             if d.kind == "day" and d.change is not None and levels[d.name] != NEVER]
+    if dated:
+        changes["capacity_changes"] = [c.model_dump(exclude_none=True)
+                                       for c in (*scenario.capacity_changes, *dated)]
     planned = variant(scenario, changes) if changes else scenario
     priced = scenario.costs.priced()
     units = sorted({d.unit for d in decisions})
     added = {u: capacity(planned, u) - capacity(scenario, u) for u in units}
     cost = float(sum(added[u] * priced[u].over(scenario.horizon_days) for u in units))
+    for d, c in zip([d for d in decisions if d.kind == "day" and levels[d.name] != NEVER], dated, strict=True):
+        added[d.unit] += c.add  # bought on its day: the running cost from then on
+        cost += c.add * priced[d.unit].over(scenario.horizon_days - c.day)
     return Plan(dict(levels), planned, added, cost, _label(levels, decisions))
 
 
@@ -242,7 +295,7 @@ def _pareto(plans: pd.DataFrame, budget: float) -> pd.DataFrame:
 
 
 def _label(levels: Mapping[str, float], decisions: Sequence[Decision]) -> str:
-    return "; ".join(f"{d.name}={levels[d.name]:g}" for d in decisions)
+    return "; ".join(f"{d.name}={d.level_text(levels[d.name])}" for d in decisions)
 
 
 def optimise(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGETS, budget: float = math.inf,

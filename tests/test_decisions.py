@@ -245,6 +245,32 @@ def test_optimise_writes_plans_pareto_and_a_plan_ready_to_run_and_resumes(two_wa
     assert yaml.safe_load((out / "plan.yaml").read_text())["facilities"][0]["beds"]["tier2"] == plan.facilities[0].beds.tier2
 
 
+def test_the_optimiser_chooses_the_day_a_change_is_made(two_wards):
+    from flowsim.evaluations import Evaluator
+    from flowsim.optimise import NEVER, make_plan, optimise, parse_decision
+
+    toy = flowsim.variant(two_wards, {"costs": {"oxygen_bed": {"one_off": 10, "per_day": 1}}})
+    when = parse_decision(toy, "oxygen bed @ East Ward +4 on day=0:50:10")
+    assert when.levels == (NEVER, 50, 40, 30, 20, 10, 0)  # in order of the capacity they give
+    plans = {day: make_plan(toy, [when], {when.name: day}) for day in when.levels}
+    assert plans[NEVER].cost == 0 and not plans[NEVER].scenario.capacity_changes
+    assert plans[30].cost == 4 * (10 + 1 * (60 - 30)) and plans[30].added == {"oxygen_bed": 4}
+    assert plans[30].scenario.capacity_changes[0].day == 30
+    # the later the beds open the less they cost and the more die waiting: the cheapest plan meeting the
+    # target is the latest day that meets it, found here by brute force
+    ev = Evaluator(6, toy.seed, executor="serial")
+    deaths = {day: ev.figures(p.scenario, ["deaths_waiting_per_1000"], kind="optimise")["deaths_waiting_per_1000"].mean()
+              for day, p in plans.items()}
+    limit = (deaths[20] + deaths[30]) / 2 if deaths[30] > deaths[20] else deaths[30] + 1
+    latest = max(day for day in when.levels if day != NEVER and deaths[day] <= limit)
+    assert deaths[NEVER] > limit and latest not in (0, 50)
+    result = optimise(toy, [f"deaths_waiting_per_1000<={limit:.4f}"], decisions=[when], trials=10, replications=6,
+                      executor="serial", confirm=1)
+    best = result.plans[result.plans["feasible"]].sort_values("cost").iloc[0]
+    assert best[when.name] == latest and best["cost"] == plans[latest].cost
+    assert result.chosen is not None and result.chosen.scenario.capacity_changes[0].day == latest
+
+
 def test_a_group_decision_scales_one_kind_of_bed_at_one_level_of_the_tower_only():
     from flowsim.optimise import capacity, facility_groups, make_plan, optimise, parse_decision
 
@@ -273,6 +299,8 @@ def test_a_group_decision_scales_one_kind_of_bed_at_one_level_of_the_tower_only(
     (["--decide", "oxygen_beds @ Uptown=1:2:0.5"], "--decide oxygen_beds @ Uptown=1:2:0.5: no facility group 'Uptown' "
                                                    "(groups: level-2 hospitals)"),
     (["--decide", "icu_beds=1:2:0.5"], "costs.icu_bed: --decide icu_beds buys icu beds, which have no cost"),
+    (["--decide", "oxygen bed @ East Ward +4 on day=0:90:30"], "the days must be within the run (0 to 60)"),
+    (["--decide", "oxygen bed @ Nowhere +4 on day=0:30:10"], "no facility named 'Nowhere'"),
     (["--decide", "oxygen bed @ Nowhere=0:2:1"], "--decide oxygen bed @ Nowhere: not a capacity_scale field"),
     (["--decide", "oxygen_beds"], "--decide oxygen_beds: expected NAME=START:STOP:STEP"),
     (["--target", "deaths<=1"], "--target deaths<=1: deaths is not a figure"),
