@@ -173,7 +173,8 @@ def _dated(scenario: Scenario, text: str, m: re.Match[str], days: tuple[float, .
         facility = next((f for f in scenario.facilities if f.name == place), None)
         if facility is None:
             raise ConfigError.at("decide", f"no facility named '{place}'", text)
-        tier = {"station bed": 1, "hospital tier-1 bed": 1, "oxygen bed": 2, "ICU bed": 3}[kind]
+        tiers: dict[str, Literal[1, 2, 3]] = {"station bed": 1, "hospital tier-1 bed": 1, "oxygen bed": 2, "ICU bed": 3}
+        tier = tiers[kind]
         if tier == 1 and (facility.kind == "station") != (kind == "station bed"):
             raise ConfigError.at("decide", f"'{place}' is a {facility.kind}: its tier-1 beds are "
                                  f"{'station beds' if facility.kind == 'station' else 'hospital tier-1 beds'}", text)
