@@ -100,7 +100,7 @@ def _holds(pid: int, inodes: set[str]) -> bool:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "FLOWSIM_APP_SCENARIO"}
+    env = {k: v for k, v in os.environ.items() if k not in ("FLOWSIM_APP_SCENARIO", "FLOWSIM_APP_PATIENCE")}
     env |= {"STREAMLIT_SERVER_HEADLESS": "true", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
             "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}  # an edit of the code mid-test must not show "File change"
     OUT.mkdir(parents=True, exist_ok=True)
