@@ -146,7 +146,7 @@ def simulation(yaml_text: str, replications: int, seed: int, posterior: bytes | 
         job = store["items"].get(key)
         if isinstance(job, Looking) and job.usable:
             return job
-        job = Looking(scenario, replications, seed, worker_pool(), drawn)
+        job = Looking(scenario, replications, seed, worker_pool(), drawn, hold=HOLD_SECONDS)
         store["items"][key] = job
         store["items"].move_to_end(key)
         while len(store["items"]) > RESULTS_KEPT:
@@ -157,6 +157,7 @@ def simulation(yaml_text: str, replications: int, seed: int, posterior: bytes | 
 def simulate(yaml_text: str, replications: int, seed: int, posterior: bytes | None = None) -> dict[str, Any]:
     """Every replication of the setting (waits for them): replication 0 in full, the others' figures."""
     job = simulation(yaml_text, replications, seed, posterior)
+    job.release()
     job.wait()
     found = job.now()
     assert found is not None
@@ -167,7 +168,10 @@ PATIENCE_SECONDS = 0.25
 """How long a script run waits for the setting's replications before drawing what it has (so a
 small scenario answers in one run, without flicker); FLOWSIM_APP_PATIENCE sets it (AppTest, which
 runs no timers, waits for all)."""
-POLL_SECONDS = 0.25  # how often the page looks at replications still running
+HOLD_SECONDS = 3.0
+"""Replications 1.. wait this long at most for the page to draw replication 0 (measured: its script
+run took 1.3 s instead of 0.5 s with two replications starting beside it)."""
+POLL_SECONDS = 0.5  # how often the page looks at replications still running
 STREAM_SECONDS = 1.5  # at most this often a page is drawn again while replications stream in
 
 
@@ -507,19 +511,27 @@ def shipped_emulator(stem: str) -> Any:
         return None
 
 
-def emulator_point(stem: str, values: dict[str, Any], yaml_text: str) -> tuple[Any, dict[str, float], list[str]]:
+def emulator_point(stem: str, values: dict[str, Any], untouched: bool) -> tuple[Any, dict[str, float], list[str]]:
     """(emulator, point, factors outside its box) when the setting on screen is the built-in
-    scenario with only the emulated levers moved; (None, {}, []) when it is another setting."""
-    emu = shipped_emulator(stem) if stem in SOURCES else None
+    scenario with only the emulated levers moved; (None, {}, []) when it is another setting.
+    `untouched`: the page's beds table and YAML are as built in, and no curve or plan is loaded.
+    Decided from the levers' values (the scenario is made from exactly these inputs), not by
+    building and writing the scenario again: that took most of the estimate's time on screen."""
+    emu = shipped_emulator(stem) if stem in SOURCES and untouched else None
     if emu is None or any(k not in values for k in EMULATED_LEVERS):
         return None, {}, []
-    data = builtin_data(stem)
-    base = build(data)
-    moved = start_values(base) | {k: values[k] for k in EMULATED_LEVERS}
-    if to_yaml(levers.scenario_with(data, moved, levers.facility_table(base))) != yaml_text:
-        return None, {}, []  # other levers, edits or uploads: the emulator never saw such a setting
+    start = start_values(builtin_base(stem))
+    others = {k: v for k, v in values.items() if k not in EMULATED_LEVERS}
+    if others != {k: v for k, v in start.items() if k not in EMULATED_LEVERS}:
+        return None, {}, []  # other levers moved: the emulator never saw such a setting
     point = {path: float(values[k]) for k, path in EMULATED_LEVERS.items()}
     return emu, point, emu.inside(point)
+
+
+@st.cache_resource(show_spinner=False)
+def builtin_base(stem: str) -> flowsim.Scenario:
+    """A built-in scenario, built once (read only)."""
+    return build(builtin_data(stem))
 
 
 def estimate_cards(emu: Any, point: dict[str, float]) -> None:
@@ -691,7 +703,9 @@ def main() -> None:
         st.warning(line)
 
     posterior = posterior_input()
-    emu, point, outside = emulator_point(source, values, yaml_text) if posterior is None else (None, {}, [])
+    untouched = (posterior is None and cases is None and upload is None and edited_yaml.strip() == base_yaml.strip()
+                 and table.equals(levers.facility_table(base)))
+    emu, point, outside = emulator_point(source, values, untouched)
     if emu is not None and outside:
         st.caption(t("emulator.outside", factors=", ".join(named("lever", k, LANG) for k, p in EMULATED_LEVERS.items()
                                                            if p in outside)))
@@ -745,6 +759,8 @@ def main() -> None:
         app_plan.plan_view(scenario, replications, seed, worker_pool(), LANG)
     else:
         map_view(scenario, result)
+    if not pending:
+        job.release()  # replication 0 is on the page: the others may have the cores now
 
 
 def map_view(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:

@@ -552,3 +552,46 @@ def test_looking_shows_replication_0_first_then_the_others_as_they_finish():
     job.cancel()
     gate.go.set()
     assert job.wait(120) and not job.complete and not job.usable and job.done < 3
+
+
+def test_the_emulator_does_not_answer_for_an_edited_scenario(monkeypatch):
+    """Its estimate is for the built-in scenario with only its levers moved: an edited beds table
+    or YAML is a setting it never saw, and only the simulation answers."""
+    from flowsim import app as app_module
+
+    if app_module.shipped_emulator("town") is None:
+        pytest.skip("no emulator shipped for the town")
+    monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
+    monkeypatch.setenv("FLOWSIM_APP_PATIENCE", "0")
+    gate = Gated()  # nothing simulated: whatever the cards show is the emulator's
+    monkeypatch.setattr(app_module, "worker_pool", lambda: gate)
+    app_module._results.clear()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.slider(key="lever:icu_beds_scale").set_value(1.3).run()
+    assert at.metric and all(m.value.startswith("≈") for m in at.metric)
+    area = next(t for t in at.text_area if t.key.startswith("yaml:"))
+    area.set_value(area.value.replace("record_step_days: 0.5", "record_step_days: 0.25")).run()
+    assert not at.exception and not at.metric
+    gate.go.set()
+
+
+def test_looking_runs_replication_0_before_the_others_on_two_workers():
+    """On two cores replication 0 runs alone (a second one beside it doubled its time under load),
+    the others after it; on more workers, all but two run beside it."""
+    import flowsim
+    from flowsim.executors import Serial
+    from flowsim.interactive import Looking
+
+    class Recording(Serial):
+        def __init__(self, workers: int) -> None:
+            self.workers, self.batches = workers, []
+
+        def map_unordered(self, fn, tasks):
+            self.batches.append([t.replication for t in tasks])
+            return super().map_unordered(fn, tasks)
+
+    scenario = flowsim.load_scenario("town", overrides={"horizon_days": 5})
+    for workers, batches in ((2, [[0], [1, 2, 3]]), (4, [[0, 1, 2], [3]])):
+        runner = Recording(workers)
+        job = Looking(scenario, 4, 1, runner)
+        assert job.wait(120) and job.complete and runner.batches == batches
