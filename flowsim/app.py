@@ -130,9 +130,11 @@ def result_dict(found: Look) -> dict[str, Any]:
     }
 
 
-def simulation(yaml_text: str, replications: int, seed: int, posterior: bytes | None = None) -> Looking:
+def simulation(yaml_text: str, replications: int, seed: int, posterior: bytes | None = None,
+               alongside: int | None = None) -> Looking:
     """The setting's replications, running in the background on the worker pool: started once for
-    every session that asks (a failed or cancelled one is started again)."""
+    every session that asks (a failed or cancelled one is started again). `alongside`: how many
+    run beside replication 0 (default: Looking's, which keeps a core for the page)."""
     key = ("look", yaml_text, replications, seed, posterior)
     store = _results()
     with store["lock"]:
@@ -146,7 +148,7 @@ def simulation(yaml_text: str, replications: int, seed: int, posterior: bytes | 
         job = store["items"].get(key)
         if isinstance(job, Looking) and job.usable:
             return job
-        job = Looking(scenario, replications, seed, worker_pool(), drawn, hold=HOLD_SECONDS)
+        job = Looking(scenario, replications, seed, worker_pool(), drawn, alongside=alongside, hold=HOLD_SECONDS)
         store["items"][key] = job
         store["items"].move_to_end(key)
         while len(store["items"]) > RESULTS_KEPT:
@@ -482,7 +484,7 @@ def prepare(stem: str = "hanoi") -> None:
     for lang in LANGUAGES:
         table(lang)
     yaml_text, replications, seed = opening_setting(stem)
-    job = simulation(yaml_text, replications, seed, None)
+    job = simulation(yaml_text, replications, seed, None, alongside=replications)  # no page to share the cores with yet
     shipped_emulator(stem)
     result = simulate(yaml_text, replications, seed, None)
     cached_specs("overview", result["timeseries"], None, DEFAULT)
