@@ -162,7 +162,9 @@ def add_optimise_args(op: argparse.ArgumentParser) -> None:
                     help="most the plan may cost, in the scenario's costs.currency (default: no limit)")
     op.add_argument("--decide", action="append", metavar="NAME=START:STOP:STEP",
                     help="a decision and its levels (repeatable): a capacity_scale field, e.g. oxygen_beds=1:1.5:0.1, "
-                         "or a unit, e.g. 'oxygen bed @ Bach Mai Hospital=0:200:20' (default: every priced "
+                         "a bed field at a group of facilities, e.g. 'icu_beds @ level-3 hospitals=1:2:0.25', "
+                         "a unit, e.g. 'oxygen bed @ Bach Mai Hospital=0:200:20', or the day units are added, e.g. "
+                         "'ICU bed @ Bach Mai Hospital +50 on day=0:60:15' (default: every priced "
                          "resource's multiplier from today's to --most)")
     op.add_argument("--most", type=positive, default=2.0, help="default decisions: up to this × today (default 2)")
     op.add_argument("--step", type=positive, default=0.1, help="default decisions: in steps of this × today (0.1)")

@@ -78,6 +78,8 @@ def frontier_text(result: Frontier) -> str:
             return f"met at every rate tried up to {number(t.rate)}/day (the frontier is higher)"
         if t.status == "never met":
             return f"missed even at {number(t.rate)}/day (the frontier is lower)"
+        if t.status == "above":
+            return f"met at {number(t.rate)}/day, the binding target's upper end: not binding (its own frontier is higher)"
         if math.isnan(t.lower):
             return f"{number(t.rate)}/day (above the binding target's interval: not binding)"
         return f"{number(t.rate)}/day [{number(t.lower)}, {number(t.upper)}]"
@@ -133,7 +135,8 @@ def optimise_text(result: Optimisation) -> str:
              f"{len(result.plans)} plans tried ({result.plans['plan'].nunique()} distinct) × {result.replications} "
              f"replications on common random numbers · {result.simulations} runs ({result.reused} read back) · "
              f"{result.seconds:.1f} s",
-             "decisions: " + "; ".join(f"{d.name} {d.levels[0]:g}…{d.levels[-1]:g}" for d in result.decisions)]
+             "decisions: " + "; ".join(f"{d.name} {d.level_text(d.levels[0])}…{d.level_text(d.levels[-1])}"
+                                      for d in result.decisions)]
     feasible = int(result.plans["feasible"].sum())
     lines.append(f"{feasible} of the plans tried meet every target within the budget; Pareto set (cost vs deaths "
                  f"while waiting): {len(result.pareto)} plans")

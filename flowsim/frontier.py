@@ -8,7 +8,12 @@ A target is a figure that grows with the load and a limit it must stay under, e.
 The search is stochastic root-finding by sample-average approximation: at a rate λ, the figure's
 mean over replications 0..R-1 (the same seed at every λ: common random numbers) is a
 deterministic function ḡ(λ) of λ, and the frontier is the root of ḡ(λ) = limit, found by
-bracketing and Brent's method (scipy). Its 95% interval inverts the test at each λ: the lower
+bracketing and Brent's method (scipy). The bracket is aimed, not stepped blindly: the first rate
+run also gives the utilisation of the pool the target's waits are for, and utilisation grows in
+proportion to the load until the pool fills, so `start / utilisation` is where that pool would be
+full — congestion targets cross just below it (Hanoi's ICU-wait target at ≈ 0.96 of it), and
+the search starts there with small steps instead of ×1.5 steps from the start (which cost Hanoi 8
+rates and runs far into overload, where one run costs 3–6 times one at today's rate). Its 95% interval inverts the test at each λ: the lower
 end is where the *upper* end of ḡ's 95% interval reaches the limit (below it the target is met
 with that confidence), the upper end where its *lower* end does. The interval covers chance in
 the replications (and the parameters, with a posterior); not the model's structure. With
@@ -89,6 +94,22 @@ def parse_target(text: str, field: str = "target") -> Target:
                          text)
 
 
+GUIDES: dict[str, tuple[str, ...]] = {
+    "wait_tier3": ("utilisation_icu",), "full_days_icu": ("utilisation_icu",), "p_wait_tier3": ("utilisation_icu",),
+    "wait_tier2": ("utilisation_oxygen",), "full_days_oxygen": ("utilisation_oxygen",),
+    "p_wait_tier2": ("utilisation_oxygen",), "ambulance": ("utilisation_ambulances",),
+    "transfers_delayed_by_vehicle": ("utilisation_ambulances",),
+}
+"""Which pools' utilisation aims the bracket for a target on a figure (by the figure's prefix);
+any other figure is aimed by the busiest of the three."""
+_ANY_POOL = ("utilisation_icu", "utilisation_oxygen", "utilisation_ambulances")
+
+
+def guides(target: Target) -> tuple[str, ...]:
+    """The utilisation figures whose saturation the target's figure follows."""
+    return next((g for prefix, g in GUIDES.items() if target.figure.startswith(prefix)), _ANY_POOL)
+
+
 def with_rate(scenario: Scenario, rate: float) -> Scenario:
     """The scenario with a constant `rate` of new F0 a day (its profile replaced)."""
     return with_levers(scenario, {"daily_f0": float(rate)})
@@ -104,7 +125,9 @@ class TargetFrontier:
     upper: float
     status: str
     """'found'; 'met throughout' (met even at the highest rate tried: rate is that rate, a lower
-    bound); 'never met' (missed even at the lowest rate tried: rate is that rate, an upper bound).
+    bound); 'never met' (missed even at the lowest rate tried: rate is that rate, an upper bound);
+    'above' (met at the upper end of the binding target's interval, so it cannot bind and its own
+    frontier, higher, was not searched: rate is that end, a lower bound).
     A target whose frontier lies above the binding target's interval cannot set the frontier: its
     interval is not computed (NaN)."""
 
@@ -147,6 +170,8 @@ class _Curve:
         self.digits = digits
         self.rows: list[dict[str, Any]] = []
         self._seen: dict[float, dict[str, tuple[float, float]]] = {}
+        self.use: dict[float, dict[str, float]] = {}
+        """Per rate: the mean utilisation of each guiding pool (NaN without one, e.g. no fleet)."""
 
     def snap(self, rate: float) -> float:
         """Rates are rounded to a few significant digits: the same point is found again on resume."""
@@ -158,8 +183,11 @@ class _Curve:
         rate = self.snap(rate)
         if rate not in self._seen:
             shares = [t.share for t in self.targets if t.share is not None]
-            values = self.ev.figures(with_rate(self.scenario, rate), [t.figure for t in self.targets], shares,
-                                     kind="frontier")
+            pools = sorted({g for t in self.targets for g in guides(t)})
+            values = self.ev.figures(with_rate(self.scenario, rate), [t.figure for t in self.targets] + pools,
+                                     shares, kind="frontier")
+            self.use[rate] = {g: float(np.nanmean(values[g])) if np.isfinite(values[g]).any() else math.nan
+                              for g in pools}
             out = {}
             for t in self.targets:
                 x = values[t.figure]
@@ -177,6 +205,13 @@ class _Curve:
         """The rates evaluated so far."""
         return list(self._seen)
 
+    def aim(self, target: Target, rate: float) -> float | None:
+        """Where the target's pools would be full, read off the utilisation at `rate` (evaluated):
+        rate / the highest utilisation; None when no pool is in use there."""
+        self.at(rate)
+        use = [u for g in guides(target) if (u := self.use[self.snap(rate)][g]) > 0]  # NaN > 0 is False
+        return rate / max(use) if use else None
+
     def excess(self, target: Target, side: int) -> Callable[[float], float]:
         """ḡ(λ) + side × half-width − limit (side −1, 0, +1), for the root finder."""
         def f(rate: float) -> float:
@@ -187,37 +222,52 @@ class _Curve:
 
 
 def _root(f: Callable[[float], float], start: float, low: float, high: float, rtol: float,
-          snap: Callable[[float], float], known: Sequence[float] = (), factor: float = 1.5) -> tuple[float, str]:
+          snap: Callable[[float], float], known: Sequence[float] = (), factor: float = 1.5,
+          aim: float | None = None) -> tuple[float, str]:
     """The rate where f (increasing in the rate) crosses 0, to a relative tolerance.
 
-    The bracket is the tightest one among the rates already evaluated (`known`, free: they are
-    cached), else found by steps of `factor` from `start` within [low, high]; then Brent's method.
+    The bracket is the tightest one among the rates evaluated (`known` are free: cached). With an
+    `aim` (a guess of the root) the search walks out from it, by steps of ×1.1 that grow (1.1,
+    1.21, 1.46, …), until f changes sign; else it steps by `factor` from `start`, within [low,
+    high]. Then Brent's method.
     """
     from scipy.optimize import brentq
 
     values = {r: f(r) for r in known}
-    above = [r for r, v in values.items() if v > 0]
-    b = min(above) if above else None
-    below = [r for r, v in values.items() if v <= 0 and (b is None or r < b)]
-    a = max(below) if below else None
-    if a is None or b is None:
-        a = b = snap(start)
-        fa = fb = f(a)
-        if fa <= 0:
-            while fb <= 0:
-                if b >= high:
-                    return b, "met throughout"
-                a, fa = b, fb
-                b = snap(min(high, b * factor))
-                fb = f(b)
-        else:
-            while fa > 0:
-                if a <= low:
-                    return a, "never met"
-                b, fb = a, fa
-                a = snap(max(low, a / factor))
-                fa = f(a)
-    if f(a) == 0 or b - a <= rtol * a:
+
+    def bracket() -> tuple[float | None, float | None]:
+        above = [r for r, v in values.items() if v > 0]
+        b = min(above) if above else None
+        below = [r for r, v in values.items() if v <= 0 and (b is None or r < b)]
+        return (max(below) if below else None), b
+
+    def probe(r: float) -> float:
+        if r not in values:
+            values[r] = f(r)
+        return values[r]
+
+    if aim is not None:
+        r, step = snap(min(high, max(low, aim))), 1.1
+        up = probe(r) <= 0
+        while (probe(r) <= 0) == up:
+            a, b = bracket()
+            nxt = snap(min(high, r * step)) if up else snap(max(low, r / step))
+            if nxt == r or (up and b is not None and nxt >= b) or (not up and a is not None and nxt <= a):
+                break  # at the end of the range, or a rate already run is nearer than the next step
+            r, step = nxt, step * step
+    a, b = bracket()
+    at = snap(start) if a is None and b is None else (a if b is None else b)
+    assert at is not None
+    r = at
+    while a is None or b is None:
+        if b is None and r >= high:
+            return r, "met throughout"
+        if a is None and r <= low:
+            return r, "never met"
+        r = snap(min(high, r * factor)) if probe(r) <= 0 else snap(max(low, r / factor))
+        probe(r)
+        a, b = bracket()
+    if values[a] == 0 or b - a <= rtol * a:
         return a, "found"
     return snap(brentq(f, a, b, xtol=max(rtol * a, 1e-9), rtol=max(rtol, 4 * np.finfo(float).eps), maxiter=60)), "found"
 
@@ -267,30 +317,36 @@ def frontier(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
     digits = max(3, int(math.ceil(-math.log10(rtol))) + 2)
     try:
         curve = _Curve(scenario, parsed, ev, confidence, digits)
-        roots = {}
-        for t in parsed:  # every target's root first: only those that can bind need their interval
-            roots[t.figure] = _root(curve.excess(t, 0), start, low, high, rtol, curve.snap, curve.rates())
-        results, bound = [], math.inf
-        for t in sorted(parsed, key=lambda t: roots[t.figure][0]):
-            rate, status = roots[t.figure]
-            if rate > bound:  # above the binding target's interval: it cannot set the frontier
-                results.append(TargetFrontier(t, rate, math.nan, math.nan, status))
+        met = {t.figure: curve.excess(t, 0)(start) <= 0 for t in parsed}
+        aims = {t.figure: curve.aim(t, start) if met[t.figure] else None for t in parsed}
+        results: dict[str, TargetFrontier] = {}
+        bound = math.inf
+        # the target aimed lowest first: a later one met where the frontier's interval ends cannot bind
+        for t in sorted(parsed, key=lambda t: aims[t.figure] or (math.inf if met[t.figure] else 0.0)):
+            if bound < math.inf and curve.excess(t, 0)(bound) <= 0:
+                results[t.figure] = TargetFrontier(t, bound, math.nan, math.nan, "above")
                 continue
-            lower, _ = _root(curve.excess(t, +1), rate, low, high, rtol, curve.snap, curve.rates())
-            upper, _ = _root(curve.excess(t, -1), rate, low, high, rtol, curve.snap, curve.rates())
-            results.append(TargetFrontier(t, rate, min(lower, rate), max(upper, rate), status))
+            rate, status = _root(curve.excess(t, 0), start, low, high, rtol, curve.snap, curve.rates(),
+                                 aim=aims[t.figure])
+            if rate > bound:  # above the binding target's interval: it cannot set the frontier
+                results[t.figure] = TargetFrontier(t, rate, math.nan, math.nan, status)
+                continue
+            # the interval's ends lie near the root: walk out from it (small steps) rather than ×1.5 into overload
+            lower, _ = _root(curve.excess(t, +1), rate, low, high, rtol, curve.snap, curve.rates(), aim=rate)
+            upper, _ = _root(curve.excess(t, -1), rate, low, high, rtol, curve.snap, curve.rates(), aim=rate)
+            results[t.figure] = TargetFrontier(t, rate, min(lower, rate), max(upper, rate), status)
             bound = min(bound, max(upper, rate))
-        results.sort(key=lambda r: parsed.index(r.target))
+        ordered = [results[t.figure] for t in parsed]
         if own:
             ev.finish()
     finally:
         if own:
             ev.close()
-    binding = min(results, key=lambda r: r.rate)
-    lowers = [r.lower for r in results if not math.isnan(r.lower)]
-    uppers = [r.upper for r in results if not math.isnan(r.upper)]
+    binding = min((r for r in ordered if r.status != "above"), key=lambda r: r.rate)
+    lowers = [r.lower for r in ordered if not math.isnan(r.lower)]
+    uppers = [r.upper for r in ordered if not math.isnan(r.upper)]
     return Frontier(binding.rate, min(lowers), min(uppers),
-                    binding.target.describe(), results, pd.DataFrame(curve.rows), replications,
+                    binding.target.describe(), ordered, pd.DataFrame(curve.rows), replications,
                     ev.ran - ran0, ev.reused - reused0, time.perf_counter() - started, confidence, settings or {})
 
 

@@ -1,8 +1,9 @@
 """The cheapest plan that meets the service targets within a budget.
 
 A plan is a level for each capacity decision: a `capacity_scale` multiplier of a costed resource
-(every oxygen bed of the city × 1.2, say), or extra units at one facility or base ("oxygen bed @
-Bach Mai Hospital" + 20). Its cost is the units it adds × their unit cost in the scenario
+(every oxygen bed of the city × 1.2, say), a multiplier of one kind of bed at a group of
+facilities ("icu_beds @ level-3 hospitals" × 1.5: where in the tower to add them), or extra units
+at one facility or base ("oxygen bed @ Bach Mai Hospital" + 20). Its cost is the units it adds × their unit cost in the scenario
 (`costs:`, `flowsim.costs`) over the horizon; its service is the targets' figures (as in
 `flowsim frontier`) averaged over replications 0..R-1 of one seed, so every plan is judged on
 the same random numbers and the search sees differences of policy, not of luck.
@@ -25,6 +26,7 @@ confidence, or whether the two cannot be told apart.
 from __future__ import annotations
 
 import math
+import re
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -42,8 +44,9 @@ from .experiments import parse_vary, variant
 from .frontier import DEFAULT_TARGETS, Target, parse_target
 from .intervals import CONFIDENCE, t_interval
 from .options import ExecutorLike
+from .plan import CapacityChange
 from .posterior import Posterior
-from .unit_bottlenecks import candidates
+from .unit_bottlenecks import UNIT_KINDS, candidates
 
 MAX_TRIALS = 5000
 CONFIRM_SEED_OFFSET = 1_000_003
@@ -57,9 +60,46 @@ class Decision:
     name: str
     unit: str
     """The costed unit it buys (a `costs` field name)."""
-    kind: Literal["scale", "units"]
+    kind: Literal["scale", "units", "group", "day"]
     path: str
+    """The field it sets: a `capacity_scale` field, one facility's beds of a tier, one base's
+    vehicles; for a group, the beds of one tier (`beds.tier2`) at each of `facilities`."""
     levels: tuple[float, ...]
+    facilities: tuple[int, ...] = ()
+    """A group's facilities (indices into the scenario's list); their beds are multiplied by the level."""
+    change: CapacityChange | None = None
+    """A dated decision's change (`add` units at a facility's tier or a base); the level is its day
+    (`NEVER`: not made). Its levels run from never, then the latest day to the earliest: in order of
+    the capacity they give, as every decision's do."""
+
+    def level_text(self, value: float) -> str:
+        if self.kind == "day":
+            return "never" if value == NEVER else f"{value:g}"
+        return f"{value:g}"
+
+    def fields(self) -> tuple[str, ...]:
+        """The scenario fields the decision writes (two decisions may not share one)."""
+        if self.kind == "group":
+            return tuple(f"facilities.{i}.{self.path}" for i in self.facilities)
+        return (self.path,)
+
+
+NEVER = math.inf
+"""A dated decision's level when the change is not made."""
+_DATED = re.compile(r"^(?P<kind>.+?)\s*@\s*(?P<place>.+?)\s*\+\s*(?P<add>\d+)\s+on\s+day$")
+
+GROUP_FIELDS = {"station_beds": 1, "hospital_tier1_beds": 1, "oxygen_beds": 2, "icu_beds": 3}
+"""The capacity_scale fields a group decision may scale at a group of facilities, and their tier."""
+
+
+def facility_groups(scenario: Scenario) -> dict[str, tuple[int, ...]]:
+    """The facilities by their level in the three-tier tower: 'level-3 hospitals' (the city's last
+    tier: where its ICU beds are meant to be), 'level-2 hospitals', 'level-1 hospitals', and
+    'stations' — groups that the reports count, and buy for, apart."""
+    out: dict[str, list[int]] = {}
+    for i, f in enumerate(scenario.facilities):
+        out.setdefault("stations" if f.kind == "station" else f"level-{f.tower_level} hospitals", []).append(i)
+    return {name: tuple(members) for name, members in sorted(out.items())}
 
 
 def _unit_of_kind(kind: str) -> str:
@@ -68,8 +108,9 @@ def _unit_of_kind(kind: str) -> str:
 
 
 def parse_decision(scenario: Scenario, text: str) -> Decision:
-    """`oxygen_beds=1:1.5:0.1` (a capacity_scale multiplier) or `oxygen bed @ East Ward=0:10:1`
-    (extra units at one facility or base), values as for --vary."""
+    """`oxygen_beds=1:1.5:0.1` (a capacity_scale multiplier), `icu_beds @ level-3 hospitals=1:2:0.25`
+    (the beds of a group of facilities, `facility_groups`, multiplied) or `oxygen bed @ East
+    Ward=0:10:1` (extra units at one facility or base), values as for --vary."""
     name, sep, spec = text.partition("=")
     name = name.strip()
     if not sep:
@@ -84,14 +125,62 @@ def parse_decision(scenario: Scenario, text: str) -> Decision:
         if any(v < 0 for v in levels):
             raise ConfigError.at("decide", "a multiplier must be 0 or more", text)
         return Decision(name, unit, "scale", f"capacity_scale.{name}", levels)
+    dated = _DATED.match(name)
+    if dated:
+        return _dated(scenario, text, dated, levels)
+    field_name, at, group = (part.strip() for part in name.partition("@"))
+    groups = facility_groups(scenario)
+    if at and field_name in GROUP_FIELDS:
+        if group not in groups:
+            raise ConfigError.at("decide", f"no facility group '{group}' (groups: {', '.join(groups)})", text)
+        tier = GROUP_FIELDS[field_name]
+        members = tuple(i for i in groups[group]
+                        if scenario.facilities[i].beds.of(tier) > 0
+                        and (tier > 1 or (scenario.facilities[i].kind == "station") == (field_name == "station_beds")))
+        if not members:
+            raise ConfigError.at("decide", f"no facility of '{group}' has {field_name.replace('_', ' ')}", text)
+        if any(v < 0 for v in levels):
+            raise ConfigError.at("decide", "a multiplier must be 0 or more", text)
+        unit = next(u for u, r in RESOURCE_OF.items() if r == field_name)
+        return Decision(f"{field_name} @ {group}", unit, "group", f"beds.tier{tier}", levels, members)
     units = {u.key: u for u in candidates(scenario)}
     if name in units:
         if any(v < 0 or v != int(v) for v in levels):
             raise ConfigError.at("decide", "extra units must be whole numbers ≥ 0", text)
         u = units[name]
         return Decision(name, _unit_of_kind(u.kind), "units", u.path, levels)
-    raise ConfigError.at("decide", f"not a capacity_scale field ({', '.join(CapacityScale.model_fields)}) nor a "
-                         "unit at a facility or base (e.g. 'oxygen bed @ <facility>', 'vehicle @ <base>')", name)
+    raise ConfigError.at("decide", f"not a capacity_scale field ({', '.join(CapacityScale.model_fields)}), a bed "
+                         f"field at a group of facilities (e.g. 'icu_beds @ level-3 hospitals'; groups: "
+                         f"{', '.join(groups)}), nor a unit at a facility or base (e.g. 'oxygen bed @ <facility>', "
+                         "'vehicle @ <base>')", name)
+
+
+def _dated(scenario: Scenario, text: str, m: re.Match[str], days: tuple[float, ...]) -> Decision:
+    """`oxygen bed @ Bach Mai Hospital +100 on day=0:60:15`: when (if at all) to add the units."""
+    kind, place, add = m.group("kind"), m.group("place"), int(m.group("add"))
+    if kind not in UNIT_KINDS:
+        raise ConfigError.at("decide", f"'{kind}' is not a kind of unit ({', '.join(UNIT_KINDS)})", text)
+    if add <= 0:
+        raise ConfigError.at("decide", "add at least 1 unit", text)
+    if any(not 0 <= d < scenario.horizon_days for d in days):
+        raise ConfigError.at("decide", f"the days must be within the run (0 to {scenario.horizon_days:g})", text)
+    if kind == "vehicle":
+        bases = [b.name for b in scenario.ambulances.bases] if scenario.ambulances else []
+        if place not in bases:
+            raise ConfigError.at("decide", f"no ambulance base named '{place}'", text)
+        change = CapacityChange(day=0, base=place, add=add)
+    else:
+        facility = next((f for f in scenario.facilities if f.name == place), None)
+        if facility is None:
+            raise ConfigError.at("decide", f"no facility named '{place}'", text)
+        tiers: dict[str, Literal[1, 2, 3]] = {"station bed": 1, "hospital tier-1 bed": 1, "oxygen bed": 2, "ICU bed": 3}
+        tier = tiers[kind]
+        if tier == 1 and (facility.kind == "station") != (kind == "station bed"):
+            raise ConfigError.at("decide", f"'{place}' is a {facility.kind}: its tier-1 beds are "
+                                 f"{'station beds' if facility.kind == 'station' else 'hospital tier-1 beds'}", text)
+        change = CapacityChange(day=0, facility=place, tier=tier, add=add)
+    return Decision(m.group(0), _unit_of_kind(kind), "day", f"capacity_changes:{place}:{kind}",
+                    (NEVER, *sorted(set(days), reverse=True)), change=change)
 
 
 def default_decisions(scenario: Scenario, most: float = 2.0, step: float = 0.1) -> list[Decision]:
@@ -139,14 +228,26 @@ def make_plan(scenario: Scenario, decisions: Sequence[Decision], levels: Mapping
         value = levels[d.name]
         if d.kind == "scale":
             changes[d.path] = value
-        else:
+        elif d.kind == "group":  # each facility's declared beds × the level (capacity_scale still applies)
+            tier = int(d.path[-1])
+            for i, path in zip(d.facilities, d.fields(), strict=True):
+                changes[path] = int(round(scenario.facilities[i].beds.of(tier) * value))
+        elif d.kind == "units":
             declared = _declared(scenario, d.path)
             changes[d.path] = declared + int(value)
+    dated = [d.change.model_copy(update={"day": levels[d.name]}) for d in decisions
+             if d.kind == "day" and d.change is not None and levels[d.name] != NEVER]
+    if dated:
+        changes["capacity_changes"] = [c.model_dump(exclude_none=True)
+                                       for c in (*scenario.capacity_changes, *dated)]
     planned = variant(scenario, changes) if changes else scenario
     priced = scenario.costs.priced()
     units = sorted({d.unit for d in decisions})
     added = {u: capacity(planned, u) - capacity(scenario, u) for u in units}
     cost = float(sum(added[u] * priced[u].over(scenario.horizon_days) for u in units))
+    for d, c in zip([d for d in decisions if d.kind == "day" and levels[d.name] != NEVER], dated, strict=True):
+        added[d.unit] += c.add  # bought on its day: the running cost from then on
+        cost += c.add * priced[d.unit].over(scenario.horizon_days - c.day)
     return Plan(dict(levels), planned, added, cost, _label(levels, decisions))
 
 
@@ -195,7 +296,7 @@ def _pareto(plans: pd.DataFrame, budget: float) -> pd.DataFrame:
 
 
 def _label(levels: Mapping[str, float], decisions: Sequence[Decision]) -> str:
-    return "; ".join(f"{d.name}={levels[d.name]:g}" for d in decisions)
+    return "; ".join(f"{d.name}={d.level_text(levels[d.name])}" for d in decisions)
 
 
 def optimise(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGETS, budget: float = math.inf,
@@ -230,6 +331,12 @@ def optimise(scenario: Scenario, targets: Sequence[Target | str] = DEFAULT_TARGE
                               "in the scenario")
     if len({d.name for d in decisions}) != len(decisions):
         raise ConfigError.at("decide", "a decision is given twice")
+    written: dict[str, str] = {}
+    for d in decisions:
+        for path in d.fields():
+            if path in written:
+                raise ConfigError.at("decide", f"'{written[path]}' and '{d.name}' both set {path}; keep one", d.name)
+            written[path] = d.name
     import optuna
 
     seed = scenario.seed if seed is None else int(seed)

@@ -141,13 +141,20 @@ def test_the_frontier_of_an_mmc_matches_erlang_c_precisely(target, wait, share):
 def test_with_several_targets_the_frontier_is_the_lowest_and_only_those_that_can_bind_get_an_interval():
     from flowsim.frontier import frontier
 
-    f = frontier(_mmc(600), ["P(oxygen_wait>0h)<=60%", "P(oxygen_wait>1d)<=5%"], replications=3, rtol=0.05,
-                 executor="serial")
-    binding = min(f.targets, key=lambda t: t.rate)
+    f = frontier(_mmc(600), ["P(oxygen_wait>0h)<=60%", "P(oxygen_wait>1d)<=5%", "utilisation_oxygen<=2"],
+                 replications=3, rtol=0.05, executor="serial")
+    binding = min((t for t in f.targets if t.status != "above"), key=lambda t: t.rate)
     assert f.rate == binding.rate and f.binding == binding.target.describe()
     assert binding.lower <= binding.rate <= binding.upper and (f.lower, f.upper) == (binding.lower, binding.upper)
     for t in f.targets:
-        assert (t.rate > binding.upper) == np.isnan(t.lower)      # above the binding interval: cannot bind
+        if t is not binding:  # searched before a lower one was found, above its interval, or met at its end
+            assert t.rate >= binding.rate and (t.status != "above" or t.rate >= binding.upper)
+            assert t.rate <= binding.upper or np.isnan(t.lower)
+    never_full = f.targets[2]  # utilisation <= 2 holds at any rate: judged at the end of the interval, not searched
+    assert never_full.status == "above" and never_full.rate == binding.upper and np.isnan(never_full.lower)
+    two = frontier(_mmc(600), ["P(oxygen_wait>0h)<=60%", "P(oxygen_wait>1d)<=5%"], replications=3, rtol=0.05,
+                   executor="serial")
+    assert set(two.evaluations["rate"]) == set(f.evaluations["rate"])  # the target that cannot bind ran nothing
 
 
 def test_frontier_writes_its_tables_and_plot_and_resumes_without_running(tmp_path: Path, capsys):
@@ -238,8 +245,62 @@ def test_optimise_writes_plans_pareto_and_a_plan_ready_to_run_and_resumes(two_wa
     assert yaml.safe_load((out / "plan.yaml").read_text())["facilities"][0]["beds"]["tier2"] == plan.facilities[0].beds.tier2
 
 
+def test_the_optimiser_chooses_the_day_a_change_is_made(two_wards):
+    from flowsim.evaluations import Evaluator
+    from flowsim.optimise import NEVER, make_plan, optimise, parse_decision
+
+    toy = flowsim.variant(two_wards, {"costs": {"oxygen_bed": {"one_off": 10, "per_day": 1}}})
+    when = parse_decision(toy, "oxygen bed @ East Ward +4 on day=0:50:10")
+    assert when.levels == (NEVER, 50, 40, 30, 20, 10, 0)  # in order of the capacity they give
+    plans = {day: make_plan(toy, [when], {when.name: day}) for day in when.levels}
+    assert plans[NEVER].cost == 0 and not plans[NEVER].scenario.capacity_changes
+    assert plans[30].cost == 4 * (10 + 1 * (60 - 30)) and plans[30].added == {"oxygen_bed": 4}
+    assert plans[30].scenario.capacity_changes[0].day == 30
+    # the later the beds open the less they cost and the more die waiting: the cheapest plan meeting the
+    # target is the latest day that meets it, found here by brute force
+    ev = Evaluator(6, toy.seed, executor="serial")
+    deaths = {day: ev.figures(p.scenario, ["deaths_waiting_per_1000"], kind="optimise")["deaths_waiting_per_1000"].mean()
+              for day, p in plans.items()}
+    limit = (deaths[20] + deaths[30]) / 2 if deaths[30] > deaths[20] else deaths[30] + 1
+    latest = max(day for day in when.levels if day != NEVER and deaths[day] <= limit)
+    assert deaths[NEVER] > limit and latest not in (0, 50)
+    result = optimise(toy, [f"deaths_waiting_per_1000<={limit:.4f}"], decisions=[when], trials=10, replications=6,
+                      executor="serial", confirm=1)
+    best = result.plans[result.plans["feasible"]].sort_values("cost").iloc[0]
+    assert best[when.name] == latest and best["cost"] == plans[latest].cost
+    assert result.chosen is not None and result.chosen.scenario.capacity_changes[0].day == latest
+
+
+def test_a_group_decision_scales_one_kind_of_bed_at_one_level_of_the_tower_only():
+    from flowsim.optimise import capacity, facility_groups, make_plan, optimise, parse_decision
+
+    hanoi = flowsim.load_scenario()
+    groups = facility_groups(hanoi)
+    assert set(groups) == {"level-1 hospitals", "level-2 hospitals", "level-3 hospitals", "stations"}
+    assert sorted(i for g in groups.values() for i in g) == list(range(len(hanoi.facilities)))
+    central = parse_decision(hanoi, "icu_beds @ level-3 hospitals=1:2:0.5")
+    assert central.levels == (1.0, 1.5, 2.0) and len(central.facilities) == 2
+    plan = make_plan(hanoi, [central], {central.name: 2.0})
+    icu_there = sum(hanoi.beds(hanoi.facilities[i], 3) for i in central.facilities)
+    assert plan.added == {"icu_bed": icu_there} and icu_there > 0  # doubled there, nowhere else
+    for i, (before, after) in enumerate(zip(hanoi.facilities, plan.scenario.facilities, strict=True)):
+        assert after.beds.tier2 == before.beds.tier2
+        assert after.beds.tier3 == (2 * before.beds.tier3 if i in central.facilities else before.beds.tier3)
+    assert capacity(plan.scenario, "icu_bed") == capacity(hanoi, "icu_bed") + icu_there
+    assert plan.cost == icu_there * hanoi.costs.icu_bed.over(hanoi.horizon_days)
+    one = hanoi.facilities[central.facilities[0]].name
+    with pytest.raises(ConfigError, match=f"'icu_beds @ level-3 hospitals' and 'ICU bed @ {one}' both set"):
+        optimise(hanoi, decisions=[central, parse_decision(hanoi, f"ICU bed @ {one}=0:10:5")], trials=1)
+    with pytest.raises(ConfigError, match="no facility of 'stations' has icu beds"):
+        parse_decision(hanoi, "icu_beds @ stations=1:2:0.5")
+
+
 @pytest.mark.parametrize(("flags", "message"), [
+    (["--decide", "oxygen_beds @ Uptown=1:2:0.5"], "--decide oxygen_beds @ Uptown=1:2:0.5: no facility group 'Uptown' "
+                                                   "(groups: level-2 hospitals)"),
     (["--decide", "icu_beds=1:2:0.5"], "costs.icu_bed: --decide icu_beds buys icu beds, which have no cost"),
+    (["--decide", "oxygen bed @ East Ward +4 on day=0:90:30"], "the days must be within the run (0 to 60)"),
+    (["--decide", "oxygen bed @ Nowhere +4 on day=0:30:10"], "no facility named 'Nowhere'"),
     (["--decide", "oxygen bed @ Nowhere=0:2:1"], "--decide oxygen bed @ Nowhere: not a capacity_scale field"),
     (["--decide", "oxygen_beds"], "--decide oxygen_beds: expected NAME=START:STOP:STEP"),
     (["--target", "deaths<=1"], "--target deaths<=1: deaths is not a figure"),
