@@ -711,20 +711,21 @@ def main() -> None:
     if emu is not None and outside:
         st.caption(t("emulator.outside", factors=", ".join(named("lever", k, LANG) for k, p in EMULATED_LEVERS.items()
                                                            if p in outside)))
+    setting = ("look", yaml_text, replications, seed, posterior)
+    known = _results()["items"].get(setting)
+    estimate = st.empty()
+    if emu is not None and not outside and not (isinstance(known, Looking) and known.complete):
+        with estimate.container():  # first: the estimate is on screen before the simulation is even set up
+            estimate_cards(emu, point)
     try:
         job = simulation(yaml_text, replications, seed, posterior)
     except ConfigError as exc:
         st.error(str(exc))
         return
-    setting = ("look", yaml_text, replications, seed, posterior)
     superseded = st.session_state.get("following")
     if superseded is not None and superseded[0] != setting and not superseded[1].finished:
         superseded[1].cancel()  # the planner has moved on: its replications not yet started are dropped
     st.session_state["following"] = (setting, job)
-    estimate = st.empty()
-    if emu is not None and not outside and not job.complete:
-        with estimate.container():
-            estimate_cards(emu, point)
     job.wait(patience())  # a small scenario answers within the same script run; Hanoi goes on in the background
     try:
         found = job.now()
