@@ -167,22 +167,43 @@ def simulate(yaml_text: str, replications: int, seed: int, posterior: bytes | No
 
 
 PATIENCE_SECONDS = 0.25
-"""How long a script run waits for the setting's replications before drawing what it has (so a
-small scenario answers in one run, without flicker); FLOWSIM_APP_PATIENCE sets it (AppTest, which
-runs no timers, waits for all)."""
+"""How long a script run waits for the other replications once replication 0 is drawn (so a small
+scenario answers in one run, without flicker); then they stream in."""
+FIRST_PATIENCE_SECONDS = 600.0
+"""How long a script run waits for replication 0, looking every POLL_SECONDS: the page keeps what
+it showed (greyed, every widget usable — a move stops the wait and starts the new setting), and the
+browser draws nothing new meanwhile. Measured: Chromium took 0.9 of the two cores while a page drawn
+again with the previous setting's charts polled, 0.3 while the page waited; the replication has the
+rest. Past it the page is drawn without it (the previous setting's charts) and a fragment polls."""
 HOLD_SECONDS = 3.0
 """Replications 1.. wait this long at most for the page to draw replication 0 (measured: its script
 run took 1.3 s instead of 0.5 s with two replications starting beside it)."""
-POLL_SECONDS = 0.5  # how often the page looks at replications still running
+POLL_SECONDS = 0.5  # how often a drawn page looks at replications still running
+LOOK_SECONDS = 0.2  # how often a waiting script run looks (and can be stopped by a lever's move)
 STREAM_SECONDS = 1.5  # at most this often a page is drawn again while replications stream in
 
 
-def patience() -> float:
+def patience(first: bool = False) -> float:
+    """FIRST_PATIENCE_SECONDS for replication 0 (`first`), PATIENCE_SECONDS for the others;
+    FLOWSIM_APP_PATIENCE sets both (AppTest, which runs no timers, waits for all)."""
+    default = FIRST_PATIENCE_SECONDS if first else PATIENCE_SECONDS
     raw = os.environ.get("FLOWSIM_APP_PATIENCE")
     try:
-        return max(float(raw), 0.0) if raw else PATIENCE_SECONDS
+        return max(float(raw), 0.0) if raw else default
     except ValueError:
-        return PATIENCE_SECONDS
+        return default
+
+
+def await_first(job: Looking, seconds: float) -> None:
+    """Wait up to `seconds` for replication 0, saying how many replications are done. Each look
+    updates the line, which is where Streamlit stops a script run a widget change has superseded."""
+    if job.wait(min(seconds, PATIENCE_SECONDS), first=True) or seconds <= PATIENCE_SECONDS:
+        return
+    line = st.empty()
+    deadline = time.monotonic() + seconds
+    while not job.wait(LOOK_SECONDS, first=True) and time.monotonic() < deadline:
+        line.progress(min(job.done / job.total, 1.0), text=t("msg.progress", done=job.done, total=job.total))
+    line.empty()
 
 
 def follow(job: Looking, found: Look | None) -> None:
@@ -726,7 +747,8 @@ def main() -> None:
     if superseded is not None and superseded[0] != setting and not superseded[1].finished:
         superseded[1].cancel()  # the planner has moved on: its replications not yet started are dropped
     st.session_state["following"] = (setting, job)
-    job.wait(patience())  # a small scenario answers within the same script run; Hanoi goes on in the background
+    await_first(job, patience(first=True))  # the workers run it; this run only looks, and stops if a lever moves
+    job.wait(patience())  # the others: a small scenario's in the same run, Hanoi's stream in
     try:
         found = job.now()
     except ConfigError as exc:
