@@ -46,7 +46,7 @@ from .intervals import CONFIDENCE, t_interval
 from .options import ExecutorLike
 from .plan import CapacityChange
 from .posterior import Posterior
-from .unit_bottlenecks import UNIT_KINDS, candidates
+from .unit_bottlenecks import KIND_TIER, UNIT_KINDS, candidates
 
 MAX_TRIALS = 5000
 CONFIRM_SEED_OFFSET = 1_000_003
@@ -120,16 +120,17 @@ def parse_decision(scenario: Scenario, text: str) -> Decision:
         levels = tuple(sorted(float(v) for v in values))
     except (TypeError, ValueError):
         raise ConfigError.at("decide", "the levels must be numbers", text) from None
-    if name in CapacityScale.model_fields:
-        unit = next(u for u, r in RESOURCE_OF.items() if r == name)
-        if any(v < 0 for v in levels):
-            raise ConfigError.at("decide", "a multiplier must be 0 or more", text)
-        return Decision(name, unit, "scale", f"capacity_scale.{name}", levels)
     dated = _DATED.match(name)
     if dated:
         return _dated(scenario, text, dated, levels)
     field_name, at, group = (part.strip() for part in name.partition("@"))
     groups = facility_groups(scenario)
+    multiplier = name in CapacityScale.model_fields or (at and field_name in GROUP_FIELDS)
+    if multiplier and any(v < 0 for v in levels):
+        raise ConfigError.at("decide", "a multiplier must be 0 or more", text)
+    if name in CapacityScale.model_fields:
+        unit = next(u for u, r in RESOURCE_OF.items() if r == name)
+        return Decision(name, unit, "scale", f"capacity_scale.{name}", levels)
     if at and field_name in GROUP_FIELDS:
         if group not in groups:
             raise ConfigError.at("decide", f"no facility group '{group}' (groups: {', '.join(groups)})", text)
@@ -139,8 +140,6 @@ def parse_decision(scenario: Scenario, text: str) -> Decision:
                         and (tier > 1 or (scenario.facilities[i].kind == "station") == (field_name == "station_beds")))
         if not members:
             raise ConfigError.at("decide", f"no facility of '{group}' has {field_name.replace('_', ' ')}", text)
-        if any(v < 0 for v in levels):
-            raise ConfigError.at("decide", "a multiplier must be 0 or more", text)
         unit = next(u for u, r in RESOURCE_OF.items() if r == field_name)
         return Decision(f"{field_name} @ {group}", unit, "group", f"beds.tier{tier}", levels, members)
     units = {u.key: u for u in candidates(scenario)}
@@ -173,8 +172,7 @@ def _dated(scenario: Scenario, text: str, m: re.Match[str], days: tuple[float, .
         facility = next((f for f in scenario.facilities if f.name == place), None)
         if facility is None:
             raise ConfigError.at("decide", f"no facility named '{place}'", text)
-        tiers: dict[str, Literal[1, 2, 3]] = {"station bed": 1, "hospital tier-1 bed": 1, "oxygen bed": 2, "ICU bed": 3}
-        tier = tiers[kind]
+        tier = KIND_TIER[kind]
         if tier == 1 and (facility.kind == "station") != (kind == "station bed"):
             raise ConfigError.at("decide", f"'{place}' is a {facility.kind}: its tier-1 beds are "
                                  f"{'station beds' if facility.kind == 'station' else 'hospital tier-1 beds'}", text)

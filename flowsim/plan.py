@@ -10,9 +10,12 @@ ward takes no new patient until its occupancy is below the new capacity, and eac
 when its patient leaves. Added beds and vehicles are available from the day on (a new vehicle
 starts at its base and takes the first waiting call). Vehicles can only be added.
 
-Changes apply to the capacity after `capacity_scale` (they are units, not multiplied). A ward's
-utilisation and time full are reported against its largest capacity of the run; the time series'
-`capacity_tier{k}` columns follow the changes.
+Changes apply to the capacity after `capacity_scale` (they are units, not multiplied). The tables
+follow the changes: the time series' `capacity_tier{k}` and the occupancy table's `capacity` are
+the beds of the moment; in the resources table a ward's (pool's, fleet's) `capacity` is its most
+at any time of the run, its time full is the time at or above the capacity of the moment (a ward
+not yet open, or closed, is not full), and its utilisation is the occupied share of the bed-days
+open (`tables.Layout.steps`).
 """
 
 from __future__ import annotations
@@ -20,11 +23,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
-    import pandas as pd
     import simpy
 
     from .ambulances import Fleet
@@ -98,8 +99,11 @@ def largest(scenario: Scenario, facility: str, tier: int, start: int) -> int:
     return top
 
 
-def vehicles_added(scenario: Scenario) -> int:
-    return sum(c.add for c in scenario.capacity_changes if c.base is not None)
+def keyed(scenario: Scenario, wards: Sequence[Ward]) -> tuple[tuple[float, int, int], ...]:
+    """The changes as (day, ward key, units added) for the tables (`tables.Layout`); key -1: vehicles."""
+    index: dict[tuple[str | None, int | None], int] = {(w.facility, w.tier): w.index for w in wards}
+    return tuple((c.day, index[(c.facility, c.tier)] if c.facility is not None else -1, c.add)
+                 for c in sorted(scenario.capacity_changes, key=lambda c: c.day))
 
 
 def schedule(env: simpy.Environment, scenario: Scenario, wards: Sequence[Ward], fleet: Fleet | None) -> None:
@@ -122,18 +126,3 @@ def _apply(env: simpy.Environment, scenario: Scenario, wards: dict[tuple[str, in
             ward.free()  # more: anyone waiting for this ward is served now
         elif fleet is not None:
             fleet.add_vehicles(base_index[str(c.base)], c.add)
-
-
-def capacity_series(timeseries: pd.DataFrame, scenario: Scenario, wards: Sequence[Ward],
-                    start: dict[int, int]) -> None:
-    """Set the time series' capacity_tier{k} columns to follow the changes (in place)."""
-    if not scenario.capacity_changes:
-        return
-    t = timeseries["time"].to_numpy(float)
-    index = {(w.facility, w.tier): w for w in wards}
-    for tier in (1, 2, 3):
-        level = np.full(len(t), float(sum(start[w.index] for w in wards if w.tier == tier)))
-        for c in scenario.capacity_changes:
-            if c.tier == tier and (c.facility, tier) in index:
-                level += np.where(t >= c.day, c.add, 0)
-        timeseries[f"capacity_tier{tier}"] = level.astype(int)

@@ -87,17 +87,18 @@ class Network:
         return {f.name: len(scenario.districts) + i for i, f in enumerate(scenario.facilities)}
 
     def layout(self, scenario: Scenario) -> Layout:
-        """What the keys of the run's logs mean, for the tables."""
+        """What the keys of the run's logs mean, for the tables: taken before the run, with the
+        capacities it opens with and the changes (`plan.py`) it will make."""
         return Layout(
-            wards=pd.DataFrame([{"facility": w.facility, "kind": w.kind, "tier": w.tier,
-                                 "capacity": plan.largest(scenario, w.facility, w.tier, w.capacity),
+            wards=pd.DataFrame([{"facility": w.facility, "kind": w.kind, "tier": w.tier, "capacity": w.capacity,
                                  "place": w.place} for w in self.wards],
                                columns=["facility", "kind", "tier", "capacity", "place"]),
             lists=pd.DataFrame([{"name": q.name, "tier": q.tier, "ward": q.ward_index} for q in self.admissions.lists],
                                columns=["name", "tier", "ward"]),
             districts=pd.DataFrame({"district": [d.name for d in scenario.districts],
                                     "monitoring_capacity": [scenario.monitoring_capacity(d) for d in scenario.districts]}),
-            vehicles=self.transport.size + plan.vehicles_added(scenario) if isinstance(self.transport, Fleet) else None,
+            vehicles=self.transport.size if isinstance(self.transport, Fleet) else None,
+            changes=plan.keyed(scenario, self.wards),
         )
 
 
@@ -129,15 +130,13 @@ def run(
     network = Network.build(env, scenario, streams, log)
     pathway = Pathway(env, scenario, c, course, n0, network.admissions, network.transport, log)
     pathway.enter(initial, network.facility_location(scenario), progress)
-    start_capacity = {w.index: w.capacity for w in network.wards}
+    layout = network.layout(scenario)  # before the run: the capacities it starts with
     plan.schedule(env, scenario, network.wards, network.transport if isinstance(network.transport, Fleet) else None)
     env.run(until=scenario.horizon_days)
 
-    layout = network.layout(scenario)  # before the run: the capacities it starts with
     arrivals = c.arrival[n0:]
     tables = build_tables(log, layout, arrivals, scenario.horizon_days, scenario.warmup_days,
                           scenario.record_step_days)
-    plan.capacity_series(tables.timeseries, scenario, network.wards, start_capacity)
     summary = key_figures(tables, arrivals=arrivals, initial=n0, warmup=scenario.warmup_days,
                           horizon=scenario.horizon_days)
     check_conservation(summary)

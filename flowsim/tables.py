@@ -76,6 +76,27 @@ class StepSeries:
                 out[k] = np.where(idx >= 0, lk[np.maximum(idx, 0)], 0)
         return out
 
+    def stats_against(self, key: int, start: float, end: float,
+                      capacity: tuple[np.ndarray, np.ndarray, int]) -> dict[str, float]:
+        """As `stats`, against a capacity that changes (`Layout.steps`): also its time-weighted
+        mean; full means at or above the capacity of the moment, when that is above 0 (a ward
+        not yet open, or closed, is not full)."""
+        days, caps, opening = capacity
+        tk, lk = self._series[key]
+        lo = int(np.searchsorted(tk, start, side="right"))
+        hi = int(np.searchsorted(tk, end, side="left"))
+        points = np.concatenate([[start], tk[lo:hi]])
+        levels = np.concatenate([[lk[lo - 1] if lo > 0 else 0], lk[lo:hi]])
+        every = np.union1d(points, days[(days > start) & (days < end)])
+        level = levels[np.searchsorted(points, every, side="right") - 1]
+        at = np.searchsorted(days, every, side="right") - 1
+        cap = np.where(at >= 0, caps[np.maximum(at, 0)], opening)
+        durations = np.diff(np.append(every, end))
+        span = end - start
+        full = float(durations[(level >= cap) & (cap > 0)].sum())
+        return {"mean": math.fsum(level * durations) / span, "max": float(level.max()),
+                "mean_capacity": math.fsum(cap * durations) / span, "days_full": full, "share_full": full / span}
+
     def stats(self, key: int, start: float, end: float, full_at: float | None = None) -> dict[str, float]:
         """Time-weighted mean, maximum, and time (days and share) at or above `full_at` in [start, end]."""
         tk, lk = self._series[key]
@@ -98,12 +119,44 @@ class StepSeries:
 
 @dataclass
 class Layout:
-    """The run's resources, as data: what the keys of the logs mean."""
+    """The run's resources, as data: what the keys of the logs mean, and how capacity changes."""
 
-    wards: pd.DataFrame  # index = ward key; facility, kind, tier, capacity, place (census code)
+    wards: pd.DataFrame  # index = ward key; facility, kind, tier, capacity (at the start), place (census code)
     lists: pd.DataFrame  # index = list key; name, tier, ward (-1 for a list several wards serve)
     districts: pd.DataFrame  # index = district key; district, monitoring_capacity
-    vehicles: int | None = None  # the fleet's size, or None without a fleet
+    vehicles: int | None = None  # the fleet's size at the start, or None without a fleet
+    changes: tuple[tuple[float, int, int], ...] = ()
+    """Capacity changes (`plan.py`) as (day, ward key, beds added); ward key -1: vehicles added."""
+
+    def capacity_at(self, times: np.ndarray) -> np.ndarray:
+        """Each ward's beds at `times` (after the changes at that time): shape (n_wards, len(times))."""
+        cap = np.repeat(self.wards["capacity"].to_numpy(np.int64)[:, None], len(times), axis=1)
+        for day, ward, add in self.changes:
+            if ward >= 0:
+                cap[ward, times >= day] += add
+        return cap
+
+    def steps(self, wards: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """The summed capacity of `wards` (a boolean mask; None: the fleet) as a step function —
+        (days of change, level from each day on, level at the start) — or None when it never changes."""
+        keys = np.flatnonzero(wards) if wards is not None else np.array([-1])
+        mine = sorted((day, add) for day, ward, add in self.changes if ward in keys)
+        if not mine:
+            return None
+        start = int(self.wards["capacity"].to_numpy()[keys].sum()) if wards is not None else int(self.vehicles or 0)
+        days = np.array([d for d, _ in mine], float)
+        levels = start + np.cumsum([a for _, a in mine])
+        last = np.append(days[1:] != days[:-1], True)  # several changes on one day: the level after all
+        return days[last], levels[last], start
+
+    def largest(self) -> np.ndarray:
+        """Each ward's most beds at any time of the run (the capacity the resources table reports)."""
+        cap = self.wards["capacity"].to_numpy(np.int64).copy()
+        for w in range(len(cap)):
+            st = self.steps(np.arange(len(cap)) == w)
+            if st is not None:
+                cap[w] = max(st[2], int(st[1].max()))
+        return cap
 
 
 @dataclass
@@ -217,14 +270,14 @@ def timeseries_table(lv: Levels, layout: Layout, outcomes: tuple[np.ndarray, np.
         keys = [census_key(tier, int(p)) for tier in (1, 2, 3) for p in np.flatnonzero(bed_tier == bed)]
         ts[f"in_beds_tier{bed}"] = levels_at[keys].sum(axis=0)
 
-    w_tier, w_cap = layout.wards["tier"].to_numpy(), layout.wards["capacity"].to_numpy()
+    w_tier, w_cap = layout.wards["tier"].to_numpy(), layout.capacity_at(times)
     qlev = lv.queues.at(times)
     l_tier = layout.lists["tier"].to_numpy()
     for tier in (1, 2, 3):
         ts[f"queue_tier{tier}"] = qlev[l_tier == tier].sum(axis=0)
     for tier in (1, 2, 3):
         ts[f"occupied_tier{tier}"] = occ[w_tier == tier].sum(axis=0)
-        ts[f"capacity_tier{tier}"] = np.full(len(times), int(w_cap[w_tier == tier].sum()))
+        ts[f"capacity_tier{tier}"] = w_cap[w_tier == tier].sum(axis=0)
 
     home_levels = lv.home.at(times)
     caps = layout.districts["monitoring_capacity"].to_numpy(float)
@@ -247,14 +300,13 @@ def timeseries_table(lv: Levels, layout: Layout, outcomes: tuple[np.ndarray, np.
 def occupancy_table(layout: Layout, times: np.ndarray, occ: np.ndarray) -> pd.DataFrame:
     """Occupied beds of every ward at every time of `times` (long format; `occ` from `StepSeries.at`)."""
     wards = layout.wards
-    w_cap = wards["capacity"].to_numpy()
     return pd.DataFrame({
         "time": np.tile(times, len(wards)),
         "facility": np.repeat(wards["facility"].to_numpy(), len(times)),
         "kind": np.repeat(wards["kind"].to_numpy(), len(times)),
         "tier": np.repeat(wards["tier"].to_numpy(), len(times)),
         "occupied": occ.ravel(),
-        "capacity": np.repeat(w_cap, len(times)),
+        "capacity": layout.capacity_at(times).ravel(),
     })
 
 
@@ -278,18 +330,30 @@ def _row(level: str, resource: str, kind: str, tier: int, capacity: float, mean:
             "max_queue": max_queue, "blocked_bed_days": blocked}
 
 
+def _against(series: StepSeries, key: int, steps: tuple[np.ndarray, np.ndarray, int] | None, capacity: float,
+             warmup: float, horizon: float) -> tuple[dict[str, float], float]:
+    """A resource's statistics, and the capacity its utilisation divides by: the fixed `capacity`,
+    or — when it changes during the run — against the capacity of each moment, utilisation then
+    being the occupied share of the bed-days (vehicle-days) open."""
+    if steps is None:
+        return series.stats(key, warmup, horizon, full_at=capacity), capacity
+    st = series.stats_against(key, warmup, horizon, steps)
+    return st, st["mean_capacity"] if st["mean_capacity"] > 0 else np.nan
+
+
 def resources_table(log: Log, layout: Layout, lv: Levels, warmup: float, horizon: float) -> pd.DataFrame:
     """One row per ward, per aggregate pool (`pools.POOLS`), and per district's home monitoring."""
     wards, lists = layout.wards, layout.lists
-    w_tier, w_kind, w_cap = wards["tier"].to_numpy(), wards["kind"].to_numpy(), wards["capacity"].to_numpy()
+    w_tier, w_kind, w_cap = wards["tier"].to_numpy(), wards["kind"].to_numpy(), layout.largest()
     blocked = _blocked_bed_days(log, len(wards), warmup, horizon)
     own_list = {int(w): i for i, w in enumerate(lists["ward"].to_numpy()) if w >= 0}
     rows = []
     for w in range(len(wards)):
-        st = lv.beds.stats(w, warmup, horizon, full_at=w_cap[w])
+        st, open_beds = _against(lv.beds, w, layout.steps(np.arange(len(wards)) == w), float(w_cap[w]), warmup,
+                                 horizon)
         q = lv.queues.stats(own_list[w], warmup, horizon) if w in own_list else {"mean": np.nan, "max": np.nan}
         rows.append(_row("ward", f"{wards.facility[w]} / tier {w_tier[w]}", w_kind[w], int(w_tier[w]),
-                         float(w_cap[w]), st["mean"], st["max"], st["mean"] / w_cap[w], st["share_full"],
+                         float(w_cap[w]), st["mean"], st["max"], st["mean"] / open_beds, st["share_full"],
                          st["days_full"], q["mean"], q["max"], blocked[w], facility=wards.facility[w]))
 
     ward_pool = _pool_of(w_tier, w_kind)
@@ -305,18 +369,21 @@ def resources_table(log: Log, layout: Layout, lv: Levels, warmup: float, horizon
     t, k, d = lv.queue_changes
     pool_queues = StepSeries.of((t, list_pool[k] if len(k) else k, d), len(BED_POOLS) + 1, horizon)
     for p, bp in enumerate(BED_POOLS):
-        cap = float(w_cap[ward_pool == p].sum())
-        st = pool_beds.stats(p, warmup, horizon, full_at=cap if cap else np.inf)
+        steps = layout.steps(ward_pool == p)
+        cap = float(w_cap[ward_pool == p].sum()) if steps is None else float(max(steps[2], steps[1].max()))
+        st, open_beds = _against(pool_beds, p, steps, cap if cap else np.inf, warmup, horizon)
         q = pool_queues.stats(p, warmup, horizon)
         rows.append(_row("pool", bp.name, "", bp.tier, cap, st["mean"], st["max"],
-                         st["mean"] / cap if cap else np.nan, st["share_full"] if cap else np.nan,
+                         st["mean"] / open_beds if cap else np.nan, st["share_full"] if cap else np.nan,
                          st["days_full"] if cap else np.nan, q["mean"], q["max"], blocked[ward_pool == p].sum()))
 
     if layout.vehicles is not None and lv.fleet is not None and lv.calls is not None:
-        fleet = lv.fleet.stats(0, warmup, horizon, full_at=layout.vehicles)
+        steps = layout.steps(None)
+        most = float(layout.vehicles if steps is None else max(steps[2], steps[1].max()))
+        fleet, on_duty = _against(lv.fleet, 0, steps, most, warmup, horizon)
         calls = lv.calls.stats(0, warmup, horizon)
-        rows.append(_row("pool", AMBULANCES.name, "fleet", AMBULANCES.tier, float(layout.vehicles), fleet["mean"],
-                         fleet["max"], fleet["mean"] / layout.vehicles, fleet["share_full"], fleet["days_full"],
+        rows.append(_row("pool", AMBULANCES.name, "fleet", AMBULANCES.tier, most, fleet["mean"],
+                         fleet["max"], fleet["mean"] / on_duty, fleet["share_full"], fleet["days_full"],
                          calls["mean"], calls["max"], 0.0))
 
     caps = layout.districts["monitoring_capacity"].to_numpy(float)

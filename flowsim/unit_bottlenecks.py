@@ -31,7 +31,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,8 @@ from .store import ExperimentStore
 
 UNIT_KINDS = ("station bed", "hospital tier-1 bed", "oxygen bed", "ICU bed", "vehicle")
 """The kinds of single unit a planner can add, in the order tables show them."""
+KIND_TIER: dict[str, Literal[1, 2, 3]] = {"station bed": 1, "hospital tier-1 bed": 1, "oxygen bed": 2, "ICU bed": 3}
+"""The bed tier of each kind of bed."""
 BASELINE = "baseline"
 MAX_CONFIRM = 200
 SCREEN_SEED_OFFSET = 7_000_001

@@ -357,6 +357,15 @@ def test_beds_close_as_they_empty_and_no_patient_is_lost(two_wards):
     assert len(patients) == r.summary["recovered"] + r.summary["died"] + in_system
     ts = r.timeseries.set_index("time")
     assert ts.loc[19.75, "capacity_tier2"] == 31 and ts.loc[20, "capacity_tier2"] == 27
+    cap = r.occupancy[r.occupancy["facility"] == "East Ward"].set_index("time")["capacity"]
+    assert set(cap.loc[:19.75]) == {6} and set(cap.loc[20:]) == {2}   # the beds of the moment
+    # the resources table: its most beds, time full against the beds of the moment, utilisation of
+    # the bed-days open (6 beds for 20 days, then 2 for 40)
+    row = r.resources.set_index("resource").loc["East Ward / tier 2"]
+    open_beds = (6 * 20 + 2 * 40) / 60
+    assert row["capacity"] == 6 and row["utilisation"] == pytest.approx(row["mean_occupied"] / open_beds)
+    assert 0.8 < row["utilisation"] <= 1
+    assert row["share_time_full"] == pytest.approx((east >= cap).mean(), abs=0.05)  # the grid's view of it
 
 
 def test_a_station_opens_icu_beds_are_converted_and_vehicles_are_added_on_their_days():
@@ -384,6 +393,8 @@ def test_vehicles_added_on_a_day_take_calls_from_then_on():
     before, after = t[t["reached"] < 20], t[t["reached"] >= 20]
     assert set(before["vehicle"]) == {0} and set(after["vehicle"]) - {0} and set(after["vehicle"]) <= {0, 1, 2, 3}
     assert after["vehicle_wait"].mean() < before["vehicle_wait"].mean()
+    fleet = flowsim.run(s, seed=1).resources.set_index("resource").loc["ambulances"]
+    assert fleet["capacity"] == 4 and 0 < fleet["utilisation"] <= 1  # busy share of the vehicle-days on duty
 
 
 @pytest.mark.parametrize(("change", "message"), [
