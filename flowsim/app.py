@@ -43,7 +43,7 @@ from flowsim.executors import Processes
 from flowsim.experiments import unique_labels
 from flowsim.headline import Headline, headline, sentence
 from flowsim.i18n import DEFAULT, LANGUAGES, figure_digits, figure_value, has, named, number, text
-from flowsim.interactive import Counted, Progress, look, warm
+from flowsim.interactive import Counted, Look, Looking, Progress, warm
 from flowsim.limits import check_memory, missing_beds
 from flowsim.metrics import MINUTES_PER_DAY
 from flowsim.posterior import load as load_posterior
@@ -120,21 +120,111 @@ def remembered(key: tuple, compute: Callable[[], Any]) -> Any:
     return value
 
 
-def simulate(yaml_text: str, replications: int, seed: int, posterior: bytes | None = None,
-             progress: Progress | None = None) -> dict[str, Any]:
-    """Replication 0 in full (maps, heatmaps) while the pool runs the others (intervals)."""
-    def compute() -> dict[str, Any]:
-        drawn = load_posterior(posterior, "the uploaded posterior") if posterior else None
-        result = look(build(parse_yaml(yaml_text)), replications, seed, worker_pool(), drawn, progress)
-        detail = result.detail
-        return {
-            "summary": result.table, "intervals": result.intervals,
-            "timeseries": detail.timeseries, "resources": detail.resources, "occupancy": detail.occupancy,
-            "transfers": detail.transfers, "waits": detail.waits, "seconds": detail.seconds,
-            "queues": detail.queues, "home": detail.home,
-        }
+def result_dict(found: Look) -> dict[str, Any]:
+    """A Look as the views read it."""
+    detail = found.detail
+    return {
+        "summary": found.table, "intervals": found.intervals,
+        "timeseries": detail.timeseries, "resources": detail.resources, "occupancy": detail.occupancy,
+        "transfers": detail.transfers, "waits": detail.waits, "seconds": detail.seconds,
+        "queues": detail.queues, "home": detail.home,
+    }
 
-    return remembered(("look", yaml_text, replications, seed, posterior), compute)
+
+def simulation(yaml_text: str, replications: int, seed: int, posterior: bytes | None = None,
+               alongside: int | None = None) -> Looking:
+    """The setting's replications, running in the background on the worker pool: started once for
+    every session that asks (a failed or cancelled one is started again). `alongside`: how many
+    run beside replication 0 (default: Looking's, which keeps a core for the page)."""
+    key = ("look", yaml_text, replications, seed, posterior)
+    store = _results()
+    with store["lock"]:
+        job = store["items"].get(key)
+        if isinstance(job, Looking) and job.usable:
+            store["items"].move_to_end(key)
+            return job
+    drawn = load_posterior(posterior, "the uploaded posterior") if posterior else None
+    scenario = build(parse_yaml(yaml_text))
+    with store["lock"]:
+        job = store["items"].get(key)
+        if isinstance(job, Looking) and job.usable:
+            return job
+        job = Looking(scenario, replications, seed, worker_pool(), drawn, alongside=alongside, hold=HOLD_SECONDS)
+        store["items"][key] = job
+        store["items"].move_to_end(key)
+        while len(store["items"]) > RESULTS_KEPT:
+            store["items"].popitem(last=False)
+    return job
+
+
+def simulate(yaml_text: str, replications: int, seed: int, posterior: bytes | None = None) -> dict[str, Any]:
+    """Every replication of the setting (waits for them): replication 0 in full, the others' figures."""
+    job = simulation(yaml_text, replications, seed, posterior)
+    job.release()
+    job.wait()
+    found = job.now()
+    assert found is not None
+    return result_dict(found)
+
+
+PATIENCE_SECONDS = 0.25
+"""How long a script run waits for the other replications once replication 0 is drawn (so a small
+scenario answers in one run, without flicker); then they stream in."""
+FIRST_PATIENCE_SECONDS = 600.0
+"""How long a script run waits for replication 0, looking every POLL_SECONDS: the page keeps what
+it showed (greyed, every widget usable — a move stops the wait and starts the new setting), and the
+browser draws nothing new meanwhile. Measured: Chromium took 0.9 of the two cores while a page drawn
+again with the previous setting's charts polled, 0.3 while the page waited; the replication has the
+rest. Past it the page is drawn without it (the previous setting's charts) and a fragment polls."""
+HOLD_SECONDS = 3.0
+"""Replications 1.. wait this long at most for the page to draw replication 0 (measured: its script
+run took 1.3 s instead of 0.5 s with two replications starting beside it)."""
+POLL_SECONDS = 0.5  # how often a drawn page looks at replications still running
+LOOK_SECONDS = 0.2  # how often a waiting script run looks (and can be stopped by a lever's move)
+STREAM_SECONDS = 1.5  # at most this often a page is drawn again while replications stream in
+
+
+def patience(first: bool = False) -> float:
+    """FIRST_PATIENCE_SECONDS for replication 0 (`first`), PATIENCE_SECONDS for the others;
+    FLOWSIM_APP_PATIENCE sets both (AppTest, which runs no timers, waits for all)."""
+    default = FIRST_PATIENCE_SECONDS if first else PATIENCE_SECONDS
+    raw = os.environ.get("FLOWSIM_APP_PATIENCE")
+    try:
+        return max(float(raw), 0.0) if raw else default
+    except ValueError:
+        return default
+
+
+def await_first(job: Looking, seconds: float) -> None:
+    """Wait up to `seconds` for replication 0, saying how many replications are done. Each look
+    updates the line, which is where Streamlit stops a script run a widget change has superseded."""
+    if job.wait(min(seconds, PATIENCE_SECONDS), first=True) or seconds <= PATIENCE_SECONDS:
+        return
+    line = st.empty()
+    deadline = time.monotonic() + seconds
+    while not job.wait(LOOK_SECONDS, first=True) and time.monotonic() < deadline:
+        line.progress(min(job.done / job.total, 1.0), text=t("msg.progress", done=job.done, total=job.total))
+    line.empty()
+
+
+def follow(job: Looking, found: Look | None) -> None:
+    """While the setting's replications run: a progress line that looks at them every POLL_SECONDS
+    (a fragment: the rest of the page stays as it is, every widget usable) and draws the page again
+    when replication 0 is done, as others finish (at most every STREAM_SECONDS) and at the last."""
+    shown = 0 if found is None else len(found.table)
+    if job.finished and shown == job.done:
+        return
+    since = time.monotonic()
+
+    def poll() -> None:
+        done = job.done
+        line = t("msg.progress", done=done, total=job.total)
+        st.progress(min(done / job.total, 1.0), text=line + (" " + t("msg.streaming") if shown else ""))
+        first = job.wait(0, first=True)
+        if job.finished or (shown == 0 and first) or (done > shown and time.monotonic() - since >= STREAM_SECONDS):
+            st.rerun()
+
+    st.fragment(poll, run_every=POLL_SECONDS)()
 
 
 def pool(total: int, progress: Progress | None) -> Any:
@@ -403,10 +493,25 @@ def opening_setting(stem: str) -> tuple[str, int, int]:
 
 
 def prepare(stem: str = "hanoi") -> None:
-    """Before the first visitor: import what a page needs, start and warm the worker pool, and
-    simulate the opening setting into the cache (`flowsim app` calls this as the server starts)."""
+    """Before the first visitor: import what a page needs, start and warm the worker pool, simulate
+    the opening setting into the cache (`flowsim app` calls this as the server starts), and make
+    what its first script run would otherwise make (profiled: 1–2 s of a first page): the words of
+    both languages, the emulator (scikit-learn's import), Streamlit's emoji table (the page icon),
+    the overview's charts and the headline."""
+    import streamlit.emojis  # noqa: F401 - set_page_config's icon check imports it: 0.4 s
+
+    from flowsim import briefing  # noqa: F401 - the report button's module
+    from flowsim.i18n import table
+
+    for lang in LANGUAGES:
+        table(lang)
     yaml_text, replications, seed = opening_setting(stem)
-    simulate(yaml_text, replications, seed, None)
+    job = simulation(yaml_text, replications, seed, None, alongside=replications)  # no page to share the cores with yet
+    shipped_emulator(stem)
+    result = simulate(yaml_text, replications, seed, None)
+    cached_specs("overview", result["timeseries"], None, DEFAULT)
+    headline(result["summary"], result["timeseries"], result["resources"], result["waits"], result["transfers"])
+    assert job.complete
 
 
 EMULATED_LEVERS = {"daily_f0": "arrivals.rate_per_day", "oxygen_beds_scale": "capacity_scale.oxygen_beds",
@@ -430,19 +535,27 @@ def shipped_emulator(stem: str) -> Any:
         return None
 
 
-def emulator_point(stem: str, values: dict[str, Any], yaml_text: str) -> tuple[Any, dict[str, float], list[str]]:
+def emulator_point(stem: str, values: dict[str, Any], untouched: bool) -> tuple[Any, dict[str, float], list[str]]:
     """(emulator, point, factors outside its box) when the setting on screen is the built-in
-    scenario with only the emulated levers moved; (None, {}, []) when it is another setting."""
-    emu = shipped_emulator(stem) if stem in SOURCES else None
+    scenario with only the emulated levers moved; (None, {}, []) when it is another setting.
+    `untouched`: the page's beds table and YAML are as built in, and no curve or plan is loaded.
+    Decided from the levers' values (the scenario is made from exactly these inputs), not by
+    building and writing the scenario again: that took most of the estimate's time on screen."""
+    emu = shipped_emulator(stem) if stem in SOURCES and untouched else None
     if emu is None or any(k not in values for k in EMULATED_LEVERS):
         return None, {}, []
-    data = builtin_data(stem)
-    base = build(data)
-    moved = start_values(base) | {k: values[k] for k in EMULATED_LEVERS}
-    if to_yaml(levers.scenario_with(data, moved, levers.facility_table(base))) != yaml_text:
-        return None, {}, []  # other levers, edits or uploads: the emulator never saw such a setting
+    start = start_values(builtin_base(stem))
+    others = {k: v for k, v in values.items() if k not in EMULATED_LEVERS}
+    if others != {k: v for k, v in start.items() if k not in EMULATED_LEVERS}:
+        return None, {}, []  # other levers moved: the emulator never saw such a setting
     point = {path: float(values[k]) for k, path in EMULATED_LEVERS.items()}
     return emu, point, emu.inside(point)
+
+
+@st.cache_resource(show_spinner=False)
+def builtin_base(stem: str) -> flowsim.Scenario:
+    """A built-in scenario, built once (read only)."""
+    return build(builtin_data(stem))
 
 
 def estimate_cards(emu: Any, point: dict[str, float]) -> None:
@@ -616,29 +729,53 @@ def main() -> None:
         st.warning(line)
 
     posterior = posterior_input()
-    emu, point, outside = emulator_point(source, values, yaml_text) if posterior is None else (None, {}, [])
-    estimate = st.empty()
-    cached = ("look", yaml_text, replications, seed, posterior) in _results()["items"]
-    if emu is not None and not outside and not cached:
-        with estimate.container():
-            estimate_cards(emu, point)
-    bar, tell = progress_bar()
-    try:
-        result = simulate(yaml_text, replications, seed, posterior, tell)
-    except ConfigError as exc:
-        bar.empty()
-        st.error(str(exc))
-        return
-    bar.empty()
-    estimate.empty()  # the simulation has answered: the estimate gives way
+    untouched = (posterior is None and cases is None and upload is None and edited_yaml.strip() == base_yaml.strip()
+                 and table.equals(levers.facility_table(base)))
+    emu, point, outside = emulator_point(source, values, untouched)
     if emu is not None and outside:
         st.caption(t("emulator.outside", factors=", ".join(named("lever", k, LANG) for k, p in EMULATED_LEVERS.items()
                                                            if p in outside)))
+    setting = ("look", yaml_text, replications, seed, posterior)
+    known = _results()["items"].get(setting)
+    estimate = st.empty()
+    if emu is not None and not outside and not (isinstance(known, Looking) and known.complete):
+        with estimate.container():  # first: the estimate is on screen before the simulation is even set up
+            estimate_cards(emu, point)
+    try:
+        job = simulation(yaml_text, replications, seed, posterior)
+    except ConfigError as exc:
+        st.error(str(exc))
+        return
+    superseded = st.session_state.get("following")
+    if superseded is not None and superseded[0] != setting and not superseded[1].finished:
+        superseded[1].cancel()  # the planner has moved on: its replications not yet started are dropped
+    st.session_state["following"] = (setting, job)
+    await_first(job, patience(first=True))  # the workers run it; this run only looks, and stops if a lever moves
+    job.wait(patience())  # the others: a small scenario's in the same run, Hanoi's stream in
+    try:
+        found = job.now()
+    except ConfigError as exc:
+        st.error(str(exc))
+        return
+    follow(job, found)
+    if found is None:  # replication 0 still runs: the estimate (if any) above, the previous setting's results below
+        shown = st.session_state.get("last_shown")
+        earlier = _results()["items"].get(shown) if shown is not None else None
+        earlier_look = earlier.now() if isinstance(earlier, Looking) and earlier.error is None else None
+        if earlier_look is None:
+            return
+        st.info(t("msg.previous_below"))
+        result, pending = result_dict(earlier_look), True
+    else:
+        estimate.empty()  # the simulation has answered: the estimate gives way
+        result, pending = result_dict(found), False
+        st.session_state["last_shown"] = setting
     st.session_state["last_result_seconds"] = result["seconds"]
 
-    report_controls(scenario, result, yaml_text, seed)
+    if not pending:
+        report_controls(scenario, result, yaml_text, seed)
     if view == "overview":
-        overview_view(scenario, result, yaml_text, upload if cases is not None else None)
+        overview_view(scenario, result, yaml_text, upload if cases is not None else None, pending)
     elif view == "bottlenecks":
         bottleneck_view(scenario, result, yaml_text, replications, seed)
     elif view == "sweep":
@@ -650,6 +787,8 @@ def main() -> None:
         app_plan.plan_view(scenario, replications, seed, worker_pool(), LANG)
     else:
         map_view(scenario, result)
+    if not pending:
+        job.release()  # replication 0 is on the page: the others may have the cores now
 
 
 MAP_STEP_SECONDS = 1.0
@@ -787,7 +926,7 @@ def previous_means(yaml_text: str, summary: pd.DataFrame) -> dict[str, float] | 
     shown = st.session_state.get("shown_setting")
     if shown is None or shown[0] != yaml_text:
         st.session_state["previous_setting"] = shown[1] if shown is not None else None
-        st.session_state["shown_setting"] = (yaml_text, means)
+    st.session_state["shown_setting"] = (yaml_text, means)  # the same setting again: more replications in
     return st.session_state.get("previous_setting")
 
 
@@ -848,15 +987,19 @@ def figure_table(result: dict[str, Any]) -> pd.DataFrame:
 
 
 def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text: str,
-                  upload: tuple[list[float], str] | None) -> None:
-    st.info("**" + headline_text(result_headline(result, yaml_text)) + "**")
-    st.caption(t("headline.help"))
-    key_figure_cards(result, yaml_text)
+                  upload: tuple[list[float], str] | None, pending: bool = False) -> None:
+    """The headline, the cards, the charts and the key-figure table; `pending`: `result` is the
+    previous setting's, shown while this one is simulated: its charts only."""
+    if not pending:
+        st.info("**" + headline_text(result_headline(result, yaml_text)) + "**")
+        st.caption(t("headline.help"))
+        key_figure_cards(result, yaml_text)
     summary = result["summary"]
     s = summary.iloc[0]
-    st.caption(t("overview.window", name=scenario.name, start=num(s["window_start"]), end=num(s["window_end"]),
-                 runs=len(summary), inside=num(s["in_system_start"]), arrivals=num(s["arrivals"]),
-                 recovered=num(s["recovered"]), died=num(s["died"]), left=num(s["in_system_end"])))
+    if not pending:
+        st.caption(t("overview.window", name=scenario.name, start=num(s["window_start"]), end=num(s["window_end"]),
+                     runs=len(summary), inside=num(s["in_system_start"]), arrivals=num(s["arrivals"]),
+                     recovered=num(s["recovered"]), died=num(s["died"]), left=num(s["in_system_end"])))
     if upload is not None:
         cases_panel(upload[0], upload[1], scenario)
     if scenario.arrivals.profile in EPIDEMIC_PROFILES:
@@ -867,6 +1010,8 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text:
             epidemic_panel(scenario, result)
     else:
         overview_charts(result["timeseries"], columns=2)
+    if pending:
+        return
     runs = len(summary)
     st.subheader(t("overview.key_figures_interval") if runs >= INTERVAL_MIN else t("overview.key_figures_range", runs=runs))
     st.dataframe(figure_table(result), hide_index=True, width="stretch")

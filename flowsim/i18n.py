@@ -36,7 +36,8 @@ def table(lang: str = DEFAULT) -> dict[str, str]:
     if lang not in LANGUAGES:
         raise KeyError(f"language '{lang}': one of {', '.join(LANGUAGES)}")
     text = (resources.files("flowsim") / "locales" / f"{lang}.yaml").read_text(encoding="utf-8")
-    return _flatten(yaml.safe_load(text) or {})
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's: the same data, 8× faster than pure Python
+    return _flatten(yaml.load(text, Loader=loader) or {})  # noqa: S506 - a safe loader
 
 
 def text(key: str, lang: str = DEFAULT, /, **values: Any) -> str:

@@ -19,6 +19,13 @@ APP = str(resources.files("flowsim") / "streamlit_app.py")
 CLONE_APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
 
 
+@pytest.fixture(autouse=True)
+def _every_replication_in_one_script_run(monkeypatch):
+    """AppTest runs no timers, so the page's polling of replications running in the background
+    never fires here: each script run waits for its setting's replications instead."""
+    monkeypatch.setenv("FLOWSIM_APP_PATIENCE", "600")
+
+
 @pytest.fixture
 def app(monkeypatch) -> AppTest:
     monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
@@ -160,8 +167,13 @@ def test_play_steps_the_map_day_on_the_results_already_computed(app: AppTest, mo
 
     app.radio(key="view:en").set_value("map").run()
     calls = []
-    real_look = flowsim.app.look
-    monkeypatch.setattr(flowsim.app, "look", lambda *a, **k: calls.append(1) or real_look(*a, **k))
+    start = flowsim.app.Looking.__init__  # every simulation the app starts is a Looking
+
+    def counted(self, *a, **k):
+        calls.append(1)
+        start(self, *a, **k)
+
+    monkeypatch.setattr(flowsim.app.Looking, "__init__", counted)
     app.slider(key="map-day").set_value(3).run()
     assert app.button(key="map-play").label.endswith("Play")
     app.button(key="map-play").click().run()
@@ -489,3 +501,152 @@ def test_the_emulator_answers_first_inside_its_box_and_says_when_a_setting_is_ou
     app.slider(key="lever:antiviral_coverage").set_value(0.9).run()  # a lever it never saw move
     assert not any("outside what the emulator" in c.value for c in app.caption)
     assert app_module.emulator_point("town", {"daily_f0": 25}, "")[0] is None
+
+
+class Gated:
+    """An executor that runs replications only while `go` is set, or one per `step()`:
+    replications still running, on demand."""
+
+    name, workers = "gated", 1
+
+    def __init__(self) -> None:
+        import threading
+
+        self.go, self._steps = threading.Event(), threading.Semaphore(0)
+
+    def step(self) -> None:
+        self._steps.release()
+
+    def map_unordered(self, fn, tasks):
+        for task in tasks:
+            while not (self.go.is_set() or self._steps.acquire(timeout=0.01)):
+                pass
+            yield fn(task)
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_page_answers_while_replications_run_in_the_background_then_shows_theirs(monkeypatch):
+    """A script run does not wait for a long simulation: the page says how many replications are
+    done (and shows the emulator's estimate, and the previous setting's charts) while they run,
+    then draws the simulation's own numbers, the same as the whole look gives."""
+    from flowsim import app as app_module
+    from flowsim.executors import Serial
+    from flowsim.interactive import look
+
+    monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
+    monkeypatch.setenv("FLOWSIM_APP_PATIENCE", "0")
+    gate = Gated()
+    monkeypatch.setattr(app_module, "worker_pool", lambda: gate)
+    app_module._results.clear()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert all(m.value.startswith("≈") for m in at.metric)  # at most the emulator's estimate: nothing simulated yet
+    assert any("Replications done: 0 of 2" in p.proto.text for p in at.get("progress"))
+    gate.go.set()
+    at.session_state["following"][1].wait(120)
+    at.run()
+    assert "–" in metric(at, "Deaths") and not at.get("progress")
+    yaml_text = at.session_state["yaml_text"]
+    seed = at.number_input(key="seed:town").value
+    seen = look(app_module.build(app_module.parse_yaml(yaml_text)), 2, seed, Serial()).table
+    assert metric(at, "Deaths").replace(",", "") == f"{seen['died'].min():.0f} – {seen['died'].max():.0f}"
+
+    gate.go.clear()  # a new setting, inside the emulator's box: its estimate first, then the simulation's
+    at.slider(key="lever:icu_beds_scale").set_value(1.3).run()
+    assert not at.exception
+    values = [m.value for m in at.metric]
+    assert values and all(v.startswith("≈") for v in values) == (app_module.shipped_emulator("town") is not None)
+    assert any("charts of the previous setting" in i.value for i in at.info) and drawn(at) >= 4
+    gate.go.set()
+    at.session_state["following"][1].wait(120)
+    at.run()
+    assert not any(m.value.startswith("≈") for m in at.metric) and "–" in metric(at, "Deaths")
+    assert not any("charts of the previous setting" in i.value for i in at.info)
+
+
+def test_looking_shows_replication_0_first_then_the_others_as_they_finish():
+    """The background look: nothing until replication 0 is done, then the runs done so far, and at
+    the end exactly `look`'s table and intervals; a cancelled one keeps what finished."""
+    import time
+
+    import pandas as pd
+
+    import flowsim
+    from flowsim.executors import Serial
+    from flowsim.interactive import Looking, look
+
+    scenario = flowsim.load_scenario("town", overrides={"horizon_days": 20})
+
+    def until(condition) -> None:
+        deadline = time.monotonic() + 120
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    gate = Gated()
+    job = Looking(scenario, 3, 5, gate)
+    assert job.now() is None and job.done == 0 and not job.finished
+    gate.step()
+    until(lambda: job.done == 1)
+    first = job.now()
+    assert first is not None and len(first.table) == 1 and first.intervals is None and not job.complete
+    gate.step()
+    until(lambda: job.done == 2)
+    assert list(job.now().table["replication"]) == [0, 1] and job.now().intervals is not None
+    gate.step()
+    assert job.wait(120) and job.complete and job.usable
+    whole = look(scenario, 3, 5, Serial())
+    pd.testing.assert_frame_equal(job.now().table, whole.table)
+    pd.testing.assert_frame_equal(job.now().intervals, whole.intervals)
+
+    gate = Gated()
+    job = Looking(scenario, 3, 5, gate)
+    gate.step()
+    until(lambda: job.done == 1)
+    job.cancel()
+    gate.go.set()
+    assert job.wait(120) and not job.complete and not job.usable and job.done < 3
+
+
+def test_the_emulator_does_not_answer_for_an_edited_scenario(monkeypatch):
+    """Its estimate is for the built-in scenario with only its levers moved: an edited beds table
+    or YAML is a setting it never saw, and only the simulation answers."""
+    from flowsim import app as app_module
+
+    if app_module.shipped_emulator("town") is None:
+        pytest.skip("no emulator shipped for the town")
+    monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
+    monkeypatch.setenv("FLOWSIM_APP_PATIENCE", "0")
+    gate = Gated()  # nothing simulated: whatever the cards show is the emulator's
+    monkeypatch.setattr(app_module, "worker_pool", lambda: gate)
+    app_module._results.clear()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.slider(key="lever:icu_beds_scale").set_value(1.3).run()
+    assert at.metric and all(m.value.startswith("≈") for m in at.metric)
+    area = next(t for t in at.text_area if t.key.startswith("yaml:"))
+    area.set_value(area.value.replace("record_step_days: 0.5", "record_step_days: 0.25")).run()
+    assert not at.exception and not at.metric
+    gate.go.set()
+
+
+def test_looking_runs_replication_0_before_the_others_on_two_workers():
+    """On two cores replication 0 runs alone (a second one beside it doubled its time under load),
+    the others after it; on more workers, all but two run beside it."""
+    import flowsim
+    from flowsim.executors import Serial
+    from flowsim.interactive import Looking
+
+    class Recording(Serial):
+        def __init__(self, workers: int) -> None:
+            self.workers, self.batches = workers, []
+
+        def map_unordered(self, fn, tasks):
+            self.batches.append([t.replication for t in tasks])
+            return super().map_unordered(fn, tasks)
+
+    scenario = flowsim.load_scenario("town", overrides={"horizon_days": 5})
+    for workers, batches in ((2, [[0], [1, 2, 3]]), (4, [[0, 1, 2], [3]])):
+        runner = Recording(workers)
+        job = Looking(scenario, 4, 1, runner)
+        assert job.wait(120) and job.complete and runner.batches == batches

@@ -13,6 +13,13 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 APP = str(resources.files("flowsim") / "streamlit_app.py")
 
 
+
+@pytest.fixture(autouse=True)
+def _every_replication_in_one_script_run(monkeypatch):
+    """AppTest runs no timers, so the page's polling of replications running in the background
+    never fires here: each script run waits for its setting's replications instead."""
+    monkeypatch.setenv("FLOWSIM_APP_PATIENCE", "600")
+
 @pytest.fixture
 def plan(monkeypatch) -> AppTest:
     monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
