@@ -127,6 +127,7 @@ def result_dict(found: Look) -> dict[str, Any]:
         "summary": found.table, "intervals": found.intervals,
         "timeseries": detail.timeseries, "resources": detail.resources, "occupancy": detail.occupancy,
         "transfers": detail.transfers, "waits": detail.waits, "seconds": detail.seconds,
+        "queues": detail.queues, "home": detail.home,
     }
 
 
@@ -662,6 +663,8 @@ def main() -> None:
     st.title(t("app.title"))
     view = pick(st.radio, t("app.view"), VIEWS, horizontal=True, key="view", label_visibility="collapsed",
                     format_func=lambda v: t(f"view.{v}"))
+    if view != "map":
+        st.session_state.pop("map-playing", None)  # leaving the map stops its Play
     if view == "teach":  # its own small scenarios and its own controls: the Hanoi levers do not act here
         teach_view()
         return
@@ -788,32 +791,71 @@ def main() -> None:
         job.release()  # replication 0 is on the page: the others may have the cores now
 
 
+MAP_STEP_SECONDS = 1.0
+"""How long "Play" shows each day of the map."""
+
+
 def map_view(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     """Facilities on Hanoi's streets, coloured by the share of beds taken on a chosen day, by tier;
-    ambulance bases and districts; hover for each one's numbers, and one facility over time below."""
+    ambulance bases and districts; hover for each one's numbers and queue, one facility over time
+    below. "Play" steps the day: only this part of the page reruns, on the run's cached tables."""
+    playing = bool(st.session_state.get("map-playing"))
+    st.fragment(_map_panel, run_every=MAP_STEP_SECONDS if playing else None)(scenario, result)
+
+
+def _pause_map() -> None:
+    """The planner moved the day by hand: playing stops there."""
+    if st.session_state.get("map-playing"):
+        st.session_state["map-playing"] = False
+        st.session_state["map-rerun"] = True
+
+
+def _map_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     from flowsim import maps
 
-    horizon = max(int(math.ceil(scenario.horizon_days)), 1)
-    c1, c2 = st.columns([3, 2])
+    if st.session_state.pop("map-rerun", False):
+        st.rerun()  # playing started or stopped: the whole page, to set or clear the timer
+    last = max(int(math.ceil(scenario.horizon_days)), 1) - 1
+    c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
     tier = pick(c2.radio, t("maplayer.tier"), [2, 3, 1], key="map-tier", horizontal=True,
                 format_func=lambda x: t(f"tier.{x}"))
     ts = result["timeseries"]
-    busiest = int(ts.loc[ts[f"occupied_tier{tier}"].idxmax(), "time"]) if len(ts) else 0
-    day = c1.slider(t("maplayer.day"), 0, horizon - 1, min(busiest, horizon - 1), key="map-day",
-                    help=t("maplayer.day_help"))
-    st.pydeck_chart(maps.network_deck(scenario, result["occupancy"], day, tier, LANG), height=560)
-    fac = maps.facilities_on_day(scenario, result["occupancy"], day, tier)
+    if "map-day" not in st.session_state or st.session_state["map-day"] > last:
+        st.session_state["map-day"] = min(int(ts.loc[ts[f"occupied_tier{tier}"].idxmax(), "time"]) if len(ts) else 0,
+                                          last)
+    playing = bool(st.session_state.get("map-playing"))
+    pressed = bool(st.session_state.get("map-play"))  # this run is the Play/Pause button's: no step
+    if playing and not st.session_state.pop("map-started", False) and not pressed:
+        step = maps.play_step(st.session_state["map-day"], last)
+        if step is None:
+            st.session_state["map-playing"] = False
+            st.rerun()
+        st.session_state["map-day"] = step
+    if c3.button(t("maplayer.pause") if playing else t("maplayer.play"), key="map-play",
+                 help=t("maplayer.play_help", seconds=number(MAP_STEP_SECONDS, 1, LANG)), width="stretch"):
+        st.session_state["map-playing"] = not playing
+        if not playing:
+            st.session_state["map-started"] = True
+            if st.session_state["map-day"] >= last:
+                st.session_state["map-day"] = 0
+        st.rerun()
+    day = c1.slider(t("maplayer.day"), 0, last, key="map-day", help=t("maplayer.day_help"), on_change=_pause_map)
+    queues = result.get("queues")
+    st.pydeck_chart(maps.network_deck(scenario, result["occupancy"], day, tier, LANG, queues, result.get("home")),
+                    height=560)
+    fac = maps.facilities_on_day(scenario, result["occupancy"], day, tier, queues)
     with_beds = fac[fac["beds"] > 0]
     st.caption(t("maplayer.full_now", day=day, full=int((with_beds["share"] >= 0.99).sum()), total=len(with_beds),
                  tier=t(f"tier.{tier}")))
     st.caption(t("maplayer.legend", tier=t(f"tier.{tier}"), day=day))
     st.caption(t("maplayer.offline"))
-    names = with_beds.sort_values("share", ascending=False)["facility"].tolist()
+    busiest = with_beds.assign(top=with_beds["peak"] / with_beds["beds"]).sort_values("top", ascending=False)
+    names = busiest["facility"].tolist()  # busiest over the run first: the same order on every day
     if names:
         name = st.selectbox(t("maplayer.facility"), names, key="map-facility", help=t("maplayer.facility_help"))
-        occ = result["occupancy"]
-        one = occ[(occ["facility"] == name) & (occ["tier"] == tier)][["time", "occupied", "capacity"]]
-        show_chart(charts.facility_over_time(one, name, day, LANG))
+        for chart in charts.facility_over_time(maps.facility_over_time(result["occupancy"], queues, name, tier),
+                                               name, day, LANG):
+            show_chart(chart)
     download_table(fac, f"map_day{day}_tier{tier}")
 
 

@@ -289,15 +289,38 @@ def uploaded_cases(cases: pd.DataFrame, horizon: int, lang: str = DEFAULT) -> al
 
 
 
-def facility_over_time(occupancy: pd.DataFrame, name: str, day: float, lang: str = DEFAULT) -> alt.LayerChart:
-    """One facility's beds taken (area) against its beds (line) over the run, the map's day marked."""
+def facility_over_time(table: pd.DataFrame, name: str, day: float, lang: str = DEFAULT) -> list[alt.LayerChart]:
+    """One facility's beds taken (area) against its beds (line) over the run, the map's day marked;
+    then, when the table has the run's queues (`maps.facility_over_time`), the patients waiting
+    for its beds: on its own list, and on a list it shares with the tier's other wards. Two
+    charts, not one concatenated: a concatenation does not stretch to the page's width."""
     tip = [alt.Tooltip("time:Q", title=text("chart.day", lang), format=".1f"),
            alt.Tooltip("occupied:Q", title=f"{text('chart.occupied', lang)} ({text('chart.beds', lang)})"),
            alt.Tooltip("capacity:Q", title=f"{text('chart.capacity', lang)} ({text('chart.beds', lang)})")]
-    base = alt.Chart(occupancy, title=name)
+    base = alt.Chart(table, title=name)
     marker = alt.Chart(pd.DataFrame({"time": [day + 0.5]})).mark_rule(color="#2c6fbb", strokeDash=[4, 3]).encode(
         x="time:Q")
-    return (base.mark_area(opacity=0.5, color=TIER_COLOURS[2]).encode(
+    beds = (base.mark_area(opacity=0.5, color=TIER_COLOURS[2]).encode(
                 _day(lang), alt.Y("occupied:Q", title=text("chart.beds", lang)), tooltip=tip)
             + base.mark_line(color="black", strokeWidth=1).encode(_day(lang), alt.Y("capacity:Q"), tooltip=tip)
             + marker).add_params(_zoom_x()).properties(width=WIDTH, height=220)
+    if "waiting_own" not in table:
+        return [beds]
+    series: dict[str, str] = {}
+    if table["has_own"].any():
+        series["waiting_own"] = text("chart.queue_own", lang)
+    if (table["shared_by"] > 0).any():
+        series["waiting_shared"] = text("chart.queue_shared", lang, wards=int(table["shared_by"].max()))
+    if not series:
+        return [beds]
+    long = table.melt("time", list(series), var_name="series", value_name="waiting")
+    long["series"] = long["series"].map(series)
+    patients = text("chart.patients", lang)
+    queue = (alt.Chart(long, title=text("chart.queue_title", lang)).mark_line(interpolate="step-after").encode(
+        _day(lang), alt.Y("waiting:Q", title=patients),
+        alt.Color("series:N", title=None, scale=_series_colours(list(series.values()), ["#c0392b", "#7f8c8d"]),
+                  legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("time:Q", title=text("chart.day", lang), format=".1f"),
+                 alt.Tooltip("series:N", title=""), alt.Tooltip("waiting:Q", title=patients, format=",.0f")])
+        + marker).add_params(_zoom_x()).properties(width=WIDTH, height=260)
+    return [beds, queue]

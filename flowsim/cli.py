@@ -245,7 +245,7 @@ def key_figure_table(result: RunResult) -> str:
 
 
 def write_outputs(result: RunResult, out: Path) -> list[Path]:
-    """summary.csv, timeseries/resources/occupancy/waits/transfers parquet, overview.png, scenario.yaml."""
+    """summary.csv, timeseries/resources/occupancy/waits/transfers/queues/home parquet, overview.png, scenario.yaml."""
     from .metrics import SUMMARY_COLUMNS
     from .plots import overview, save
 
@@ -258,6 +258,11 @@ def write_outputs(result: RunResult, out: Path) -> list[Path]:
     for name in ("timeseries", "resources", "occupancy", "waits", "transfers"):
         getattr(result, name).to_parquet(out / f"{name}.parquet", index=False)
         paths.append(out / f"{name}.parquet")
+    for name in ("queues", "home"):
+        table = getattr(result, name)
+        if table is not None:
+            table.to_parquet(out / f"{name}.parquet", index=False)
+            paths.append(out / f"{name}.parquet")
     if result.patients is not None:
         result.patients.to_parquet(out / "patients.parquet", index=False)
         paths.append(out / "patients.parquet")

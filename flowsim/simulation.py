@@ -54,6 +54,10 @@ class RunResult:
     extra: dict = field(default_factory=dict)
     stays: pd.DataFrame | None = None
     """Every bed and home stay (`tables.stays_table`), when the run was asked for it."""
+    queues: pd.DataFrame | None = None
+    """Patients waiting for each ward's beds over time (`tables.queues_table`)."""
+    home: pd.DataFrame | None = None
+    """F0 cared for at home in each district over time (`tables.home_table`)."""
 
 
 @dataclass
@@ -93,8 +97,9 @@ class Network:
             wards=pd.DataFrame([{"facility": w.facility, "kind": w.kind, "tier": w.tier, "capacity": w.capacity,
                                  "place": w.place} for w in self.wards],
                                columns=["facility", "kind", "tier", "capacity", "place"]),
-            lists=pd.DataFrame([{"name": q.name, "tier": q.tier, "ward": q.ward_index} for q in self.admissions.lists],
-                               columns=["name", "tier", "ward"]),
+            lists=pd.DataFrame([{"name": q.name, "tier": q.tier, "ward": q.ward_index,
+                                 "served_by": tuple(sorted(w.index for w in q.wards))} for q in self.admissions.lists],
+                               columns=["name", "tier", "ward", "served_by"]),
             districts=pd.DataFrame({"district": [d.name for d in scenario.districts],
                                     "monitoring_capacity": [scenario.monitoring_capacity(d) for d in scenario.districts]}),
             vehicles=self.transport.size if isinstance(self.transport, Fleet) else None,
@@ -144,7 +149,8 @@ def run(
     result = RunResult(scenario, seed, replication, {"replication": replication, "seed": seed, **summary},
                        tables.timeseries, tables.occupancy, tables.resources, tables.waits, tables.transfers,
                        patients=_patient_table(scenario, c, n0, tables) if patients else None,
-                       stays=stays_table(log, layout) if stays else None)
+                       stays=stays_table(log, layout) if stays else None, queues=tables.queues,
+                       home=tables.home)
     result.seconds = time.perf_counter() - started
     if progress is not None:
         progress(1.0)

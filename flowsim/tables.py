@@ -122,7 +122,8 @@ class Layout:
     """The run's resources, as data: what the keys of the logs mean, and how capacity changes."""
 
     wards: pd.DataFrame  # index = ward key; facility, kind, tier, capacity (at the start), place (census code)
-    lists: pd.DataFrame  # index = list key; name, tier, ward (-1 for a list several wards serve)
+    lists: pd.DataFrame  # index = list key; name, tier, ward (-1 for a list several wards serve), served_by
+    # (the ward keys whose freed beds the list takes, as a tuple; empty for a list no ward serves)
     districts: pd.DataFrame  # index = district key; district, monitoring_capacity
     vehicles: int | None = None  # the fleet's size at the start, or None without a fleet
     changes: tuple[tuple[float, int, int], ...] = ()
@@ -173,6 +174,10 @@ class Tables:
     peaks: dict[str, int]
     placements: pd.DataFrame
     transfers: pd.DataFrame
+    queues: pd.DataFrame
+    """Patients waiting for each ward's beds over time (`queues_table`)."""
+    home: pd.DataFrame
+    """F0 cared for at home in each district over time (`home_table`)."""
 
 
 def _pool_of(tiers: np.ndarray, kinds: np.ndarray) -> np.ndarray:
@@ -307,6 +312,53 @@ def occupancy_table(layout: Layout, times: np.ndarray, occ: np.ndarray) -> pd.Da
         "tier": np.repeat(wards["tier"].to_numpy(), len(times)),
         "occupied": occ.ravel(),
         "capacity": layout.capacity_at(times).ravel(),
+    })
+
+
+def queues_table(layout: Layout, lv: Levels, times: np.ndarray) -> pd.DataFrame:
+    """Patients waiting for each ward's beds at every time of `times` (long format, the rows of
+    `occupancy_table`): `waiting_own` on lists only this ward serves (its own list under the
+    `designated` rule), `waiting_shared` on lists it serves with other wards (the tier's city-wide
+    list under `nearest_free`: those patients take the first such bed freed anywhere), and
+    `shared_by`, how many wards serve that shared list (0 without one); `has_own` says whether
+    the ward has a list of its own at all (else `waiting_own` is 0 by construction)."""
+    wards = layout.wards
+    n_wards, n_times = len(wards), len(times)
+    own = np.zeros((n_wards, n_times), np.int64)
+    shared = np.zeros((n_wards, n_times), np.int64)
+    shared_by = np.zeros(n_wards, np.int64)
+    has_own = np.zeros(n_wards, bool)
+    qlev = lv.queues.at(times)
+    for key, served in enumerate(layout.lists["served_by"]):
+        if len(served) == 1:
+            own[served[0]] += qlev[key]
+            has_own[served[0]] = True
+        for w in served if len(served) > 1 else ():
+            shared[w] += qlev[key]
+            shared_by[w] = max(shared_by[w], len(served))
+    return pd.DataFrame({
+        "time": np.tile(times, n_wards),
+        "facility": np.repeat(wards["facility"].to_numpy(), n_times),
+        "kind": np.repeat(wards["kind"].to_numpy(), n_times),
+        "tier": np.repeat(wards["tier"].to_numpy(), n_times),
+        "waiting_own": own.ravel(),
+        "waiting_shared": shared.ravel(),
+        "shared_by": np.repeat(shared_by, n_times),
+        "has_own": np.repeat(has_own, n_times),
+    })
+
+
+def home_table(layout: Layout, lv: Levels, times: np.ndarray) -> pd.DataFrame:
+    """F0 cared for at home in each district at every time of `times` (long format), against the
+    district's home-monitoring capacity (inf where the scenario sets none): where home care is
+    stretched, a deterioration is noticed late."""
+    districts = layout.districts
+    at_home = lv.home.at(times)
+    return pd.DataFrame({
+        "time": np.tile(times, len(districts)),
+        "district": np.repeat(districts["district"].to_numpy(), len(times)),
+        "at_home": at_home.ravel(),
+        "monitoring_capacity": np.repeat(districts["monitoring_capacity"].to_numpy(float), len(times)),
     })
 
 
@@ -477,4 +529,6 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
         peaks=peaks,
         placements=pd.DataFrame(log.placements, columns=list(Placement._fields)),
         transfers=transfer_table(log),
+        queues=queues_table(layout, lv, times),
+        home=home_table(layout, lv, times),
     )

@@ -160,6 +160,61 @@ def test_map_view_draws_the_network_on_a_chosen_day(app: AppTest):
     assert not app.exception and any("ICU beds (tier 3)" in c.value for c in app.caption)
 
 
+def test_play_steps_the_map_day_on_the_results_already_computed(app: AppTest, monkeypatch):
+    import json
+
+    import flowsim.app
+
+    app.radio(key="view:en").set_value("map").run()
+    calls = []
+    start = flowsim.app.Looking.__init__  # every simulation the app starts is a Looking
+
+    def counted(self, *a, **k):
+        calls.append(1)
+        start(self, *a, **k)
+
+    monkeypatch.setattr(flowsim.app.Looking, "__init__", counted)
+    app.slider(key="map-day").set_value(3).run()
+    assert app.button(key="map-play").label.endswith("Play")
+    app.button(key="map-play").click().run()
+    assert app.session_state["map-playing"] and app.button(key="map-play").label.endswith("Pause")
+    assert app.slider(key="map-day").value == 3  # playing starts on the day shown
+    decks = []
+    for expected in (4, 5):  # each tick of the timer shows the next day
+        app.run()
+        assert app.slider(key="map-day").value == expected
+        decks.append(json.loads(app.get("deck_gl_json_chart")[0].proto.json))
+        assert any(f"On day {expected}, " in c.value for c in app.caption)
+    assert decks[0] != decks[1]
+    app.button(key="map-play").click().run()  # pause
+    assert not app.session_state["map-playing"]
+    app.run()
+    assert app.slider(key="map-day").value == 5
+    last = app.slider(key="map-day").max
+    app.slider(key="map-day").set_value(last).run()
+    app.button(key="map-play").click().run()  # from the last day, play starts again at day 0
+    assert app.slider(key="map-day").value == 0
+    app.slider(key="map-day").set_value(7).run()  # moving the day by hand pauses
+    app.run()
+    assert not app.session_state["map-playing"] and app.slider(key="map-day").value == 7
+    assert not calls and not app.exception  # no step simulated anything again
+    app.button(key="map-play").click().run()
+    app.radio(key="view:en").set_value("overview").run()  # leaving the map stops playing
+    assert "map-playing" not in app.session_state
+
+
+def test_the_map_hover_says_who_waits_and_each_district_home_load(app: AppTest):
+    import json
+
+    app.radio(key="view:en").set_value("map").run()
+    layers = {layer["id"]: layer for layer in json.loads(app.get("deck_gl_json_chart")[0].proto.json)["layers"]}
+    tips = " ".join(row["tip"] for row in layers["facilities"]["data"])
+    assert "waiting for its own beds" in tips or "city-wide list" in tips
+    assert all("F0 at home, monitoring for" in row["tip"] for row in layers["districts"]["data"])
+    specs = [c.proto.spec for c in app.get("vega_lite_chart")]
+    assert any("Patients waiting for these beds" in spec for spec in specs)  # below the facility's beds
+
+
 def test_the_map_reads_each_facility_on_its_day():
     import flowsim
     from flowsim import maps

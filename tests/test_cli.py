@@ -51,6 +51,14 @@ def test_run_writes_every_output(small_config: Path, tmp_path: Path, capsys):
     assert ts["time"].iloc[-1] == 20
     resources = pd.read_parquet(out / "resources.parquet")
     assert {"utilisation", "share_time_full", "mean_queue", "max_queue", "blocked_bed_days"} <= set(resources.columns)
+    queues, home = pd.read_parquet(out / "queues.parquet"), pd.read_parquet(out / "home.parquet")
+    for tier in (1, 2, 3):  # each list counted once: its own ward's, or once for the wards sharing it
+        q = queues[queues["tier"] == tier]
+        shared = q[q["shared_by"] > 0].groupby("time")["waiting_shared"].max()
+        waiting = q.groupby("time")["waiting_own"].sum().add(shared, fill_value=0).reindex(ts["time"], fill_value=0)
+        if len(q):  # a tier with wards: every patient waiting for one of its beds is on a list they serve
+            assert (waiting.to_numpy() == ts[f"queue_tier{tier}"].to_numpy()).all()
+    assert (home.groupby("time")["at_home"].sum().to_numpy() == ts["home_census"].to_numpy()).all()
 
 
 def test_set_override_changes_the_run(small_config: Path, tmp_path: Path):
