@@ -195,6 +195,19 @@ def patience(first: bool = False) -> float:
         return default
 
 
+QUICK_SECONDS = 0.5
+"""A replication 0 this quick (a small scenario): the others are awaited in the same script run,
+not held for the page to draw it (the hold only pays when a replication takes seconds)."""
+
+
+def _quick(job: Looking) -> bool:
+    try:
+        first = job.now()
+    except Exception:  # noqa: BLE001 - what stopped it is said where the page reads it
+        return False
+    return first is not None and first.detail.seconds < QUICK_SECONDS
+
+
 def await_first(job: Looking, seconds: float) -> None:
     """Wait up to `seconds` for replication 0, saying how many replications are done. Each look
     updates the line, which is where Streamlit stops a script run a widget change has superseded."""
@@ -751,6 +764,8 @@ def main() -> None:
         superseded[1].cancel()  # the planner has moved on: its replications not yet started are dropped
     st.session_state["following"] = (setting, job)
     await_first(job, patience(first=True))  # the workers run it; this run only looks, and stops if a lever moves
+    if patience() > PATIENCE_SECONDS or _quick(job):
+        job.release()  # the others are awaited in this run (a small scenario; AppTest): they need not be held
     job.wait(patience())  # the others: a small scenario's in the same run, Hanoi's stream in
     try:
         found = job.now()
