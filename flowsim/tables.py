@@ -150,13 +150,18 @@ class Layout:
         last = np.append(days[1:] != days[:-1], True)  # several changes on one day: the level after all
         return days[last], levels[last], start
 
+    @staticmethod
+    def most(steps: tuple[np.ndarray, np.ndarray, int]) -> int:
+        """The highest level of a capacity that changes (`steps`)."""
+        return max(steps[2], int(steps[1].max()))
+
     def largest(self) -> np.ndarray:
         """Each ward's most beds at any time of the run (the capacity the resources table reports)."""
         cap = self.wards["capacity"].to_numpy(np.int64).copy()
         for w in range(len(cap)):
             st = self.steps(np.arange(len(cap)) == w)
             if st is not None:
-                cap[w] = max(st[2], int(st[1].max()))
+                cap[w] = self.most(st)
         return cap
 
 
@@ -254,10 +259,29 @@ def outcome_arrays(log: Log) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return out_t, out_k, out_p
 
 
+@dataclass
+class Sampled:
+    """The levels several tables read, on the time grid once: shape (keys, len(times))."""
+
+    times: np.ndarray
+    beds: np.ndarray
+    """Occupied beds by ward."""
+    queues: np.ndarray
+    """Patients on each waiting list."""
+    home: np.ndarray
+    """F0 cared for at home by district."""
+    capacity: np.ndarray
+    """Beds by ward (`Layout.capacity_at`)."""
+
+    @classmethod
+    def of(cls, lv: Levels, layout: Layout, times: np.ndarray) -> Sampled:
+        return cls(times, lv.beds.at(times), lv.queues.at(times), lv.home.at(times), layout.capacity_at(times))
+
+
 def timeseries_table(lv: Levels, layout: Layout, outcomes: tuple[np.ndarray, np.ndarray, np.ndarray],
-                     arrivals: np.ndarray, times: np.ndarray, horizon: float, occ: np.ndarray) -> pd.DataFrame:
-    """Levels at every time of `times`, and arrivals and outcomes since the previous one (`occ`:
-    the wards' occupied beds at `times`, shared with `occupancy_table`)."""
+                     arrivals: np.ndarray, grid: Sampled, horizon: float) -> pd.DataFrame:
+    """Levels at every time of the grid, and arrivals and outcomes since the previous one."""
+    times, occ = grid.times, grid.beds
     ts: dict[str, np.ndarray] = {"time": times}
     levels_at = lv.census.at(times)
     tier_levels, facility_levels = lv.by_tier.at(times), lv.by_facility.at(times)
@@ -275,8 +299,8 @@ def timeseries_table(lv: Levels, layout: Layout, outcomes: tuple[np.ndarray, np.
         keys = [census_key(tier, int(p)) for tier in (1, 2, 3) for p in np.flatnonzero(bed_tier == bed)]
         ts[f"in_beds_tier{bed}"] = levels_at[keys].sum(axis=0)
 
-    w_tier, w_cap = layout.wards["tier"].to_numpy(), layout.capacity_at(times)
-    qlev = lv.queues.at(times)
+    w_tier, w_cap = layout.wards["tier"].to_numpy(), grid.capacity
+    qlev = grid.queues
     l_tier = layout.lists["tier"].to_numpy()
     for tier in (1, 2, 3):
         ts[f"queue_tier{tier}"] = qlev[l_tier == tier].sum(axis=0)
@@ -284,7 +308,7 @@ def timeseries_table(lv: Levels, layout: Layout, outcomes: tuple[np.ndarray, np.
         ts[f"occupied_tier{tier}"] = occ[w_tier == tier].sum(axis=0)
         ts[f"capacity_tier{tier}"] = w_cap[w_tier == tier].sum(axis=0)
 
-    home_levels = lv.home.at(times)
+    home_levels = grid.home
     caps = layout.districts["monitoring_capacity"].to_numpy(float)
     ts["home_census"] = home_levels.sum(axis=0)
     ts["districts_over_monitoring"] = (home_levels > caps[:, None]).sum(axis=0)
@@ -302,33 +326,33 @@ def timeseries_table(lv: Levels, layout: Layout, outcomes: tuple[np.ndarray, np.
     return pd.DataFrame(ts)
 
 
-def occupancy_table(layout: Layout, times: np.ndarray, occ: np.ndarray) -> pd.DataFrame:
-    """Occupied beds of every ward at every time of `times` (long format; `occ` from `StepSeries.at`)."""
-    wards = layout.wards
+def occupancy_table(layout: Layout, grid: Sampled) -> pd.DataFrame:
+    """Occupied beds of every ward at every time of the grid (long format), and its beds then."""
+    wards, times, occ = layout.wards, grid.times, grid.beds
     return pd.DataFrame({
         "time": np.tile(times, len(wards)),
         "facility": np.repeat(wards["facility"].to_numpy(), len(times)),
         "kind": np.repeat(wards["kind"].to_numpy(), len(times)),
         "tier": np.repeat(wards["tier"].to_numpy(), len(times)),
         "occupied": occ.ravel(),
-        "capacity": layout.capacity_at(times).ravel(),
+        "capacity": grid.capacity.ravel(),
     })
 
 
-def queues_table(layout: Layout, lv: Levels, times: np.ndarray) -> pd.DataFrame:
+def queues_table(layout: Layout, grid: Sampled) -> pd.DataFrame:
     """Patients waiting for each ward's beds at every time of `times` (long format, the rows of
     `occupancy_table`): `waiting_own` on lists only this ward serves (its own list under the
     `designated` rule), `waiting_shared` on lists it serves with other wards (the tier's city-wide
     list under `nearest_free`: those patients take the first such bed freed anywhere), and
     `shared_by`, how many wards serve that shared list (0 without one); `has_own` says whether
     the ward has a list of its own at all (else `waiting_own` is 0 by construction)."""
-    wards = layout.wards
+    wards, times = layout.wards, grid.times
     n_wards, n_times = len(wards), len(times)
     own = np.zeros((n_wards, n_times), np.int64)
     shared = np.zeros((n_wards, n_times), np.int64)
     shared_by = np.zeros(n_wards, np.int64)
     has_own = np.zeros(n_wards, bool)
-    qlev = lv.queues.at(times)
+    qlev = grid.queues
     for key, served in enumerate(layout.lists["served_by"]):
         if len(served) == 1:
             own[served[0]] += qlev[key]
@@ -348,12 +372,11 @@ def queues_table(layout: Layout, lv: Levels, times: np.ndarray) -> pd.DataFrame:
     })
 
 
-def home_table(layout: Layout, lv: Levels, times: np.ndarray) -> pd.DataFrame:
+def home_table(layout: Layout, grid: Sampled) -> pd.DataFrame:
     """F0 cared for at home in each district at every time of `times` (long format), against the
     district's home-monitoring capacity (inf where the scenario sets none): where home care is
     stretched, a deterioration is noticed late."""
-    districts = layout.districts
-    at_home = lv.home.at(times)
+    districts, times, at_home = layout.districts, grid.times, grid.home
     return pd.DataFrame({
         "time": np.tile(times, len(districts)),
         "district": np.repeat(districts["district"].to_numpy(), len(times)),
@@ -422,7 +445,7 @@ def resources_table(log: Log, layout: Layout, lv: Levels, warmup: float, horizon
     pool_queues = StepSeries.of((t, list_pool[k] if len(k) else k, d), len(BED_POOLS) + 1, horizon)
     for p, bp in enumerate(BED_POOLS):
         steps = layout.steps(ward_pool == p)
-        cap = float(w_cap[ward_pool == p].sum()) if steps is None else float(max(steps[2], steps[1].max()))
+        cap = float(w_cap[ward_pool == p].sum() if steps is None else layout.most(steps))
         st, open_beds = _against(pool_beds, p, steps, cap if cap else np.inf, warmup, horizon)
         q = pool_queues.stats(p, warmup, horizon)
         rows.append(_row("pool", bp.name, "", bp.tier, cap, st["mean"], st["max"],
@@ -431,7 +454,7 @@ def resources_table(log: Log, layout: Layout, lv: Levels, warmup: float, horizon
 
     if layout.vehicles is not None and lv.fleet is not None and lv.calls is not None:
         steps = layout.steps(None)
-        most = float(layout.vehicles if steps is None else max(steps[2], steps[1].max()))
+        most = float(layout.vehicles if steps is None else layout.most(steps))
         fleet, on_duty = _against(lv.fleet, 0, steps, most, warmup, horizon)
         calls = lv.calls.stats(0, warmup, horizon)
         rows.append(_row("pool", AMBULANCES.name, "fleet", AMBULANCES.tier, most, fleet["mean"],
@@ -512,15 +535,14 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
                  step: float) -> Tables:
     """Every table of a run from its log; statistics cover [warmup, horizon]."""
     lv = levels(log, layout, horizon)
-    times = grid(horizon, step)
+    on_grid = Sampled.of(lv, layout, grid(horizon, step))
     outcomes = outcome_arrays(log)
-    occ = lv.beds.at(times)
     peaks = {f"peak_tier{tier}": int(lv.by_tier.stats(tier - 1, warmup, horizon)["max"]) for tier in (1, 2, 3)}
     peaks |= {f"peak_tier{tier}_by_facility": int(lv.by_facility.stats(tier - 1, warmup, horizon)["max"])
               for tier in (1, 2, 3)}
     return Tables(
-        timeseries=timeseries_table(lv, layout, outcomes, arrivals, times, horizon, occ),
-        occupancy=occupancy_table(layout, times, occ),
+        timeseries=timeseries_table(lv, layout, outcomes, arrivals, on_grid, horizon),
+        occupancy=occupancy_table(layout, on_grid),
         resources=resources_table(log, layout, lv, warmup, horizon),
         waits=waits_table(log, horizon),
         outcomes=outcomes_table(outcomes),
@@ -529,6 +551,6 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
         peaks=peaks,
         placements=pd.DataFrame(log.placements, columns=list(Placement._fields)),
         transfers=transfer_table(log),
-        queues=queues_table(layout, lv, times),
-        home=home_table(layout, lv, times),
+        queues=queues_table(layout, on_grid),
+        home=home_table(layout, on_grid),
     )
