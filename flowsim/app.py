@@ -967,12 +967,14 @@ def key_figure_cards(result: dict[str, Any], yaml_text: str) -> None:
         else:
             value, tip = show_value(name, float(x.iloc[0])), t("card.one_help")
         label = f"{t(f'card.{name}')} ({t(f'figure.{name}.unit')})"
-        delta = None
+        delta, colour = None, "inverse"
         if before is not None and name in before and before[name] == before[name]:
             change = float(x.mean()) - before[name]
             digits, scale = figure_digits(name)
+            if round(change * scale, digits) == 0:  # no change as shown: grey, not a red "↑ 0.0"
+                change, colour = 0.0, "off"
             delta = t("card.change", delta=("+" if change > 0 else "") + num(change * scale, digits))
-        cols[i % 4].metric(label, value, delta=delta, delta_color="inverse",
+        cols[i % 4].metric(label, value, delta=delta, delta_color=colour,
                            help=f"{t(f'figure.{name}.label')}. {tip}")
 
 

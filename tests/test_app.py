@@ -453,6 +453,10 @@ def test_each_card_says_its_change_from_the_previous_setting(app: AppTest):
     app.slider(key="lever:icu_beds_scale").set_value(0.5).run()
     deltas = [m.delta for m in app.metric]
     assert any(d and "vs the previous setting" in d for d in deltas), deltas
+    colour = {m.label: type(m.proto).MetricColor.Name(m.proto.color) for m in app.metric}
+    for m in app.metric:  # a figure that did not move (as shown) is grey, not a red "↑ 0"
+        unmoved = m.delta.split(" vs ")[0].strip("+0.,") == ""
+        assert (colour[m.label] == "GRAY") == unmoved, (m.label, m.delta, colour[m.label])
     app.radio(key="view:en").set_value("map").run()
     app.radio(key="view:en").set_value("overview").run()
     assert [m.delta for m in app.metric] == deltas  # a view switch is not a new setting
