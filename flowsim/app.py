@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -967,7 +967,8 @@ def key_figure_cards(result: dict[str, Any], yaml_text: str) -> None:
         else:
             value, tip = show_value(name, float(x.iloc[0])), t("card.one_help")
         label = f"{t(f'card.{name}')} ({t(f'figure.{name}.unit')})"
-        delta, colour = None, "inverse"
+        delta: str | None = None
+        colour: Literal["inverse", "off"] = "inverse"
         if before is not None and name in before and before[name] == before[name]:
             change = float(x.mean()) - before[name]
             digits, scale = figure_digits(name)
