@@ -63,11 +63,16 @@ def _prepare_units(args: argparse.Namespace) -> Go:
                                   kinds=args.kinds, max_memory_gb=args.max_memory, **run)
         print(unit_table(result))
         paths = write_units(result, Path(args.out))
-        print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in "
-              f"{args.out}/screen/ and {args.out}/confirm/")
+        print(_wrote(paths, args.out, "screen", "confirm"))
         return 0
 
     return go
+
+
+def _wrote(paths: list[Path], out: str, *runs: str) -> str:
+    """What a decision tool wrote to `out`, and the folders under it holding its runs."""
+    return (f"wrote {len(paths)} files to {out}/ ({', '.join(p.name for p in paths)}); runs in "
+            + " and ".join(f"{out}/{r}/" for r in runs))
 
 
 QUICK_FRONTIER_REPLICATIONS, QUICK_FRONTIER_RTOL = 4, 0.05
@@ -93,8 +98,7 @@ def _prepare_frontier(args: argparse.Namespace) -> Go:
             result = frontier(scenario, targets, replications, args.seed, **run, **search)
             print(frontier_text(result))
             paths = write_frontier(result, Path(args.out))
-        print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in "
-              f"{args.out}/points/")
+        print(_wrote(paths, args.out, "points"))
         return 0
 
     return go
@@ -146,9 +150,8 @@ def _prepare_optimise(args: argparse.Namespace) -> Go:
                           confirm_replications=args.confirm_replications, **run)
         print(optimise_text(result))
         paths = write_optimisation(result, Path(args.out))
-        print(f"wrote {len(paths)} files to {args.out}/ ({', '.join(p.name for p in paths)}); runs in "
-              f"{args.out}/points/ and {args.out}/confirm/" + (f"; to run the plan: flowsim run {args.out}/plan.yaml"
-                                                              if result.chosen is not None else ""))
+        print(_wrote(paths, args.out, "points", "confirm") + (f"; to run the plan: flowsim run {args.out}/plan.yaml"
+                                                             if result.chosen is not None else ""))
         return 0
 
     return go

@@ -72,3 +72,10 @@ def crowded_changes() -> dict[str, Any]:
 def crowded(changes: dict[str, Any] | None = None) -> Scenario:
     """A small network under strain (about 0.03 s a run): see crowded_changes()."""
     return scenario({**crowded_changes(), **(changes or {})})
+
+
+@pytest.fixture
+def every_replication_in_one_script_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest runs no timers, so the page's polling of replications running in the background
+    never fires there: each script run waits for its setting's replications instead."""
+    monkeypatch.setenv("FLOWSIM_APP_PATIENCE", "600")

@@ -19,11 +19,7 @@ APP = str(resources.files("flowsim") / "streamlit_app.py")
 CLONE_APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
 
 
-@pytest.fixture(autouse=True)
-def _every_replication_in_one_script_run(monkeypatch):
-    """AppTest runs no timers, so the page's polling of replications running in the background
-    never fires here: each script run waits for its setting's replications instead."""
-    monkeypatch.setenv("FLOWSIM_APP_PATIENCE", "600")
+pytestmark = pytest.mark.usefixtures("every_replication_in_one_script_run")  # conftest.py
 
 
 @pytest.fixture
