@@ -93,7 +93,7 @@ class Pathway:
               progress: Callable[[float], None] | None = None) -> None:
         """Put the initial census in care (at its listed facility, by `facility_location`), then
         start the one process that walks every later entry in time order."""
-        for i in np.flatnonzero(~self.booked_home[:self.n_initial]):  # home patients are booked
+        for i in np.flatnonzero(~self.booked_home[:self.n_initial]).tolist():  # home patients are booked
             visit = VISITS[initial.visit[i]]
             listed = initial.facility[i]
             ward = None if listed is None else self.admissions.ward_at(facility_location[listed],
