@@ -98,6 +98,14 @@ class StepSeries:
         return {"mean": math.fsum((level * durations).tolist()) / span, "max": float(level.max()),
                 "mean_capacity": math.fsum((cap * durations).tolist()) / span, "days_full": full, "share_full": full / span}
 
+    def peak(self, key: int, start: float, end: float) -> int:
+        """The highest level in [start, end] (what `stats` gives as max, without its sums)."""
+        tk, lk = self._series[key]
+        lo = int(np.searchsorted(tk, start, side="right"))
+        hi = int(np.searchsorted(tk, end, side="left"))
+        first = int(lk[lo - 1]) if lo > 0 else 0
+        return max(first, int(lk[lo:hi].max(initial=first)))
+
     def stats(self, key: int, start: float, end: float, full_at: float | None = None) -> dict[str, float]:
         """Time-weighted mean, maximum, and time (days and share) at or above `full_at` in [start, end]."""
         tk, lk = self._series[key]
@@ -538,9 +546,8 @@ def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float,
     lv = levels(log, layout, horizon)
     on_grid = Sampled.of(lv, layout, grid(horizon, step))
     outcomes = outcome_arrays(log)
-    peaks = {f"peak_tier{tier}": int(lv.by_tier.stats(tier - 1, warmup, horizon)["max"]) for tier in (1, 2, 3)}
-    peaks |= {f"peak_tier{tier}_by_facility": int(lv.by_facility.stats(tier - 1, warmup, horizon)["max"])
-              for tier in (1, 2, 3)}
+    peaks = {f"peak_tier{tier}": lv.by_tier.peak(tier - 1, warmup, horizon) for tier in (1, 2, 3)}
+    peaks |= {f"peak_tier{tier}_by_facility": lv.by_facility.peak(tier - 1, warmup, horizon) for tier in (1, 2, 3)}
     return Tables(
         timeseries=timeseries_table(lv, layout, outcomes, arrivals, on_grid, horizon),
         occupancy=occupancy_table(layout, on_grid),
