@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .pools import AMBULANCES, ICU_BEDS, OXYGEN_BEDS, STATION_BEDS
+from .records import DIED, DIED_WAITING, RECOVERED
 from .tables import Tables
 
 SUMMARY_COLUMNS = (
@@ -38,20 +39,20 @@ def key_figures(tables: Tables, arrivals: np.ndarray, initial: int, warmup: floa
     facility bed (the blocking probability of the tier-1 pool, Erlang B when they go home)."""
     out = tables.outcomes
     time = out["time"].to_numpy()
-    kind = out["outcome"].to_numpy()
+    kind = out["outcome"].cat.codes.to_numpy()  # the codes of `records.OUTCOMES`
     inside = (time > warmup) & (time <= horizon)
-    died_waiting = int((kind[inside] == "died_waiting").sum())
+    died_waiting = int((kind[inside] == DIED_WAITING).sum())
     figures: dict[str, float] = {
         "window_start": warmup,
         "window_end": horizon,
         "initial_census": initial,
         "in_system_start": tables.census_start,
         "arrivals": int(((arrivals > warmup) & (arrivals <= horizon)).sum()),
-        "recovered": int((kind[inside] == "recovered").sum()),
-        "died": int((kind[inside] == "died").sum()) + died_waiting,
+        "recovered": int((kind[inside] == RECOVERED).sum()),
+        "died": int((kind[inside] == DIED).sum()) + died_waiting,
         "died_waiting": died_waiting,
         "in_system_end": tables.census_end,
-        "died_waiting_warmup": int((kind[(time <= warmup)] == "died_waiting").sum()) if warmup > 0 else 0,
+        "died_waiting_warmup": int((kind[(time <= warmup)] == DIED_WAITING).sum()) if warmup > 0 else 0,
         **tables.peaks,
     }
     w = tables.waits

@@ -196,7 +196,7 @@ def _patient_table(scenario: Scenario, c: cohort_mod.Cohort, n0: int, tables: Ta
         "home_eligible": c.home_eligible,
     })
     out = tables.outcomes.drop_duplicates("patient", keep="last").set_index("patient")
-    table["outcome"] = out["outcome"].reindex(table["patient"]).fillna("in_system").to_numpy()
+    table["outcome"] = out["outcome"].astype(str).reindex(table["patient"]).fillna("in_system").to_numpy()
     table["outcome_time"] = out["time"].reindex(table["patient"]).to_numpy()
     late = table["outcome_time"] > scenario.horizon_days
     table.loc[late, "outcome"] = "in_system"
