@@ -18,6 +18,7 @@ the run.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 from itertools import count
 from typing import TYPE_CHECKING
 
@@ -216,8 +217,8 @@ class HomeCare:
 
     def __init__(self, capacity: float, starts: np.ndarray, ends: np.ndarray) -> None:
         self.capacity = capacity
-        self._starts = np.sort(starts)
-        self._ends = np.sort(ends)
+        self._starts: list[float] = np.sort(starts).tolist()  # lists: bisect on a float is 10x searchsorted's
+        self._ends: list[float] = np.sort(ends).tolist()
         self.dynamic = 0
         self._lazy: list[float] = []
 
@@ -226,7 +227,7 @@ class HomeCare:
         while lazy and lazy[0] <= now:
             heapq.heappop(lazy)
             self.dynamic -= 1
-        planned = int(np.searchsorted(self._starts, now, "right") - np.searchsorted(self._ends, now, "right"))
+        planned = bisect_right(self._starts, now) - bisect_right(self._ends, now)
         return planned + self.dynamic
 
     def stay_until(self, until: float) -> None:

@@ -81,11 +81,13 @@ class Pathway:
         self.home_deteriorates = course.deteriorates(True)
         self.booked_home = (c.severity == 1) & c.home_eligible
         self.home_end = c.arrival + np.where(self.home_deteriorates, c.time_to_deterioration, c.tier1_stay)
-        home, end = self.booked_home, self.home_end
-        self.homes = [HomeCare(scenario.monitoring_capacity(district), c.arrival[home & (c.district == d)],
-                               end[home & (c.district == d)]) for d, district in enumerate(scenario.districts)]
-        ids = np.flatnonzero(home)
-        log.home_bookings.extend(ids, c.district[ids], c.arrival[ids], end[ids], ~self.home_deteriorates[ids])
+        ids = np.flatnonzero(self.booked_home)
+        by_district = ids[np.argsort(c.district[ids], kind="stable")]
+        bounds = np.searchsorted(c.district[by_district], np.arange(len(scenario.districts) + 1))
+        self.homes = [HomeCare(scenario.monitoring_capacity(district), c.arrival[by_district[bounds[d]:bounds[d + 1]]],
+                               self.home_end[by_district[bounds[d]:bounds[d + 1]]])
+                      for d, district in enumerate(scenario.districts)]
+        log.home_bookings.extend(ids, c.district[ids], c.arrival[ids], self.home_end[ids], ~self.home_deteriorates[ids])
 
     # -- entries -------------------------------------------------------------------------------
 
@@ -93,7 +95,7 @@ class Pathway:
               progress: Callable[[float], None] | None = None) -> None:
         """Put the initial census in care (at its listed facility, by `facility_location`), then
         start the one process that walks every later entry in time order."""
-        for i in np.flatnonzero(~self.booked_home[:self.n_initial]):  # home patients are booked
+        for i in np.flatnonzero(~self.booked_home[:self.n_initial]).tolist():  # home patients are booked
             visit = VISITS[initial.visit[i]]
             listed = initial.facility[i]
             ward = None if listed is None else self.admissions.ward_at(facility_location[listed],

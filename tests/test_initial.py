@@ -61,7 +61,7 @@ def test_days_in_care_condition_the_future_on_having_got_that_far():
     s = scenario({**COURSE, "initial_census": {"facilities": [
         {"facility": "Hospital S", "tier": 3, "patients": 5, "days_in_care": 10}]}})
     state = initial.draw(s, Streams(4))
-    assert (state.elapsed == 10).all() and state.facility == ["Hospital S"] * 5
+    assert (state.elapsed == 10).all() and list(state.facility) == ["Hospital S"] * 5
     # a fixed 10-day stay cannot be 12 days in: one line naming the row
     fixed = scenario({**COURSE, "clinical.tier3_stay": {"dist": "fixed", "value": 10},
                       "initial_census": {"facilities": [{"facility": "Hospital S", "tier": 3, "patients": 5,
@@ -171,3 +171,40 @@ def test_built_in_deaths_while_waiting_are_spread_over_the_run_not_piled_at_its_
         total += ts["deaths_waiting"].sum()
     assert total > 300
     assert early / total == pytest.approx(10 / 60, abs=0.06)  # 51% before the conditional start
+
+
+class _Only:
+    """A scenario that answers only for the fields `initial.READS` names: reading any other fails."""
+
+    def __init__(self, scenario: flowsim.Scenario) -> None:
+        self._scenario = scenario
+
+    def __getattr__(self, name: str):
+        if name not in initial.READS:
+            raise AssertionError(f"initial.draw read scenario.{name}, which initial.READS does not name")
+        return getattr(self._scenario, name)
+
+
+def test_the_initial_census_is_drawn_from_the_fields_it_is_remembered_by():
+    # The draw is remembered by `READS` (and seed, replication): if it read another field, two
+    # scenarios differing there would wrongly share a census. Hanoi's census exercises every path.
+    hanoi = flowsim.load_scenario()
+    state = initial._draw(_Only(hanoi), Streams(3))  # type: ignore[arg-type]
+    fresh = initial._draw(hanoi, Streams(3))
+    assert np.array_equal(state.cohort.tier3_stay, fresh.cohort.tier3_stay) and len(state) == len(fresh)
+
+
+def test_a_remembered_census_is_the_same_draw_shared_read_only():
+    s = scenario({**COURSE, "initial_census": {"tier2": 300, "tier3": 100}})
+    first = initial.draw(s, Streams(4, 1))
+    busier = scenario({**COURSE, "initial_census": {"tier2": 300, "tier3": 100}, "arrivals.rate_per_day": 500})
+    assert initial.draw(busier, Streams(4, 1)) is first  # only the arrivals differ: the same census
+    fresh = initial._draw(s, Streams(4, 1))
+    assert np.array_equal(first.cohort.tier2_stay, fresh.cohort.tier2_stay)
+    assert np.array_equal(first.visit, fresh.visit)
+    with pytest.raises(ValueError, match="read-only"):
+        first.cohort.tier2_stay[0] = 0.0
+    other = scenario({**COURSE, "initial_census": {"tier2": 300, "tier3": 100}, "clinical.tier3_stay.mean_days": 9})
+    assert initial.draw(other, Streams(4, 1)) is not first  # a field it is drawn from differs
+    assert initial.draw(s, Streams(4, 2)) is not first  # another replication
+    assert not np.array_equal(initial.draw(s, Streams(5, 1)).cohort.tier2_stay, first.cohort.tier2_stay)

@@ -111,3 +111,12 @@ def test_a_process_yielding_a_hand_processed_event_resumes_at_once_with_its_valu
     assert got == [(1.0, "ward 3", simpy.core.Infinity)], (
         "SimPy internals Event._ok/_value/callbacks: a process yielding an event marked processed by hand "
         f"no longer resumes at once with its value (got {got})")
+
+
+def test_flowsim_s_clock_binds_simpy_s_event_classes_once_as_simpy_does_for_its_own():
+    env = Environment()
+    assert env.timeout is env.timeout and env.process is env.process and env.event is env.event
+    assert "timeout" in vars(env) and "timeout" in vars(simpy.Environment())  # what SimPy does for its class
+    event = env.timeout(2.0, value="x")
+    env.run()
+    assert env.now == 2.0 and event.value == "x"
