@@ -71,6 +71,10 @@ class Counted:
             self._progress(self.done, max(self._total, self.done))
             yield result
 
+    def stop_flag(self) -> StopFlag:
+        """The wrapped executor's (see `executors.stop_flag`)."""
+        return stop_flag(self._executor)
+
     def close(self) -> None:  # the pool belongs to whoever made it
         pass
 
