@@ -1,6 +1,6 @@
 """Speed of this checkout against another revision, measured in the same run (interleaved).
 
-    python benchmarks/compare_revisions.py BASE_CHECKOUT [--repeat 5]
+    python benchmarks/compare_revisions.py BASE_CHECKOUT [--repeat 5] [--only slider]
 
 BASE_CHECKOUT is a directory holding another revision's `flowsim/` (e.g. `git worktree add
 --detach /tmp/base <commit>`). Each workload runs in a fresh subprocess per revision, alternating
@@ -58,11 +58,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("base", type=Path, help="a checkout of the revision to compare with")
     ap.add_argument("--repeat", type=int, default=5, help="subprocess pairs per workload (default 5)")
+    ap.add_argument("--only", default="", help="only the workloads whose name contains this")
     args = ap.parse_args()
     base = args.base.resolve()
     print(f"this: {HERE}\nbase: {base}\n")
     print(f"  {'workload':<26} {'base cpu s':>10} {'this cpu s':>10} {'this/base':>10}")
     for name, scenario in WORKLOADS.items():
+        if args.only not in name:
+            continue
         b, t = [], []
         for _ in range(args.repeat):
             b.append(seconds(base, scenario))

@@ -71,8 +71,13 @@ class Pathway:
         self.admissions = admissions
         self.transport = transport
         self.log = log
-        self.district_location = np.arange(len(scenario.districts))
+        self.district_location = list(range(len(scenario.districts)))
         """The location index of each district (districts come first, then facilities)."""
+        # What every mild F0's entry reads, as Python lists: a list item and float arithmetic cost
+        # a fraction of a numpy scalar's, and a bed's release time goes on a heap of floats.
+        self.district: list[int] = cohort.district.tolist()
+        self.tier1_stay: list[float] = cohort.tier1_stay.tolist()
+        self.deteriorates_untreated: list[bool] = course.deteriorates_untreated.tolist()
         self.hazard = {1: 0.0, 2: scenario.waiting_hazard.tier2, 3: scenario.waiting_hazard.tier3}
         self.budget = cohort.waiting_budget.copy()
 
@@ -119,22 +124,22 @@ class Pathway:
         or 3, a booked home stay that ends in deterioration. The clock jumps to an entry with no
         event of its own when nothing is due before it (`simulation.Environment.advance_to`)."""
         env, horizon = self.env, self.s.horizon_days
-        severity, district = self.c.severity, self.c.district
+        severity, district = self.c.severity, self.district
         census = self.log.census
         next_report = 0.0
         for t, kind, i in zip(times.tolist(), kinds.tolist(), ids.tolist(), strict=False):
-            if t > env.now and not env.advance_to(t):
-                yield env.timeout(t - env.now)
+            if t > env._now and not env.advance_to(t):
+                yield env.timeout(t - env._now)
             if progress is not None and t >= next_report:
                 progress(t / horizon)
                 next_report = t + horizon / 100
             if kind == ENTRY_MILD:
                 self.place_mild(i)
             elif kind == ENTRY_SEVERE:
-                d = int(district[i])
+                d = district[i]
                 env.process(self.severe_at_diagnosis(Patient(i, d, int(severity[i]), HOME, d)))
             else:
-                d = int(district[i])
+                d = district[i]
                 census(t, 1, HOME, 1)  # the booked home interval ended here; the patient stays on
                 env.process(self.deteriorate_at_home(Patient(i, d, 1, HOME, d), counted=False))
 
@@ -142,17 +147,16 @@ class Pathway:
 
     def place_mild(self, i: int) -> None:
         """A tier-1 F0 not eligible for home: the nearest facility bed, else the overflow policy."""
-        c = self.c
-        now = self.env.now
-        d = int(c.district[i])
-        loc = int(self.district_location[d])
+        now = self.env._now  # SimPy's attribute behind `now` (tests/test_simpy_internals.py): per mild F0
+        d = self.district[i]
+        loc = self.district_location[d]
         ward = self.admissions.free_ward(1, loc)
         self.log.placement(now, ward is not None)
         if ward is not None:
             self.mild_in_bed(i, ward)
             return
         if self.s.routing.tier1_overflow == "queue":
-            deteriorates = bool(self.course.deteriorates_untreated[i])
+            deteriorates = self.deteriorates_untreated[i]
             self.log.census(now, 1, HOME, 1)
             p = Patient(i, d, 1, HOME, loc)
             self.at_home(p)
@@ -162,14 +166,14 @@ class Pathway:
 
     def mild_in_bed(self, i: int, ward: Ward) -> None:
         """A tier-1 F0 given a facility bed now: booked unless they deteriorate there."""
-        now = self.env.now
-        if self.course.deteriorates_untreated[i]:
+        now = self.env._now
+        if self.deteriorates_untreated[i]:
             ward.take(i)
             self.log.census(now, 1, ward.place, 1)
-            p = Patient(i, int(self.c.district[i]), 1, ward.place, ward.location, ward)
+            p = Patient(i, self.district[i], 1, ward.place, ward.location, ward)
             self.start_at(now + self.c.time_to_deterioration[i], self.deteriorate_in_facility(p))
         else:
-            self.book_bed(i, ward, now + self.c.tier1_stay[i])
+            self.book_bed(i, ward, now + self.tier1_stay[i])
 
     def mild_at_home(self, i: int) -> None:
         """A tier-1 F0 at home (overflow, or initial census): booked unless they deteriorate."""
@@ -177,13 +181,13 @@ class Pathway:
         now = self.env.now
         course = self.course
         if course.deteriorates_treated[i] if course.treated[i] else course.deteriorates_untreated[i]:
-            d = int(c.district[i])
+            d = self.district[i]
             self.log.census(now, 1, HOME, 1)
-            p = Patient(i, d, 1, HOME, int(self.district_location[d]))
+            p = Patient(i, d, 1, HOME, self.district_location[d])
             self.at_home(p)
             self.start_at(c.arrival[i] + c.time_to_deterioration[i], self.deteriorate_at_home(p))
         else:
-            self.book_home(i, c.arrival[i] + c.tier1_stay[i])
+            self.book_home(i, float(c.arrival[i]) + self.tier1_stay[i])
 
     # -- the initial census --------------------------------------------------------------------
 
@@ -192,8 +196,8 @@ class Pathway:
         durations are what remains), in `ward` if listed there with a bed free, else in the
         nearest free bed of their tier, else waiting for one as a new patient would."""
         c = self.c
-        d = int(c.district[i])
-        loc = int(self.district_location[d])
+        d = self.district[i]
+        loc = self.district_location[d]
         tier = STAGE_SEVERITY[visit.stage]
         if ward is None or ward.free() <= 0:
             ward = self.admissions.free_ward(tier, loc)
@@ -470,14 +474,14 @@ class Pathway:
 
     def book_home(self, i: int, until: float) -> None:
         """A tier-1 F0 at home until `until`, then recovered: no event, one booking."""
-        d = int(self.c.district[i])
+        d = self.district[i]
         self.homes[d].stay_until(until)
         self.log.home_bookings.add(i, d, self.env.now, until)
 
     def book_bed(self, i: int, ward: Ward, until: float) -> None:
         """A tier-1 F0 in a facility bed until `until`, then recovered: no event, one booking."""
         ward.take_until(until)
-        self.log.bed_bookings.add(i, ward.index, self.env.now, until)
+        self.log.bed_bookings.add(i, ward.index, self.env._now, until)
 
     def start_at(self, when: float, process: Process) -> None:
         """Start `process` at time `when` (days)."""

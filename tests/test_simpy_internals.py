@@ -7,7 +7,8 @@ SimPy to the minor version these tests passed on (`simpy>=4.1,<4.2`), so that a 
 taken on purpose, with these tests, and never by a fresh install. The list:
 
 - `Environment._now`, the attribute behind `Environment.now`: read for the clock in
-  `facilities.py` (every bed taken or freed, every request made), and written by
+  `facilities.py` (every bed taken or freed, every request made) and on a mild F0's entry in
+  `patient.py` (`Pathway.entries`, `place_mild`, `mild_in_bed`, `book_bed`), and written by
   `clock.Environment.advance_to`, which jumps the clock to a booked entry when no event is
   due before it (the next `timeout` is then scheduled from there, and `step` sets it again).
 - `Event._ok`, `Event._value` and `Event.callbacks = None`, set by hand in
