@@ -760,8 +760,10 @@ def main() -> None:
         st.error(str(exc))
         return
     superseded = st.session_state.get("following")
-    if superseded is not None and superseded[0] != setting and not superseded[1].finished:
-        superseded[1].cancel()  # the planner has moved on: its replications not yet started are dropped
+    if superseded is None or superseded[1] is not job:
+        job.follow()
+        if superseded is not None:
+            superseded[1].leave()  # the planner has moved on: stopped, unless another page waits for it
     st.session_state["following"] = (setting, job)
     await_first(job, patience(first=True))  # the workers run it; this run only looks, and stops if a lever moves
     if patience() > PATIENCE_SECONDS or _quick(job):

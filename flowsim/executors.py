@@ -4,15 +4,21 @@ Every executor runs the same pure function on the same tasks, so the numbers do 
 where they were computed; only the order in which results come back does (as they finish).
 Results are yielded one by one as soon as each is done, so the caller can save each replication
 the moment it exists (nothing finished is lost to a crash or Ctrl-C).
+
+A task already running can be told to stop (`stop_flag`): its submitter sets a `StopFlag` the
+task reads as it goes, and the task raises `Cancelled` instead of finishing work no one wants,
+which frees its worker for the next one (the app's planner has moved a lever).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import logging
 import multiprocessing
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -33,6 +39,84 @@ class ExecutorError(InputError):
 
 class WorkerLost(RuntimeError):
     """A worker process died while replications were running (killed, out of memory, crashed)."""
+
+
+class Cancelled(Exception):
+    """A task stopped before its end because its `StopFlag` was set: it has no result."""
+
+
+STOP_SLOTS = 4096
+"""Flags a `Processes` pool shares with its workers: flag n uses slot n % STOP_SLOTS (see StopFlag)."""
+_identities = itertools.count(1)
+_worker_flags: Any = None
+"""In a `Processes` worker, its pool's shared flags (set by the pool's initializer)."""
+
+
+def _share_flags(flags: Any) -> None:
+    """A `Processes` worker's initializer: keep the pool's flags where `StopFlag`s read them."""
+    global _worker_flags
+    _worker_flags = flags
+
+
+class StopFlag:
+    """Tells the tasks given it to stop: set here, read by the tasks wherever they run.
+
+    In this process (Serial, or any executor that runs tasks here) it is a threading.Event. Sent to
+    a `Processes` worker it reads its slot of the pool's shared memory, written by `set()`: one
+    read, cheap enough to look at every 1% of a run. A slot holds the identity of the last flag set
+    there, so a flag is set only if it was set itself (flag n + STOP_SLOTS, set, takes the slot
+    over: by then flag n's tasks have long stopped). Anywhere else (a Dask worker) it is never set:
+    a task running there finishes.
+    """
+
+    __slots__ = ("_event", "_flags", "_slot", "_identity")
+
+    def __init__(self, flags: Any = None) -> None:
+        self._event = threading.Event()
+        self._flags = flags
+        self._identity = next(_identities)
+        self._slot = self._identity % STOP_SLOTS
+
+    def set(self) -> None:
+        self._event.set()
+        if self._flags is not None:
+            self._flags[self._slot] = self._identity
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def check(self, *_: object) -> None:
+        """Raise `Cancelled` if set (as a run's `progress` callback: it is told the fraction done)."""
+        if self.is_set():
+            raise Cancelled("stopped: no one wants this task's result any more")
+
+    def __reduce__(self) -> tuple[Any, tuple[int, int]]:
+        shared = self._flags is not None
+        return _SentFlag, (self._slot if shared else -1, self._identity)
+
+
+class _SentFlag(StopFlag):
+    """A StopFlag in another process: set if its pool's shared flags say so (never without them)."""
+
+    def __init__(self, slot: int, identity: int) -> None:  # no Event, no array: it is set elsewhere
+        self._slot, self._identity = slot, identity
+
+    def set(self) -> None:
+        raise RuntimeError("a StopFlag is set by whoever submitted the tasks, not by a task")
+
+    def is_set(self) -> bool:
+        flags = _worker_flags
+        return self._slot >= 0 and flags is not None and flags[self._slot] == self._identity
+
+    def __reduce__(self) -> tuple[Any, tuple[int, int]]:
+        return _SentFlag, (self._slot, self._identity)
+
+
+def stop_flag(executor: Executor) -> StopFlag:
+    """A flag that stops `executor`'s running tasks given it: `executor.stop_flag()` if it has
+    one (`Processes`), else one read in this process (enough for executors that run tasks here)."""
+    make = getattr(executor, "stop_flag", None)
+    return make() if callable(make) else StopFlag()
 
 
 class Executor(Protocol):
@@ -79,6 +163,9 @@ class Serial:
 class Processes:
     """A pool of local worker processes (concurrent.futures), by default one per core.
 
+    Its workers share an array of flags with this process (given them as they start), so that a
+    `StopFlag` from `stop_flag()` reaches a task already running in one of them.
+
     `start_method` is multiprocessing's: the platform's default ("fork" on Linux: quickest), or
     "forkserver" for a process that serves the network (the app): a forked worker would inherit
     the server's open sockets and hold the browser's connections open after the server closed them.
@@ -90,10 +177,20 @@ class Processes:
         self._workers = workers or available_cores()
         self._start_method = start_method
         self._pool: cf.ProcessPoolExecutor | None = None
+        self._flags: Any = None
 
     @property
     def workers(self) -> int:
         return self._workers
+
+    def _shared_flags(self) -> Any:
+        if self._flags is None:  # one array for every pool this object starts (a pool restarted after close)
+            self._flags = multiprocessing.get_context(self._start_method).RawArray("q", STOP_SLOTS)
+        return self._flags
+
+    def stop_flag(self) -> StopFlag:
+        """A flag that stops the tasks given it, even those already running in a worker."""
+        return StopFlag(self._shared_flags())
 
     def map_unordered(self, fn: Callable[[T], R], tasks: Sequence[T]) -> Iterator[R]:
         if not tasks:
@@ -102,7 +199,8 @@ class Processes:
             context = multiprocessing.get_context(self._start_method)
             if self._start_method == "forkserver":
                 context.set_forkserver_preload(["flowsim.interactive"])  # imported once, not per worker
-            self._pool = cf.ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+            self._pool = cf.ProcessPoolExecutor(max_workers=self._workers, mp_context=context,
+                                                initializer=_share_flags, initargs=(self._shared_flags(),))
         futures = [self._pool.submit(fn, task) for task in tasks]
         try:
             for future in cf.as_completed(futures):
@@ -151,6 +249,9 @@ def _flowsim_version() -> str:
 class Dask:
     """A Dask cluster: an existing one at `scheduler` (tcp://HOST:PORT), else a local one started
     here with one single-threaded worker process per core (stopped on close).
+
+    A `StopFlag` does not reach its workers (no shared memory across machines): a task already
+    running there finishes, and only the ones not yet started are cancelled.
 
     Workers of an existing cluster must have the same flowsim version installed (checked on
     connection), or the same config and seed would not give the same numbers.

@@ -15,12 +15,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pandas as pd
 
 from .config import Scenario
-from .executors import Executor
+from .executors import Cancelled, Executor, StopFlag, stop_flag
 from .intervals import figure_columns, intervals
 from .posterior import Posterior
 from .replications import Design, Task, scenario_for, simulate
@@ -37,11 +38,16 @@ class Look:
     """95% interval per key figure (None for a single replication)."""
 
 
-def _work(task: Task) -> RunResult | dict:
-    """Replication 0 in full, the others as compact records (runs in a worker)."""
+def _work(task: Task, stop: StopFlag | None = None) -> RunResult | dict:
+    """Replication 0 in full, the others as compact records (runs in a worker). With `stop`, it
+    raises `Cancelled` once that is set: at the start (a task queued before the cancel) and
+    every ~1% of the run (see `simulation.run`'s `progress`), never changing its numbers."""
+    check = None if stop is None else stop.check
+    if check is not None:
+        check()
     if task.replication == 0:
-        return run(scenario_for(task), seed=task.seed, replication=0)
-    return simulate(task)
+        return run(scenario_for(task), seed=task.seed, replication=0, progress=check)
+    return simulate(task, progress=check)
 
 
 Progress = Callable[[int, int], None]
@@ -64,6 +70,10 @@ class Counted:
             self.done += 1
             self._progress(self.done, max(self._total, self.done))
             yield result
+
+    def stop_flag(self) -> StopFlag:
+        """The wrapped executor's (see `executors.stop_flag`)."""
+        return stop_flag(self._executor)
 
     def close(self) -> None:  # the pool belongs to whoever made it
         pass
@@ -92,8 +102,13 @@ def _assembled(detail: RunResult, records: Sequence[dict]) -> Look:
 class Looking:
     """`look` run in the background (a thread feeding the executor's workers): `now()` is what
     has finished so far, as a Look, from the moment replication 0 is done; once every replication
-    is in, the same Look as `look` gives. `cancel()` drops the replications not yet started (the
-    planner has moved on); the ones running finish and are kept.
+    is in, the same Look as `look` gives. `cancel()` (the planner has moved on) drops the
+    replications not yet started and stops the ones running, within about 1% of a run, so their
+    workers are free for the next setting at once (on a `Processes` pool or in this process; on
+    Dask the running ones finish). A stopped replication leaves nothing: only the replications
+    that finished are kept, and `now()` shows them. Pages that share one Looking (the app's
+    sessions share a setting's) each `follow()` it and `leave()` it when they move on: the last
+    to leave cancels it, so one planner moving on does not stop what another is waiting for.
 
     Replication 0 runs first, beside only `alongside` others (default: all workers but two), and
     the rest start when it is done: it is what the page draws first, and on a loaded two-core
@@ -111,12 +126,14 @@ class Looking:
         beside = max(executor.workers - 2, 0) if alongside is None else max(alongside, 0)
         self._batches = [tasks[:1 + beside], tasks[1 + beside:]]
         self._executor = executor
+        self._stop = stop_flag(executor)
         self._lock = threading.Lock()
         self._detail: RunResult | None = None
         self._records: list[dict] = []
         self._snapshot: tuple[int, Look] | None = None
         self._first, self._finished, self._cancelled = threading.Event(), threading.Event(), threading.Event()
         self._hold, self._released = hold, threading.Event()
+        self._followers = 0
         self.error: BaseException | None = None
         """What stopped the replications (a bad setting found by the model, a worker lost), if anything."""
         threading.Thread(target=self._run, name="flowsim-looking", daemon=True).start()
@@ -135,7 +152,7 @@ class Looking:
             self._finished.set()
 
     def _take(self, batch: list[Task]) -> None:
-        results = self._executor.map_unordered(_work, batch)
+        results = self._executor.map_unordered(partial(_work, stop=self._stop), batch)
         try:
             for result in results:
                 with self._lock:
@@ -146,6 +163,9 @@ class Looking:
                         self._records.append(result)
                 if self._cancelled.is_set():
                     break
+        except Cancelled:  # a replication stopped by cancel(): nothing to keep, nothing to say
+            if not self._cancelled.is_set():
+                raise
         finally:
             close = getattr(results, "close", None)
             if close is not None:
@@ -169,8 +189,11 @@ class Looking:
 
     @property
     def usable(self) -> bool:
-        """Complete, or still running: worth waiting for (not failed, not cancelled short)."""
-        return self.error is None and not (self.finished and self.done < self.total)
+        """Complete, or still running and not cancelled: worth waiting for (not failed, not
+        cancelled short: a cancelled one still stopping will not complete)."""
+        if self.error is not None:
+            return False
+        return self.done == self.total or not (self.finished or self._cancelled.is_set())
 
     def wait(self, timeout: float | None = None, first: bool = False) -> bool:
         """Wait up to `timeout` seconds for every replication (`first`: for replication 0 only);
@@ -178,8 +201,23 @@ class Looking:
         return (self._first if first else self._finished).wait(timeout)
 
     def cancel(self) -> None:
-        self._cancelled.set()
+        """Drop the replications not yet started and stop the ones running (see the class)."""
+        self._cancelled.set()  # first: a replication stopped by the flag is then known as cancelled
+        self._stop.set()
         self._released.set()
+
+    def follow(self) -> None:
+        """A page waits for these replications (see `leave`)."""
+        with self._lock:
+            self._followers += 1
+
+    def leave(self) -> None:
+        """A page that followed them has moved on: cancel them if no other page follows them."""
+        with self._lock:
+            self._followers -= 1
+            last = self._followers <= 0
+        if last:
+            self.cancel()
 
     def release(self) -> None:
         """Start the replications held back for replication 0 to be drawn (see `hold`)."""

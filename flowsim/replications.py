@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Unpack
@@ -91,9 +91,10 @@ def _ward_shares(resources: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def simulate(task: Task) -> dict[str, Any]:
-    """Run one replication (wherever the executor put it) and return its compact record."""
-    result = run(scenario_for(task), seed=task.seed, replication=task.replication)
+def simulate(task: Task, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+    """Run one replication (wherever the executor put it) and return its compact record.
+    `progress` is the run's (`simulation.run`): it may stop it."""
+    result = run(scenario_for(task), seed=task.seed, replication=task.replication, progress=progress)
     res = result.resources
     shares = _ward_shares(res)
     pools = [{"resource": r.resource, "capacity": _plain(r.capacity), "utilisation": _plain(r.utilisation),

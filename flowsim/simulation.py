@@ -116,8 +116,13 @@ def run(
     stays: bool = False,
 ) -> RunResult:
     """Simulate `scenario` once. Same scenario, seed and replication → the same tables.
-    `patients` and `stays` add the per-patient and per-stay tables (they cost memory)."""
+    `patients` and `stays` add the per-patient and per-stay tables (they cost memory).
+
+    `progress(fraction)` is told the fraction of the horizon simulated, about every 1% of it and
+    between the run's stages (drawing the cohort, building the tables): whatever it raises stops
+    the run there (a task no one waits for any more raises `executors.Cancelled`)."""
     started = time.perf_counter()
+    stage = progress if progress is not None else _quiet  # told between stages
     seed = scenario.seed if seed is None else int(seed)
     streams = Streams(seed, replication)
     env = Environment()
@@ -126,11 +131,14 @@ def run(
     # streams → cohort: the initial census first, then the new F0
     times = diagnosis_times(scenario.arrivals, scenario.horizon_days, streams.rng("arrivals", "times"))
     districts = districts_of(scenario, len(times), streams.rng("arrivals", "districts"))
+    stage(0.0)
     initial = initial_state.draw(scenario, streams)
+    stage(0.0)
     arriving = cohort_mod.draw(scenario, times, districts, streams)
     c = cohort_mod.Cohort.concat(initial.cohort, arriving)
     course = cohort_mod.Course.concat(initial.course, cohort_mod.course(scenario, arriving))
     n0 = len(initial)
+    stage(0.0)
 
     network = Network.build(env, scenario, streams, log)
     pathway = Pathway(env, scenario, c, course, n0, network.admissions, network.transport, log)
@@ -138,10 +146,12 @@ def run(
     layout = network.layout(scenario)  # before the run: the capacities it starts with
     plan.schedule(env, scenario, network.wards, network.transport if isinstance(network.transport, Fleet) else None)
     env.run(until=scenario.horizon_days)
+    stage(1.0)  # simulated: the tables follow
 
     arrivals = c.arrival[n0:]
     tables = build_tables(log, layout, arrivals, scenario.horizon_days, scenario.warmup_days,
-                          scenario.record_step_days)
+                          scenario.record_step_days, lambda: stage(1.0))
+    stage(1.0)
     summary = key_figures(tables, arrivals=arrivals, initial=n0, warmup=scenario.warmup_days,
                           horizon=scenario.horizon_days)
     check_conservation(summary)
@@ -152,9 +162,12 @@ def run(
                        stays=stays_table(log, layout) if stays else None, queues=tables.queues,
                        home=tables.home)
     result.seconds = time.perf_counter() - started
-    if progress is not None:
-        progress(1.0)
+    stage(1.0)
     return result
+
+
+def _quiet(fraction: float) -> None:
+    """No one is told (a run without `progress`)."""
 
 
 def conserved(summary: dict[str, float]) -> bool:

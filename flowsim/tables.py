@@ -8,6 +8,7 @@ utilisation, share of time full and queue statistics are read. Statistics cover 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -548,16 +549,23 @@ def stays_table(log: Log, layout: Layout) -> pd.DataFrame:
 
 
 def build_tables(log: Log, layout: Layout, arrivals: np.ndarray, horizon: float, warmup: float,
-                 step: float) -> Tables:
-    """Every table of a run from its log; statistics cover [warmup, horizon]."""
+                 step: float, checkpoint: Callable[[], object] | None = None) -> Tables:
+    """Every table of a run from its log; statistics cover [warmup, horizon]. `checkpoint` is
+    called between the stages (about a third of the time each): it may raise to stop the run."""
     lv = levels(log, layout, horizon)
+    if checkpoint is not None:
+        checkpoint()
     on_grid = Sampled.of(lv, layout, grid(horizon, step))
     outcomes = outcome_arrays(log)
     peaks = {f"peak_tier{tier}": lv.by_tier.peak(tier - 1, warmup, horizon) for tier in (1, 2, 3)}
     peaks |= {f"peak_tier{tier}_by_facility": lv.by_facility.peak(tier - 1, warmup, horizon) for tier in (1, 2, 3)}
+    timeseries = timeseries_table(lv, layout, outcomes, arrivals, on_grid, horizon)
+    occupancy = occupancy_table(layout, on_grid)
+    if checkpoint is not None:
+        checkpoint()
     return Tables(
-        timeseries=timeseries_table(lv, layout, outcomes, arrivals, on_grid, horizon),
-        occupancy=occupancy_table(layout, on_grid),
+        timeseries=timeseries,
+        occupancy=occupancy,
         resources=resources_table(log, layout, lv, warmup, horizon),
         waits=waits_table(log, horizon),
         outcomes=outcomes_table(outcomes),
