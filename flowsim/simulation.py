@@ -6,8 +6,11 @@ run and checks that every patient who arrived is, at the end, recovered, dead, o
 
 from __future__ import annotations
 
+import gc
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -107,6 +110,36 @@ class Network:
         )
 
 
+GC_YOUNG_THRESHOLD = 50_000
+"""Allocations between the collector's young-generation passes while a run is under way (Python's
+default is 700). A run allocates hundreds of thousands of short-lived events and patients; each
+pass also walks the run's long-lived ones, and at the default the collector took 0.16 s of a
+1.6 s Hanoi run (0.04 s at this threshold; measured with gc.callbacks), with the same peak memory.
+The numbers do not depend on when garbage is collected."""
+_collecting = threading.Lock()
+_runs_under_way = 0
+_threshold_before: tuple[int, int, int] = gc.get_threshold()
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Raise the collector's young threshold while any run of this process is under way (runs in
+    threads overlap: the first to start sets it, the last to end puts back what it found)."""
+    global _runs_under_way, _threshold_before
+    with _collecting:
+        if _runs_under_way == 0:
+            _threshold_before = gc.get_threshold()
+            gc.set_threshold(max(_threshold_before[0], GC_YOUNG_THRESHOLD), *_threshold_before[1:])
+        _runs_under_way += 1
+    try:
+        yield
+    finally:
+        with _collecting:
+            _runs_under_way -= 1
+            if _runs_under_way == 0:
+                gc.set_threshold(*_threshold_before)
+
+
 def run(
     scenario: Scenario,
     seed: int | None = None,
@@ -121,6 +154,12 @@ def run(
     `progress(fraction)` is told the fraction of the horizon simulated, about every 1% of it and
     between the run's stages (drawing the cohort, building the tables): whatever it raises stops
     the run there (a task no one waits for any more raises `executors.Cancelled`)."""
+    with _fewer_collections():
+        return _run(scenario, seed, replication, patients, progress, stays)
+
+
+def _run(scenario: Scenario, seed: int | None, replication: int, patients: bool,
+         progress: Callable[[float], None] | None, stays: bool) -> RunResult:
     started = time.perf_counter()
     stage = progress if progress is not None else _quiet  # told between stages
     seed = scenario.seed if seed is None else int(seed)

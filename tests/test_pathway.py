@@ -212,3 +212,26 @@ def test_progress_is_reported():
     seen = []
     flowsim.run(scenario(), progress=seen.append)
     assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+def test_a_run_collects_garbage_less_often_and_leaves_the_collector_as_it_found_it():
+    import gc
+    import threading
+
+    from flowsim import simulation
+
+    seen: list[int] = []
+    before = gc.get_threshold()
+    results = []
+
+    def run() -> None:
+        results.append(flowsim.run(scenario({"arrivals.rate_per_day": 20}), progress=lambda _f: seen.append(
+            gc.get_threshold()[0])))
+
+    threads = [threading.Thread(target=run) for _ in range(3)]  # overlapping runs in one process
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(results) == 3 and min(seen) == simulation.GC_YOUNG_THRESHOLD
+    assert gc.get_threshold() == before
