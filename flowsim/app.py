@@ -43,7 +43,7 @@ from flowsim.executors import Processes
 from flowsim.experiments import unique_labels
 from flowsim.headline import Headline, headline, sentence
 from flowsim.i18n import DEFAULT, LANGUAGES, figure_digits, figure_value, has, named, number, text
-from flowsim.interactive import Counted, Look, Looking, Progress, warm
+from flowsim.interactive import Counted, Look, Looking, Progress, remember_censuses, warm
 from flowsim.limits import check_memory, missing_beds
 from flowsim.metrics import MINUTES_PER_DAY
 from flowsim.posterior import load as load_posterior
@@ -510,7 +510,8 @@ def prepare(stem: str = "hanoi") -> None:
     the opening setting into the cache (`flowsim app` calls this as the server starts), and make
     what its first script run would otherwise make (profiled: 1–2 s of a first page): the words of
     both languages, the emulator (scikit-learn's import), Streamlit's emoji table (the page icon),
-    the overview's charts and the headline."""
+    the overview's charts and the headline; and every worker draws the opening setting's initial
+    censuses, which the next settings mostly share (`interactive.remember_censuses`)."""
     import streamlit.emojis  # noqa: F401 - set_page_config's icon check imports it: 0.4 s
 
     from flowsim import briefing  # noqa: F401 - the report button's module
@@ -522,6 +523,7 @@ def prepare(stem: str = "hanoi") -> None:
     job = simulation(yaml_text, replications, seed, None, alongside=replications)  # no page to share the cores with yet
     shipped_emulator(stem)
     result = simulate(yaml_text, replications, seed, None)
+    remember_censuses(worker_pool(), build(parse_yaml(yaml_text)), replications, seed)
     cached_specs("overview", result["timeseries"], None, DEFAULT)
     headline(result["summary"], result["timeseries"], result["resources"], result["waits"], result["transfers"])
     assert job.complete

@@ -243,3 +243,23 @@ def warm(executor: Executor) -> None:
 
     tiny = load_scenario("town", overrides={"horizon_days": 5})
     list(executor.map_unordered(_work, [Task(0, tiny, 1, i) for i in range(executor.workers)]))
+
+
+def _censuses(job: tuple[Scenario, int, int]) -> int:
+    """Draw the initial census of replications 0..n-1 of `scenario` with `seed` in this worker,
+    where `initial.draw` remembers them; how many it now remembers."""
+    from . import initial
+    from .streams import Streams
+
+    scenario, seed, n = job
+    for replication in range(n):
+        initial.draw(scenario, Streams(seed, replication))
+    return len(initial._drawn)
+
+
+def remember_censuses(executor: Executor, scenario: Scenario, replications: int, seed: int) -> None:
+    """Have every worker draw the setting's initial censuses ahead of the planner (0.2 s of a
+    Hanoi run each): a later setting that shares them — a move of the daily-F0 slider, any lever
+    but the beds and the clinical course — then finds its census remembered on whichever worker
+    runs it, not only on the one that ran that replication of the opening setting."""
+    list(executor.map_unordered(_censuses, [(scenario, seed, max(replications, 1))] * executor.workers))

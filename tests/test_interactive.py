@@ -138,3 +138,25 @@ def test_a_looking_two_pages_follow_is_stopped_only_when_both_have_left():
     job.leave()
     assert not job.usable
     assert job.wait(30) and job.error is None and job.done == 0
+
+
+def test_every_worker_remembers_the_opening_setting_s_censuses_for_the_next_settings(pool: Processes):
+    # The app's opening setting ran replication 0 on one worker and 1 on the other; a slider move's
+    # replication 0 may land on either. After remember_censuses both hold both censuses.
+    from flowsim import initial
+
+    town = flowsim.load_scenario("town", overrides={"horizon_days": 5})
+    interactive.remember_censuses(pool, town, 2, 11)
+    remembered = list(pool.map_unordered(_remembered_keys, [(11, 2)] * 8))
+    assert all(found == [True, True] for found in remembered), remembered
+    interactive.remember_censuses(Serial(), town, 2, 11)  # and in this process, for a serial executor
+    busier = flowsim.load_scenario("town", overrides={"horizon_days": 5, "arrivals.rate_per_day": 90})
+    key = (11, 1, busier.model_dump_json(include=set(initial.READS)))
+    assert key in initial._drawn  # the busier setting's census is the one remembered
+
+
+def _remembered_keys(job: tuple[int, int]) -> list[bool]:
+    from flowsim import initial
+
+    seed, n = job
+    return [any(k[:2] == (seed, r) for k in initial._drawn) for r in range(n)]
