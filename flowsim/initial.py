@@ -269,7 +269,7 @@ READS = frozenset({"initial_census", "facilities", "districts", "risk_groups", "
 """The parts of a scenario its initial census is drawn from: `draw` reads nothing else (held to
 it by tests/test_initial.py), so a draw serves every scenario that agrees on them."""
 DRAWS_KEPT = 16
-"""Initial censuses remembered per process (about 8 MB each for Hanoi's 42,000 patients)."""
+"""Initial censuses remembered per process (7 MB each for Hanoi's 42,000 patients: 112 MB at most)."""
 _drawn: OrderedDict[tuple[int, int, str], InitialState] = OrderedDict()
 _drawn_lock = threading.Lock()
 
