@@ -20,12 +20,14 @@ from typing import Any
 
 import pandas as pd
 
+from . import initial
 from .config import Scenario
 from .executors import Cancelled, Executor, StopFlag, stop_flag
 from .intervals import figure_columns, intervals
 from .posterior import Posterior
 from .replications import Design, Task, scenario_for, simulate
 from .simulation import RunResult, run
+from .streams import Streams
 
 
 @dataclass
@@ -245,16 +247,12 @@ def warm(executor: Executor) -> None:
     list(executor.map_unordered(_work, [Task(0, tiny, 1, i) for i in range(executor.workers)]))
 
 
-def _censuses(job: tuple[Scenario, int, int]) -> int:
+def _censuses(job: tuple[Scenario, int, int]) -> None:
     """Draw the initial census of replications 0..n-1 of `scenario` with `seed` in this worker,
-    where `initial.draw` remembers them; how many it now remembers."""
-    from . import initial
-    from .streams import Streams
-
+    where `initial.draw` remembers them."""
     scenario, seed, n = job
     for replication in range(n):
         initial.draw(scenario, Streams(seed, replication))
-    return len(initial._drawn)
 
 
 def remember_censuses(executor: Executor, scenario: Scenario, replications: int, seed: int) -> None:
