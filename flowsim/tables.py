@@ -509,8 +509,8 @@ def outcomes_table(outcomes: tuple[np.ndarray, np.ndarray, np.ndarray]) -> pd.Da
 
 def placements_table(log: Log) -> pd.DataFrame:
     """One row per new tier-1 F0 who needed a facility bed (`records.Placement`)."""
-    rows = np.array(log.placements, float).reshape(-1, 2)  # column by column: much faster
-    return pd.DataFrame({"time": rows[:, 0], "placed": rows[:, 1].astype(bool)}, columns=list(Placement._fields))
+    return pd.DataFrame({"time": np.array(log.placement_t, float), "placed": np.array(log.placement_placed, bool)},
+                        columns=list(Placement._fields))
 
 
 def transfer_table(log: Log) -> pd.DataFrame:
