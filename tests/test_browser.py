@@ -4,8 +4,9 @@ Starts `flowsim app` (from a folder outside the checkout) on the built-in Hanoi 
 for what a planner sees (the key figures' numbers and the overview figure drawn), moves the
 daily-F0 slider and waits for both to change, reloads the page, then saves a screenshot. The
 times (first results; after a slider change that misses the cache: the emulator's estimate, the
-simulation's first numbers, every replication in) are printed and written to
-`out/browser/timings.json`; the README reports them.
+simulation's first numbers and, from the server's log, how much of that its replication 0 took on
+a worker, every replication in) are printed and written to `out/browser/timings.json`; the
+README reports them.
 """
 
 from __future__ import annotations
