@@ -111,6 +111,13 @@ class Pathway:
         mild = np.flatnonzero(new & (c.severity == 1) & ~c.home_eligible)
         severe = np.flatnonzero(new & (c.severity > 1))
         home_det = np.flatnonzero(self.booked_home & self.home_deteriorates & (self.home_end < horizon))
+        # A booked home stay that ends in deterioration exactly at the horizon: the run stops before
+        # anything due at the horizon happens, so the deterioration is not taken up and the patient
+        # stays on at home, as an entry keeps them (`entries`); without this the booked interval's
+        # end took them off the census with no outcome (found by tests/test_conservation.py).
+        for i in np.flatnonzero(self.booked_home & self.home_deteriorates & (self.home_end == horizon)).tolist():
+            self.log.census(horizon, 1, HOME, 1)
+            self.log.home(horizon, self.district[i], 1)
         entry_t = np.concatenate([c.arrival[mild], c.arrival[severe], self.home_end[home_det]])
         entry_kind = np.concatenate([np.full(len(mild), ENTRY_MILD), np.full(len(severe), ENTRY_SEVERE),
                                      np.full(len(home_det), ENTRY_HOME_DETERIORATION)])

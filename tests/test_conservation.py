@@ -91,3 +91,18 @@ def test_every_patient_is_accounted_for(scenario, seed):
     assert (occupancy["occupied"] <= occupancy["capacity"]).all()
     assert (occupancy["occupied"] >= 0).all()
     assert (r.waits["wait"] >= 0).all()
+
+
+def test_a_home_patient_who_deteriorates_exactly_at_the_horizon_is_still_in_care_at_the_end():
+    # Found by the property above: one patient at home at the start of a 1-day stay that ends in
+    # deterioration on day 1, the horizon. The run stops before the deterioration is taken up; the
+    # booked stay's end once took the patient off the census with no outcome.
+    data = base_config()
+    data |= {"horizon_days": 1.0, "arrivals": {"profile": "constant", "rate_per_day": 0.0},
+             "initial_census": {"tier1_home": 1, "part_way": False}}
+    data["risk_groups"][0] |= {"home_share": 1.0, "p_deteriorate": 1.0}
+    data["clinical"]["time_to_deterioration"] = {"dist": "fixed", "value": 1.0}
+    data["home"] = {"detection_delay": {"dist": "fixed", "value": 0.0}}
+    r = flowsim.run(build(data), seed=0)
+    assert (r.summary["in_system_start"], r.summary["in_system_end"], r.summary["recovered"]) == (1, 1, 0)
+    assert r.timeseries.iloc[-1]["home_census"] == 1
