@@ -84,11 +84,7 @@ class StepSeries:
         mean; full means at or above the capacity of the moment, when that is above 0 (a ward
         not yet open, or closed, is not full)."""
         days, caps, opening = capacity
-        tk, lk = self._series[key]
-        lo = int(np.searchsorted(tk, start, side="right"))
-        hi = int(np.searchsorted(tk, end, side="left"))
-        points = np.concatenate([[start], tk[lo:hi]])
-        levels = np.concatenate([[lk[lo - 1] if lo > 0 else 0], lk[lo:hi]])
+        points, levels = self.window(key, start, end)
         every = np.union1d(points, days[(days > start) & (days < end)])
         level = levels[np.searchsorted(points, every, side="right") - 1]
         at = np.searchsorted(days, every, side="right") - 1
@@ -99,22 +95,20 @@ class StepSeries:
         return {"mean": math.fsum((level * durations).tolist()) / span, "max": float(level.max()),
                 "mean_capacity": math.fsum((cap * durations).tolist()) / span, "days_full": full, "share_full": full / span}
 
-    def peak(self, key: int, start: float, end: float) -> int:
-        """The highest level in [start, end] (what `stats` gives as max, without its sums)."""
+    def window(self, key: int, start: float, end: float) -> tuple[np.ndarray, np.ndarray]:
+        """The steps of `key` in [start, end): their times (`start` first) and the level from each."""
         tk, lk = self._series[key]
         lo = int(np.searchsorted(tk, start, side="right"))
         hi = int(np.searchsorted(tk, end, side="left"))
-        first = int(lk[lo - 1]) if lo > 0 else 0
-        return max(first, int(lk[lo:hi].max(initial=first)))
+        return np.concatenate([[start], tk[lo:hi]]), np.concatenate([[lk[lo - 1] if lo > 0 else 0], lk[lo:hi]])
+
+    def peak(self, key: int, start: float, end: float) -> int:
+        """The highest level in [start, end] (what `stats` gives as max, without its sums)."""
+        return int(self.window(key, start, end)[1].max())
 
     def stats(self, key: int, start: float, end: float, full_at: float | None = None) -> dict[str, float]:
         """Time-weighted mean, maximum, and time (days and share) at or above `full_at` in [start, end]."""
-        tk, lk = self._series[key]
-        lo = int(np.searchsorted(tk, start, side="right"))
-        hi = int(np.searchsorted(tk, end, side="left"))
-        first = lk[lo - 1] if lo > 0 else 0
-        levels = np.concatenate([[first], lk[lo:hi]])
-        points = np.concatenate([[start], tk[lo:hi]])
+        points, levels = self.window(key, start, end)
         durations = np.diff(np.append(points, end))
         span = end - start
         # fsum, not np.dot: BLAS splits long dot products over its threads, so the last bits
