@@ -9,6 +9,7 @@ compare / bottlenecks → tables → plots). No simulation logic lives here.
 
 from __future__ import annotations
 
+import gc
 import io
 import math
 import os
@@ -83,9 +84,16 @@ def worker_pool() -> Processes:
     server's sockets, and holds the browser's connections open after the server has closed them
     (the browser then sends requests no one reads: grey placeholders, figures that never update).
     """
-    pool = Processes(start_method="forkserver")
+    pool = Processes(start_method="forkserver", niceness=WORKER_NICENESS)
     warm(pool)
     return pool
+
+
+WORKER_NICENESS = 10
+"""The workers' CPU priority below the server's (os.nice). Replications 1.. start on both cores the
+moment replication 0 is on the page, while the browser is still drawing it: at the same priority
+that drawing took 0.5–0.7 s more (measured). Behind the page, a replication still has every core
+the page leaves idle."""
 
 
 @st.cache_resource
@@ -132,10 +140,11 @@ def result_dict(found: Look) -> dict[str, Any]:
 
 
 def simulation(yaml_text: str, replications: int, seed: int, posterior: bytes | None = None,
-               alongside: int | None = None) -> Looking:
+               alongside: int | None = None, scenario: flowsim.Scenario | None = None) -> Looking:
     """The setting's replications, running in the background on the worker pool: started once for
     every session that asks (a failed or cancelled one is started again). `alongside`: how many
-    run beside replication 0 (default: Looking's, which keeps a core for the page)."""
+    run beside replication 0 (default: Looking's, which keeps a core for the page). `scenario`:
+    `yaml_text` already built (the page has it: reading the YAML again cost 0.05 s a move)."""
     key = ("look", yaml_text, replications, seed, posterior)
     store = _results()
     with store["lock"]:
@@ -144,7 +153,8 @@ def simulation(yaml_text: str, replications: int, seed: int, posterior: bytes | 
             store["items"].move_to_end(key)
             return job
     drawn = load_posterior(posterior, "the uploaded posterior") if posterior else None
-    scenario = build(parse_yaml(yaml_text))
+    if scenario is None:
+        scenario = build(parse_yaml(yaml_text))
     with store["lock"]:
         job = store["items"].get(key)
         if isinstance(job, Looking) and job.usable:
@@ -317,9 +327,7 @@ def spec(chart: Any) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_specs(kind: str, table: pd.DataFrame, option: Any, lang: str) -> dict[str, dict]:
-    """The specs of the charts every rerun draws, built once per table and language."""
-    if kind == "overview":
-        return {name: spec(c) for name, c in charts.overview(table, lang).items()}
+    """The specs of the Bottlenecks view's charts, built once per table and language."""
     if kind == "ranking":
         return {"": spec(charts.resource_ranking(table, lang))}
     if kind == "heatmap":
@@ -524,9 +532,28 @@ def prepare(stem: str = "hanoi") -> None:
     shipped_emulator(stem)
     result = simulate(yaml_text, replications, seed, None)
     remember_censuses(worker_pool(), build(parse_yaml(yaml_text)), replications, seed)
-    cached_specs("overview", result["timeseries"], None, DEFAULT)
+    for name, (_, series) in charts.overview_data(result["timeseries"], DEFAULT).items():
+        overview_template(name, series, DEFAULT)
     headline(result["summary"], result["timeseries"], result["resources"], result["waits"], result["transfers"])
     assert job.complete
+    _quiet_collector()
+
+
+def _quiet_collector() -> None:
+    """What the server has made so far lives as long as it does (modules, Altair's schema, the
+    emulator, the opening setting): freeze it out of the garbage collector's sight (reference
+    counting still frees what is dropped). Streamlit runs
+    a full collection after every script run (`runner.postScriptGC`), several a second while a
+    setting's replications stream in; over all of that it took 0.17–0.5 s each (measured), holding
+    the lock every thread of the server needs. Also make Streamlit's once-per-process check for
+    an interactive shell (0.2 s: it reads the source of every frame) here, not in a first page."""
+    from streamlit import delta_generator
+
+    check = getattr(delta_generator, "_maybe_print_use_warning", None)
+    if callable(check):
+        check()
+    gc.collect()
+    gc.freeze()
 
 
 EMULATED_LEVERS = {"daily_f0": "arrivals.rate_per_day", "oxygen_beds_scale": "capacity_scale.oxygen_beds",
@@ -757,7 +784,7 @@ def main() -> None:
         with estimate.container():  # first: the estimate is on screen before the simulation is even set up
             estimate_cards(emu, point)
     try:
-        job = simulation(yaml_text, replications, seed, posterior)
+        job = simulation(yaml_text, replications, seed, posterior, scenario=scenario)
     except ConfigError as exc:
         st.error(str(exc))
         return
@@ -770,7 +797,9 @@ def main() -> None:
     await_first(job, patience(first=True))  # the workers run it; this run only looks, and stops if a lever moves
     if patience() > PATIENCE_SECONDS or _quick(job):
         job.release()  # the others are awaited in this run (a small scenario; AppTest): they need not be held
-    job.wait(patience())  # the others: a small scenario's in the same run, Hanoi's stream in
+        job.wait(patience())
+    # else Hanoi's stream in: they are held until replication 0 is drawn, so waiting here for them
+    # only delayed the page (by PATIENCE_SECONDS, measured)
     try:
         found = job.now()
     except ConfigError as exc:
@@ -1048,13 +1077,23 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text:
 
 def overview_charts(timeseries: pd.DataFrame, columns: int) -> None:
     """Patients in care, who waits, oxygen and ICU beds over time: four interactive charts."""
-    drawn = cached_specs("overview", timeseries, None, LANG)
-    names = ["census", "waiting", "oxygen", "icu"]
-    for i in range(0, 4, columns):
+    data = charts.overview_data(timeseries, LANG)
+    names = charts.OVERVIEW
+    for i in range(0, len(names), columns):
         cols = st.columns(columns)
         for col, name in zip(cols, names[i:i + columns], strict=True):
+            frame, series = data[name]
             with col:
-                show_chart(drawn[name])
+                show_chart({**overview_template(name, series, LANG), "datasets": {name: frame}})
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def overview_template(name: str, series: charts.Series, lang: str) -> dict:
+    """An overview chart's spec without its data, which comes by name beside it: built once per
+    language and legend (Altair took 0.25 s a page for the four), and the same spec from one
+    setting of the levers to the next, so that the browser swaps the new data into the chart it
+    has drawn rather than drawing it anew (0.5–0.7 s of the browser's time after a move, measured)."""
+    return spec(charts.overview_chart(name, alt.NamedData(name), series, lang))
 
 
 RESOURCE_COLUMNS = ["resource", "facility", "kind", "tier", "capacity", "utilisation", "share_time_full", "days_full"]

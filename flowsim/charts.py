@@ -30,69 +30,84 @@ def _series_colours(names: list[str], colours: list[str]) -> alt.Scale:
     return alt.Scale(domain=names, range=colours)
 
 
-def overview(timeseries: pd.DataFrame, lang: str = DEFAULT) -> dict[str, alt.Chart]:
-    """Four charts over time: patients in care by tier, who waits, oxygen beds and ICU beds against
-    capacity. Zooming one day range is per chart (x only)."""
+OVERVIEW = ("census", "waiting", "oxygen", "icu")
+"""The overview's four charts, in the order a page shows them."""
+
+Series = tuple[tuple[str, str], ...]
+"""A chart's series, each (name in the legend, colour): what its legend shows, fixed by the data."""
+
+
+def overview_data(timeseries: pd.DataFrame, lang: str = DEFAULT) -> dict[str, tuple[pd.DataFrame, Series]]:
+    """What each overview chart draws (`OVERVIEW`): its table and its series. Patients in care by
+    tier, who waits (only what some patient waited for, and the deaths while waiting), and oxygen
+    and ICU beds against capacity."""
     ts = timeseries
-    w = {"patients": text("chart.patients", lang), "beds": text("chart.beds", lang), "day": text("chart.day", lang)}
     tiers = {f"census_tier{k}": text(f"tier.{k}", lang) for k in (1, 2, 3)}
     census = ts.melt("time", list(tiers), var_name="series", value_name="value")
     census["series"] = census["series"].map(tiers)
-    out: dict[str, alt.Chart] = {}
-    out["census"] = alt.Chart(census, title=text("chart.census", lang)).mark_line().encode(
-        _day(lang),
-        alt.Y("value:Q", title=w["patients"], scale=alt.Scale(type="symlog")),
-        alt.Color("series:N", title=None, scale=_series_colours(list(tiers.values()),
-                                                                [TIER_COLOURS[k] for k in (1, 2, 3)]),
-                  legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("time:Q", title=w["day"], format=".1f"), alt.Tooltip("series:N", title=""),
-                 alt.Tooltip("value:Q", title=w["patients"], format=",.0f")],
-    ).add_params(_zoom_x()).properties(width=WIDTH, height=260)
+    out = {"census": (census, tuple((tiers[f"census_tier{k}"], TIER_COLOURS[k]) for k in (1, 2, 3)))}
 
-    waiting: dict[str, str] = {}
-    colours = []
     frame = pd.DataFrame({"time": ts["time"]})
+    series: list[tuple[str, str]] = []
     for k in (1, 2, 3):
         if ts[f"queue_tier{k}"].any():
             name = text("chart.waiting_for_tier", lang, tier=text(f"tier.{k}", lang))
             frame[name] = ts[f"queue_tier{k}"]
-            waiting[name] = name
-            colours.append(TIER_COLOURS[k])
+            series.append((name, TIER_COLOURS[k]))
     if "calls_waiting" in ts and ts["calls_waiting"].any():
-        name = text("chart.calls_waiting", lang)
-        frame[name] = ts["calls_waiting"]
-        colours.append("#2c6fbb")
-    name = text("chart.died_cumulative", lang)
-    frame[name] = ts["deaths_waiting"].cumsum()
-    colours.append("#000000")
-    names = [c for c in frame.columns if c != "time"]
-    queue = frame.melt("time", names, var_name="series", value_name="value")
-    out["waiting"] = alt.Chart(queue, title=text("chart.waiting", lang)).mark_line().encode(
-        _day(lang), alt.Y("value:Q", title=w["patients"]),
-        alt.Color("series:N", title=None, scale=_series_colours(names, colours), legend=alt.Legend(orient="top-left")),
-        tooltip=[alt.Tooltip("time:Q", title=w["day"], format=".1f"), alt.Tooltip("series:N", title=""),
-                 alt.Tooltip("value:Q", title=w["patients"], format=",.0f")],
-    ).add_params(_zoom_x()).properties(width=WIDTH, height=260)
+        frame[text("chart.calls_waiting", lang)] = ts["calls_waiting"]
+        series.append((text("chart.calls_waiting", lang), "#2c6fbb"))
+    frame[text("chart.died_cumulative", lang)] = ts["deaths_waiting"].cumsum()
+    series.append((text("chart.died_cumulative", lang), "#000000"))
+    out["waiting"] = (frame.melt("time", [n for n, _ in series], var_name="series", value_name="value"), tuple(series))
 
     for key, tier in (("oxygen", 2), ("icu", 3)):
         beds = pd.DataFrame({"time": ts["time"], "occupied": ts[f"occupied_tier{tier}"],
                              "capacity": ts[f"capacity_tier{tier}"]})
         beds["full"] = (beds["occupied"] >= beds["capacity"]) & (beds["capacity"] > 0)
         beds["state"] = beds["full"].map({True: text("chart.all_full", lang), False: text("chart.occupied", lang)})
-        tip = [alt.Tooltip("time:Q", title=w["day"], format=".1f"),
-               alt.Tooltip("occupied:Q", title=f"{text('chart.occupied', lang)} ({w['beds']})", format=",.0f"),
-               alt.Tooltip("capacity:Q", title=f"{text('chart.capacity', lang)} ({w['beds']})", format=",.0f"),
-               alt.Tooltip("state:N", title="")]
-        base = alt.Chart(beds, title=alt.Title(text(f"chart.{key}", lang), subtitle=(
-            f"▒ {text('chart.occupied', lang)} · — {text('chart.capacity', lang)} · "
-            f"{text('chart.all_full', lang)}: ▮")))
-        area = base.mark_area(opacity=0.55, color=TIER_COLOURS[tier]).encode(
-            _day(lang), alt.Y("occupied:Q", title=w["beds"]), tooltip=tip)
-        cap = base.mark_line(color="black", strokeWidth=1).encode(_day(lang), alt.Y("capacity:Q"), tooltip=tip)
-        full = base.transform_filter("datum.full").mark_tick(color="red", thickness=3).encode(
-            _day(lang), alt.Y("capacity:Q"), tooltip=tip)
-        out[key] = (area + cap + full).add_params(_zoom_x()).properties(width=WIDTH, height=230)
+        out[key] = (beds, ())
     return out
+
+
+def overview_chart(name: str, data: pd.DataFrame | alt.NamedData, series: Series, lang: str = DEFAULT) -> alt.Chart:
+    """One overview chart (`OVERVIEW`) over `data`: its table from `overview_data`, or a dataset
+    by name that comes with the spec (the app: the spec then stays the same from one lever
+    setting to the next, and the browser swaps the data into the chart it has drawn)."""
+    w = {"patients": text("chart.patients", lang), "beds": text("chart.beds", lang), "day": text("chart.day", lang)}
+    names, colours = [n for n, _ in series], [c for _, c in series]
+    if name in ("census", "waiting"):
+        census = name == "census"
+        return alt.Chart(data, title=text(f"chart.{name}", lang)).mark_line().encode(
+            _day(lang),
+            alt.Y("value:Q", title=w["patients"], scale=alt.Scale(type="symlog") if census else alt.Undefined),
+            alt.Color("series:N", title=None, scale=_series_colours(names, colours),
+                      legend=alt.Legend(orient="bottom" if census else "top-left")),
+            tooltip=[alt.Tooltip("time:Q", title=w["day"], format=".1f"), alt.Tooltip("series:N", title=""),
+                     alt.Tooltip("value:Q", title=w["patients"], format=",.0f")],
+        ).add_params(_zoom_x()).properties(width=WIDTH, height=260)
+    tier = {"oxygen": 2, "icu": 3}[name]
+    tip = [alt.Tooltip("time:Q", title=w["day"], format=".1f"),
+           alt.Tooltip("occupied:Q", title=f"{text('chart.occupied', lang)} ({w['beds']})", format=",.0f"),
+           alt.Tooltip("capacity:Q", title=f"{text('chart.capacity', lang)} ({w['beds']})", format=",.0f"),
+           alt.Tooltip("state:N", title="")]
+    base = alt.Chart(data, title=alt.Title(text(f"chart.{name}", lang), subtitle=(
+        f"▒ {text('chart.occupied', lang)} · — {text('chart.capacity', lang)} · "
+        f"{text('chart.all_full', lang)}: ▮")))
+    # The hover is the area's, which says all four values: a tooltip on the capacity line and the
+    # ticks too said the same again and took the browser as long as the rest of the chart to draw.
+    area = base.mark_area(opacity=0.55, color=TIER_COLOURS[tier]).encode(
+        _day(lang), alt.Y("occupied:Q", title=w["beds"]), tooltip=tip)
+    cap = base.mark_line(color="black", strokeWidth=1).encode(_day(lang), alt.Y("capacity:Q"))
+    full = base.transform_filter("datum.full").mark_tick(color="red", thickness=3).encode(_day(lang), alt.Y("capacity:Q"))
+    return (area + cap + full).add_params(_zoom_x()).properties(width=WIDTH, height=230)
+
+
+def overview(timeseries: pd.DataFrame, lang: str = DEFAULT) -> dict[str, alt.Chart]:
+    """The overview's four charts (`OVERVIEW`) with their data. Zooming a day range is per chart
+    (x only)."""
+    return {name: overview_chart(name, frame, series, lang)
+            for name, (frame, series) in overview_data(timeseries, lang).items()}
 
 
 def resource_ranking(resources: pd.DataFrame, lang: str = DEFAULT) -> alt.Chart:

@@ -52,10 +52,13 @@ _worker_flags: Any = None
 """In a `Processes` worker, its pool's shared flags (set by the pool's initializer)."""
 
 
-def _share_flags(flags: Any) -> None:
-    """A `Processes` worker's initializer: keep the pool's flags where `StopFlag`s read them."""
+def _start_worker(flags: Any, niceness: int = 0) -> None:
+    """A `Processes` worker's initializer: keep the pool's flags where `StopFlag`s read them, and
+    step back by `niceness` (os.nice) where the platform has it."""
     global _worker_flags
     _worker_flags = flags
+    if niceness and hasattr(os, "nice"):
+        os.nice(niceness)
 
 
 class StopFlag:
@@ -169,13 +172,18 @@ class Processes:
     `start_method` is multiprocessing's: the platform's default ("fork" on Linux: quickest), or
     "forkserver" for a process that serves the network (the app): a forked worker would inherit
     the server's open sockets and hold the browser's connections open after the server closed them.
+    `niceness` > 0 gives the workers a lower CPU priority than this process (the app: its web
+    server and the planner's browser come first; idle cores still go to the workers).
     """
 
     name = "processes"
 
-    def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
+    def __init__(self, workers: int | None = None, start_method: str | None = None, niceness: int = 0) -> None:
+        if niceness < 0:
+            raise ValueError(f"niceness: {niceness} is below 0 (a worker can only step back)")
         self._workers = workers or available_cores()
         self._start_method = start_method
+        self._niceness = niceness
         self._pool: cf.ProcessPoolExecutor | None = None
         self._flags: Any = None
 
@@ -200,7 +208,8 @@ class Processes:
             if self._start_method == "forkserver":
                 context.set_forkserver_preload(["flowsim.interactive"])  # imported once, not per worker
             self._pool = cf.ProcessPoolExecutor(max_workers=self._workers, mp_context=context,
-                                                initializer=_share_flags, initargs=(self._shared_flags(),))
+                                                initializer=_start_worker,
+                                                initargs=(self._shared_flags(), self._niceness))
         futures = [self._pool.submit(fn, task) for task in tasks]
         try:
             for future in cf.as_completed(futures):

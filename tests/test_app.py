@@ -650,3 +650,20 @@ def test_looking_runs_replication_0_before_the_others_on_two_workers():
         runner = Recording(workers)
         job = Looking(scenario, 4, 1, runner)
         assert job.wait(120) and job.complete and runner.batches == batches
+
+
+def test_a_lever_move_changes_the_charts_data_not_the_charts(app: AppTest):
+    """The browser draws a Vega chart anew when its spec changes, and only swaps the data when the
+    spec stays: the overview's charts (their data by a fixed name beside the spec) must keep their
+    spec from one setting to the next (drawing the four anew took 0.5–0.7 s of a 2-core machine)."""
+    def overview() -> list[tuple[str, list[bytes]]]:
+        return [(c.proto.spec, [d.data.data for d in c.proto.datasets]) for c in app.get("vega_lite_chart")][:4]
+
+    before = overview()
+    app.slider(key="lever:oxygen_beds_scale").set_value(0.5).run()
+    after = overview()
+    assert not app.exception
+    for i in (0, 2, 3):  # patients in care, oxygen beds, ICU beds: their legends cannot change
+        assert after[i][0] == before[i][0]
+    assert '"name": "census"' in after[0][0].replace('":"', '": "')
+    assert any(a[1] != b[1] for a, b in zip(after, before, strict=True))  # the data did change

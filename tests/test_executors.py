@@ -134,3 +134,16 @@ def test_a_forkserver_pool_does_not_hold_the_servers_sockets():
             assert mine in next(forked.map_unordered(_socket_inodes, [None]))
         with Processes(workers=1, start_method="forkserver") as served:
             assert mine not in next(served.map_unordered(_socket_inodes, [None]))
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="os.nice is POSIX")
+def test_a_pool_can_run_its_workers_behind_this_process():
+    """The app's workers step back (os.nice) so that its web server and the planner's browser
+    come first on a busy machine."""
+    here = os.nice(0)
+    with Processes(workers=1, start_method="forkserver", niceness=5) as pool:
+        assert next(pool.map_unordered(os.nice, [0])) == min(here + 5, 19)
+    with Processes(workers=1) as pool:
+        assert next(pool.map_unordered(os.nice, [0])) == here
+    with pytest.raises(ValueError, match="niceness"):
+        Processes(niceness=-1)
