@@ -337,8 +337,11 @@ def cached_specs(kind: str, table: pd.DataFrame, option: Any, lang: str) -> dict
 
 def show_chart(chart: Any) -> None:
     """An interactive chart: hover for values with units, scroll or drag to zoom and pan, double-click
-    to reset; its ⋯ menu saves it as PNG or SVG (the CLI writes the same figures as PNG files)."""
-    st.vega_lite_chart(chart if isinstance(chart, dict) else spec(chart), width="stretch")
+    to reset; its ⋯ menu saves it as PNG or SVG (the CLI writes the same figures as PNG files). Its
+    numbers are written the chosen language's way (`charts.vega_locale`)."""
+    drawn = chart if isinstance(chart, dict) else spec(chart)
+    drawn = {**drawn, "config": {**drawn.get("config", {}), "locale": charts.vega_locale(LANG)}}
+    st.vega_lite_chart(drawn, width="stretch")
 
 
 def download_table(table: pd.DataFrame, name: str) -> None:

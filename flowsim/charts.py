@@ -12,10 +12,18 @@ import altair as alt
 import pandas as pd
 
 from .headline import POOL_KEYS
-from .i18n import DEFAULT, gain_title, has, text
+from .i18n import DEFAULT, gain_title, has, number, text
 from .plots import HEATMAP_ROWS, TIER_COLOURS, factor_label, figure_label
 
 WIDTH = "container"
+
+
+def vega_locale(lang: str) -> dict:
+    """Vega's number locale for `lang` (a spec's `config.locale`), read off `i18n.number`, the one
+    rule for writing numbers: axes and hovers then write 2.270,5 in Vietnamese, as the cards do
+    (Vega's own default is English)."""
+    written = number(1234.5, 1, lang)  # "1,234.5" or "1.234,5"
+    return {"number": {"decimal": written[-2], "thousands": written[1], "grouping": [3], "currency": ["", ""]}}
 
 
 def _zoom_x() -> alt.Parameter:
@@ -83,14 +91,14 @@ def overview_chart(name: str, data: pd.DataFrame | alt.NamedData, series: Series
             alt.Y("value:Q", title=w["patients"], scale=alt.Scale(type="symlog") if census else alt.Undefined),
             alt.Color("series:N", title=None, scale=_series_colours(names, colours),
                       legend=alt.Legend(orient="bottom" if census else "top-left")),
-            tooltip=[alt.Tooltip("time:Q", title=w["day"], format=".1f"), alt.Tooltip("series:N", title=""),
+            tooltip=[alt.Tooltip("time:Q", title=w["day"], format=".1f"), alt.Tooltip("series:N", title=text("chart.what", lang)),
                      alt.Tooltip("value:Q", title=w["patients"], format=",.0f")],
         ).add_params(_zoom_x()).properties(width=WIDTH, height=260)
     tier = {"oxygen": 2, "icu": 3}[name]
     tip = [alt.Tooltip("time:Q", title=w["day"], format=".1f"),
            alt.Tooltip("occupied:Q", title=f"{text('chart.occupied', lang)} ({w['beds']})", format=",.0f"),
            alt.Tooltip("capacity:Q", title=f"{text('chart.capacity', lang)} ({w['beds']})", format=",.0f"),
-           alt.Tooltip("state:N", title="")]
+           alt.Tooltip("state:N", title=text("chart.what", lang))]
     base = alt.Chart(data, title=alt.Title(text(f"chart.{name}", lang), subtitle=(
         f"▒ {text('chart.occupied', lang)} · — {text('chart.capacity', lang)} · "
         f"{text('chart.all_full', lang)}: ▮")))
@@ -146,7 +154,7 @@ def held_back(transfers: pd.DataFrame, lang: str = DEFAULT) -> alt.Chart:
         alt.X("why:N", sort=names, title=None, axis=alt.Axis(labelAngle=0)),
         alt.Y("count:Q", title=text("plot.transfers", lang)),
         alt.Color("why:N", legend=None, scale=_series_colours(names, ["#4c9f70", "#e0a030", "#2c6fbb", "#c0392b"])),
-        tooltip=[alt.Tooltip("why:N", title=""), alt.Tooltip("count:Q", title=text("plot.transfers", lang), format=",.0f"),
+        tooltip=[alt.Tooltip("why:N", title=text("chart.what", lang)), alt.Tooltip("count:Q", title=text("plot.transfers", lang), format=",.0f"),
                  alt.Tooltip("share:Q", title="%", format=".1f")],
     ).properties(width=WIDTH, height=260)
 
@@ -186,7 +194,7 @@ def bottleneck_bars(ranking: pd.DataFrame, step: float, lang: str = DEFAULT) -> 
         title = gain_title(col, lang)
         frame = pd.DataFrame({"resource": names, "value": ranking[col], "lower": ranking[f"{col}_lower"],
                               "upper": ranking[f"{col}_upper"]})
-        tip = [alt.Tooltip("resource:N", title=""), alt.Tooltip("value:Q", title=title, format=",.2f"),
+        tip = [alt.Tooltip("resource:N", title=text("chart.what", lang)), alt.Tooltip("value:Q", title=title, format=",.2f"),
                alt.Tooltip("lower:Q", title=f"{text('plot.interval', lang)} ↓", format=",.2f"),
                alt.Tooltip("upper:Q", title=f"{text('plot.interval', lang)} ↑", format=",.2f")]
         y = alt.Y("resource:N", sort=names, title=None, axis=alt.Axis(labels=not panels, labelLimit=260,
@@ -244,7 +252,7 @@ def forest(differences: pd.DataFrame, figures: list[str], lang: str = DEFAULT) -
         d = differences[differences["figure"] == name][["scenario", "difference", "lower", "upper", "mean_baseline",
                                                         "mean"]]
         title = figure_label(name, lang)
-        tip = [alt.Tooltip("scenario:N", title=""), alt.Tooltip("difference:Q", title=title, format=",.2f"),
+        tip = [alt.Tooltip("scenario:N", title=text("chart.what", lang)), alt.Tooltip("difference:Q", title=title, format=",.2f"),
                alt.Tooltip("lower:Q", title=f"{text('plot.interval', lang)} ↓", format=",.2f"),
                alt.Tooltip("upper:Q", title=f"{text('plot.interval', lang)} ↑", format=",.2f")]
         base = alt.Chart(d, title=alt.Title(title, fontSize=12))
@@ -298,7 +306,7 @@ def uploaded_cases(cases: pd.DataFrame, horizon: int, lang: str = DEFAULT) -> al
         alt.Color("source:N", title=None, scale=_series_colours(names, ["#2c6fbb", "#f1b0a8"]),
                   legend=alt.Legend(orient="top-left")),
         tooltip=[alt.Tooltip("day:Q", title=text("upload.x", lang)),
-                 alt.Tooltip("cases:Q", title=text("upload.y", lang), format=",.0f"), alt.Tooltip("source:N", title="")],
+                 alt.Tooltip("cases:Q", title=text("upload.y", lang), format=",.0f"), alt.Tooltip("source:N", title=text("chart.what", lang))],
     ).add_params(_zoom_x()).properties(width=WIDTH, height=220)
 
 
@@ -336,6 +344,6 @@ def facility_over_time(table: pd.DataFrame, name: str, day: float, lang: str = D
         alt.Color("series:N", title=None, scale=_series_colours(list(series.values()), ["#c0392b", "#7f8c8d"]),
                   legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("time:Q", title=text("chart.day", lang), format=".1f"),
-                 alt.Tooltip("series:N", title=""), alt.Tooltip("waiting:Q", title=patients, format=",.0f")])
+                 alt.Tooltip("series:N", title=text("chart.what", lang)), alt.Tooltip("waiting:Q", title=patients, format=",.0f")])
         + marker).add_params(_zoom_x()).properties(width=WIDTH, height=260)
     return [beds, queue]

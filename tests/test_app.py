@@ -433,6 +433,27 @@ def test_charts_hover_their_values_with_units_and_zoom(app: AppTest):
     assert "(beds)" in text or "beds" in text
     assert "census_tier" not in text and "queue_tier" not in text  # no internal names in the encodings' titles
 
+    def tooltips(node: object) -> list[dict]:
+        if isinstance(node, dict):
+            here = node.get("tooltip")
+            found = [t for t in (here if isinstance(here, list) else [here]) if isinstance(t, dict) and "field" in t]
+            return found + [t for v in node.values() for t in tooltips(v)]
+        return [t for v in node for t in tooltips(v)] if isinstance(node, list) else []
+
+    hovers = tooltips(specs)
+    assert hovers and all(h.get("title") for h in hovers), [h for h in hovers if not h.get("title")]  # an
+    # empty title showed the field's name ("series", "state") in the hover
+    assert all(s["config"]["locale"]["number"]["thousands"] == "," for s in specs)
+
+
+def test_charts_write_numbers_the_vietnamese_way(app: AppTest):
+    import json
+
+    app.selectbox(key="lang").set_value("vi").run()
+    specs = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
+    assert specs and all(s["config"]["locale"]["number"] | {"grouping": [3]} == {
+        "decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", ""]} for s in specs)
+
 
 def test_the_prepared_opening_setting_is_the_one_the_page_opens_on(app: AppTest):
     """`flowsim app` simulates this setting as the server starts: it must be the page's first one."""
