@@ -532,7 +532,9 @@ def prepare(stem: str = "hanoi") -> None:
         table(lang)
     yaml_text, replications, seed = opening_setting(stem)
     job = simulation(yaml_text, replications, seed, None, alongside=replications)  # no page to share the cores with yet
-    shipped_emulator(stem)
+    emu, point, _ = emulator_point(stem, start_values(builtin_base(stem)), untouched=True)
+    if emu is not None:  # its first answer paid scikit-learn's first-use costs in a planner's first move
+        emu.predict(pd.DataFrame([point]))
     result = simulate(yaml_text, replications, seed, None)
     remember_censuses(worker_pool(), build(parse_yaml(yaml_text)), replications, seed)
     for name, (_, series) in charts.overview_data(result["timeseries"], DEFAULT).items():
