@@ -178,8 +178,9 @@ def simulate(yaml_text: str, replications: int, seed: int, posterior: bytes | No
 
 
 PATIENCE_SECONDS = 0.25
-"""How long a script run waits for the other replications once replication 0 is drawn (so a small
-scenario answers in one run, without flicker); then they stream in."""
+"""How long a script run waits for the other replications once replication 0 is in, when it has
+released them at once (a small scenario answers in one run, without flicker); a long replication 0
+holds them back until the page has drawn it, and they stream in."""
 FIRST_PATIENCE_SECONDS = 600.0
 """How long a script run waits for replication 0, looking every POLL_SECONDS: the page keeps what
 it showed (greyed, every widget usable — a move stops the wait and starts the new setting), and the
