@@ -619,42 +619,6 @@ def estimate_cards(emu: Any, point: dict[str, float]) -> None:
                                   upper=show_value(r.figure, r.upper)))
 
 
-def beds_editor(base: flowsim.Scenario, source: str) -> pd.DataFrame:
-    """The beds of every facility, editable in an expander that draws its editor (a data grid) only
-    while it is open: drawing it cost every first page 0.2–0.3 s (measured, with the YAML editor
-    below). The table as last edited stays in use while the expander is closed and is what the
-    editor shows when it opens again; while it is open, the editor's edits apply to the table it
-    opened with (`…-opened`), so that the grid keeps its place between edits."""
-    kept, opened = f"beds-edited:{source}", f"beds-opened:{source}"
-    box = st.expander(t("editor.beds"), key=f"beds-open:{source}", on_change="rerun")
-    table = st.session_state.get(kept)
-    if table is None:
-        table = levers.facility_table(base)
-    if not box.open:
-        st.session_state.pop(opened, None)
-        return table
-    start = st.session_state.setdefault(opened, table)
-    with box:
-        table = st.data_editor(start, key=f"beds:{source}", disabled=["name", "kind", "district"], hide_index=True,
-                               width="stretch",
-                               column_config={c: t(f"editor.{c}") for c in ("name", "kind", "district", *levers.BED_COLUMNS)})
-    st.session_state[kept] = table
-    return table
-
-
-def yaml_editor(base_yaml: str, source: str) -> str:
-    """The whole scenario as YAML, editable in an expander that draws its text area only while it
-    is open (as `beds_editor`); the text as last edited stays in use while it is closed."""
-    kept = f"yaml-edited:{source}"
-    box = st.expander(t("editor.yaml"), key=f"yaml-open:{source}", on_change="rerun")
-    text = st.session_state.get(kept, base_yaml)
-    if box.open:
-        with box:
-            text = st.text_area(t("editor.yaml_area"), text, height=200, key=f"yaml:{source}")
-        st.session_state[kept] = text
-    return text
-
-
 def at_an_end(values: dict[str, Any]) -> list[str]:
     """The levers set at an end of their range (what to move back when a setting is refused)."""
     out = []
@@ -782,9 +746,13 @@ def main() -> None:
     for line in problems:
         st.error(line)
 
-    table = beds_editor(base, source)
+    with st.expander(t("editor.beds")):
+        table = st.data_editor(levers.facility_table(base), key=f"beds:{source}", disabled=["name", "kind", "district"],
+                               hide_index=True, width="stretch",
+                               column_config={c: t(f"editor.{c}") for c in ("name", "kind", "district", *levers.BED_COLUMNS)})
     base_yaml = to_yaml(base)
-    edited_yaml = yaml_editor(base_yaml, source)
+    with st.expander(t("editor.yaml")):
+        edited_yaml = st.text_area(t("editor.yaml_area"), base_yaml, height=200, key=f"yaml:{source}")
     try:
         if edited_yaml.strip() != base_yaml.strip():
             data = parse_yaml(edited_yaml, "edited YAML")

@@ -31,14 +31,6 @@ def app(monkeypatch) -> AppTest:
     return at
 
 
-def yaml_area(app: AppTest, source: str = "town"):  # noqa: ANN201 - AppTest's TextArea
-    """The scenario's YAML editor: the page draws it only while its expander is open."""
-    if not app.text_area:
-        app.session_state["yaml-open:" + source] = True
-        app.run()
-    return next(t for t in app.text_area if t.key.startswith("yaml:"))
-
-
 @pytest.mark.skipif(not CLONE_APP.exists(), reason="not in a clone of the repository")
 def test_the_clone_script_opens_the_same_app(monkeypatch):
     monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
@@ -76,17 +68,17 @@ def test_preset_button_sets_the_daily_rate(app: AppTest):
 
 
 def test_bad_yaml_edit_gives_a_clear_message(app: AppTest):
-    area = yaml_area(app)
+    area = next(t for t in app.text_area if t.key.startswith("yaml:"))
     area.set_value(area.value.replace("record_step_days: 0.5", "record_step_days: -1")).run()
     assert not app.exception
     assert any("record_step_days" in e.value and "greater than 0" in e.value for e in app.error)
-    area = yaml_area(app)
+    area = next(t for t in app.text_area if t.key.startswith("yaml:"))
     area.set_value("name: [unclosed").run()
     assert any("malformed YAML" in e.value for e in app.error)
 
 
 def test_too_large_a_run_is_refused_in_the_page(app: AppTest):
-    area = yaml_area(app)
+    area = next(t for t in app.text_area if t.key.startswith("yaml:"))
     area.set_value(area.value.replace("record_step_days: 0.5", "record_step_days: 1.0e-7")).run()
     assert not app.exception
     assert any(e.value.startswith("Not run: run too large") and "record_step_days" in e.value for e in app.error)
@@ -653,7 +645,7 @@ def test_the_emulator_does_not_answer_for_an_edited_scenario(monkeypatch):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.slider(key="lever:icu_beds_scale").set_value(1.3).run()
     assert at.metric and all(m.value.startswith("≈") for m in at.metric)
-    area = yaml_area(at)
+    area = next(t for t in at.text_area if t.key.startswith("yaml:"))
     area.set_value(area.value.replace("record_step_days: 0.5", "record_step_days: 0.25")).run()
     assert not at.exception and not at.metric
     gate.go.set()
@@ -696,22 +688,3 @@ def test_a_lever_move_changes_the_charts_data_not_the_charts(app: AppTest):
         assert after[i][0] == before[i][0]
     assert '"name": "census"' in after[0][0].replace('":"', '": "')
     assert any(a[1] != b[1] for a, b in zip(after, before, strict=True))  # the data did change
-
-
-def test_an_edit_stays_in_use_while_its_editor_is_closed(app: AppTest):
-    """The editors are drawn only while their expanders are open (a first page drew them in
-    vain, 0.2–0.3 s); what was edited stays in the scenario, and on screen when they open again."""
-    assert not app.text_area  # closed: not drawn
-    area = yaml_area(app)
-    edited = area.value.replace("record_step_days: 0.5", "record_step_days: 0.25")
-    area.set_value(edited).run()
-    assert "record_step_days: 0.25" in app.session_state["yaml_text"]
-    app.session_state["yaml-open:town"] = False
-    app.run()
-    assert not app.text_area and not app.exception
-    assert "record_step_days: 0.25" in app.session_state["yaml_text"]  # still the scenario run
-    assert yaml_area(app).value == edited
-    grids = len(app.dataframe)
-    app.session_state["beds-open:town"] = True
-    app.run()
-    assert len(app.dataframe) == grids + 1 and not app.exception  # the beds editor, now drawn
