@@ -550,11 +550,11 @@ def prepare(stem: str = "hanoi") -> None:
 def _quiet_collector() -> None:
     """What the server has made so far lives as long as it does (modules, Altair's schema, the
     emulator, the opening setting): freeze it out of the garbage collector's sight (reference
-    counting still frees what is dropped). Streamlit runs
-    a full collection after every script run (`runner.postScriptGC`), several a second while a
-    setting's replications stream in; over all of that it took 0.17–0.5 s each (measured), holding
-    the lock every thread of the server needs. Also make Streamlit's once-per-process check for
-    an interactive shell (0.2 s: it reads the source of every frame) here, not in a first page."""
+    counting still frees what is dropped). Streamlit runs a full collection after every script run
+    (`runner.postScriptGC`), several a second while a setting's replications stream in; over all of
+    that it took 0.17–0.5 s each (measured; 2–7 ms frozen), holding the lock every thread of the
+    server needs. Also make Streamlit's once-per-process check for an interactive shell (0.2 s: it
+    reads the source of every frame) here, not in a first page."""
     from streamlit import delta_generator
 
     check = getattr(delta_generator, "_maybe_print_use_warning", None)
@@ -1109,8 +1109,9 @@ def overview_charts(timeseries: pd.DataFrame, columns: int) -> None:
 def overview_template(name: str, series: charts.Series, lang: str) -> dict:
     """An overview chart's spec without its data, which comes by name beside it: built once per
     language and legend (Altair took 0.25 s a page for the four), and the same spec from one
-    setting of the levers to the next, so that the browser swaps the new data into the chart it
-    has drawn rather than drawing it anew (0.5–0.7 s of the browser's time after a move, measured)."""
+    setting of the levers to the next. Streamlit's frontend keys a chart by its spec and its
+    datasets' names: with the same key it swaps the new data into the chart it has drawn, rather
+    than compiling and drawing the chart anew."""
     return spec(charts.overview_chart(name, alt.NamedData(name), series, lang))
 
 
