@@ -1056,7 +1056,7 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text:
         st.info("**" + headline_text(result_headline(result, yaml_text)) + "**")
         st.caption(t("headline.help"))
         key_figure_cards(result, yaml_text)
-        if st.session_state.get("charts_of") is not result["timeseries"]:
+        if _charts_drawn() is not result["timeseries"]:
             time.sleep(PAINT_SECONDS)  # new numbers: let the browser draw them before the charts' data
     summary = result["summary"]
     s = summary.iloc[0]
@@ -1092,10 +1092,20 @@ charts' new data, they appeared only once the browser had redrawn all four chart
 later on 2 cores (measured in the browser test; with the pause, 0.01–0.07 s after they arrive)."""
 
 
+def _charts_drawn() -> pd.DataFrame | None:
+    """The time series this page's overview charts show (see PAINT_SECONDS), if any."""
+    drawn = st.session_state.get("overview_data")
+    return None if drawn is None else drawn[0]
+
+
 def overview_charts(timeseries: pd.DataFrame, columns: int) -> None:
-    """Patients in care, who waits, oxygen and ICU beds over time: four interactive charts."""
-    st.session_state["charts_of"] = timeseries  # what this page's charts show (see PAINT_SECONDS)
-    data = charts.overview_data(timeseries, LANG)
+    """Patients in care, who waits, oxygen and ICU beds over time: four interactive charts. Their
+    tables are made once per result and language for this page, not on every rerun."""
+    drawn = st.session_state.get("overview_data")
+    if drawn is None or drawn[0] is not timeseries or drawn[1] != LANG:
+        drawn = (timeseries, LANG, charts.overview_data(timeseries, LANG))
+        st.session_state["overview_data"] = drawn
+    data = drawn[2]
     names = charts.OVERVIEW
     for i in range(0, len(names), columns):
         cols = st.columns(columns)
