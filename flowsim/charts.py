@@ -81,7 +81,8 @@ def overview_data(timeseries: pd.DataFrame, lang: str = DEFAULT) -> dict[str, tu
 def overview_chart(name: str, data: pd.DataFrame | alt.NamedData, series: Series, lang: str = DEFAULT) -> alt.Chart:
     """One overview chart (`OVERVIEW`) over `data`: its table from `overview_data`, or a dataset
     by name that comes with the spec (the app: the spec then stays the same from one lever
-    setting to the next, and the browser swaps the data into the chart it has drawn)."""
+    setting to the next, and the browser swaps the data into the chart it has drawn). Zooming a
+    day range is per chart (x only)."""
     w = {"patients": text("chart.patients", lang), "beds": text("chart.beds", lang), "day": text("chart.day", lang)}
     names, colours = [n for n, _ in series], [c for _, c in series]
     if name in ("census", "waiting"):
@@ -103,19 +104,12 @@ def overview_chart(name: str, data: pd.DataFrame | alt.NamedData, series: Series
         f"▒ {text('chart.occupied', lang)} · — {text('chart.capacity', lang)} · "
         f"{text('chart.all_full', lang)}: ▮")))
     # The hover is the area's, which says all four values: a tooltip on the capacity line and the
-    # ticks too said the same again and took the browser as long as the rest of the chart to draw.
+    # ticks said the same again, evaluated by the browser for every point (README: "Speed").
     area = base.mark_area(opacity=0.55, color=TIER_COLOURS[tier]).encode(
         _day(lang), alt.Y("occupied:Q", title=w["beds"]), tooltip=tip)
     cap = base.mark_line(color="black", strokeWidth=1).encode(_day(lang), alt.Y("capacity:Q"))
     full = base.transform_filter("datum.full").mark_tick(color="red", thickness=3).encode(_day(lang), alt.Y("capacity:Q"))
     return (area + cap + full).add_params(_zoom_x()).properties(width=WIDTH, height=230)
-
-
-def overview(timeseries: pd.DataFrame, lang: str = DEFAULT) -> dict[str, alt.Chart]:
-    """The overview's four charts (`OVERVIEW`) with their data. Zooming a day range is per chart
-    (x only)."""
-    return {name: overview_chart(name, frame, series, lang)
-            for name, (frame, series) in overview_data(timeseries, lang).items()}
 
 
 def resource_ranking(resources: pd.DataFrame, lang: str = DEFAULT) -> alt.Chart:
