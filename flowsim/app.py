@@ -621,6 +621,30 @@ def estimate_cards(emu: Any, point: dict[str, float]) -> None:
                                   upper=show_value(r.figure, r.upper)))
 
 
+def beds_editor(base: flowsim.Scenario, source: str) -> pd.DataFrame:
+    """The beds of every facility, editable in an expander that draws its editor only while it is
+    open. Streamlit's data grid is half a megabyte of the browser's code, fetched and compiled when
+    the first grid reaches a page: with none on the first page (the key figures are a plain table)
+    it is not on the way to the first results. The table as last edited stays in use while the
+    expander is closed and is what the editor shows when it opens again; while it is open, the
+    editor's edits apply to the table it opened with (`…-opened`), so that the grid keeps its place."""
+    kept, opened = f"beds-edited:{source}", f"beds-opened:{source}"
+    box = st.expander(t("editor.beds"), key=f"beds-open:{source}", on_change="rerun")
+    table = st.session_state.get(kept)
+    if table is None:
+        table = levers.facility_table(base)
+    if not box.open:
+        st.session_state.pop(opened, None)
+        return table
+    start = st.session_state.setdefault(opened, table)
+    with box:
+        table = st.data_editor(start, key=f"beds:{source}", disabled=["name", "kind", "district"], hide_index=True,
+                               width="stretch",
+                               column_config={c: t(f"editor.{c}") for c in ("name", "kind", "district", *levers.BED_COLUMNS)})
+    st.session_state[kept] = table
+    return table
+
+
 def at_an_end(values: dict[str, Any]) -> list[str]:
     """The levers set at an end of their range (what to move back when a setting is refused)."""
     out = []
@@ -748,10 +772,7 @@ def main() -> None:
     for line in problems:
         st.error(line)
 
-    with st.expander(t("editor.beds")):
-        table = st.data_editor(levers.facility_table(base), key=f"beds:{source}", disabled=["name", "kind", "district"],
-                               hide_index=True, width="stretch",
-                               column_config={c: t(f"editor.{c}") for c in ("name", "kind", "district", *levers.BED_COLUMNS)})
+    table = beds_editor(base, source)
     base_yaml = to_yaml(base)
     with st.expander(t("editor.yaml")):
         edited_yaml = st.text_area(t("editor.yaml_area"), base_yaml, height=200, key=f"yaml:{source}")
@@ -1078,7 +1099,7 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text:
         return
     runs = len(summary)
     st.subheader(t("overview.key_figures_interval") if runs >= INTERVAL_MIN else t("overview.key_figures_range", runs=runs))
-    st.dataframe(figure_table(result), hide_index=True, width="stretch")
+    st.table(figure_table(result), hide_index=True)
     if result["intervals"] is not None:
         download_table(result["intervals"], "key_figures")
     download_table(summary, "summary")

@@ -688,3 +688,26 @@ def test_a_lever_move_changes_the_charts_data_not_the_charts(app: AppTest):
         assert after[i][0] == before[i][0]
     assert '"name": "census"' in after[0][0].replace('":"', '": "')
     assert any(a[1] != b[1] for a, b in zip(after, before, strict=True))  # the data did change
+
+
+def test_the_first_page_draws_no_data_grid_and_the_beds_kept_while_their_editor_is_closed(app: AppTest):
+    """Streamlit's data grid is half a megabyte of the browser's code, fetched and compiled when the
+    first grid reaches a page: the Overview draws none (the key figures are a plain table, the beds
+    editor is drawn only while its expander is open). Beds as last edited stay in the scenario while
+    the editor is closed, and are what it shows when it opens again."""
+    assert not app.dataframe and app.table  # the key figures, as a plain table
+    assert "Town Hospital" in app.session_state["yaml_text"]
+    app.session_state["beds-open:town"] = True
+    app.run()
+    assert len(app.dataframe) == 1 and not app.exception  # the beds editor, now drawn
+    assert app.dataframe[0].value["tier2"].tolist()[:2] == [2, 14]
+    edited = app.dataframe[0].value.copy()
+    edited.loc[edited["name"] == "Town Hospital", "tier2"] = 30  # as the editor keeps an edit
+    app.session_state["beds-edited:town"] = edited
+    app.session_state["beds-open:town"] = False
+    app.run()
+    assert not app.dataframe and not app.exception
+    assert "tier2: 30" in app.session_state["yaml_text"]  # still the scenario simulated
+    app.session_state["beds-open:town"] = True
+    app.run()
+    assert app.dataframe[0].value["tier2"].tolist()[:2] == [2, 30]
