@@ -749,13 +749,15 @@ def main() -> None:
     except ConfigError as exc:
         st.error(t("msg.scenario_invalid", error=exc))
         return
+    built = data
     data, source = epidemic_demand(data, source)
     upload = daily_cases_upload(problems)
     cases = upload[0] if upload else None
     if cases is not None and (data.get("arrivals") or {}).get("profile") == "renewal":
         data, source, cases = levers.with_history(data, cases), f"{source}+cases:{hash(tuple(cases))}", None
     try:
-        base = build(data)
+        if data is not built:  # an epidemic preset or a case history changed it (12 ms a build)
+            base = build(data)
     except ConfigError as exc:
         st.error(t("msg.case_history_not_used", error=exc))
         return
