@@ -28,6 +28,8 @@ import yaml
 import flowsim
 from flowsim import app_plan, charts, levers, plots, teaching
 from flowsim.ambulances import DISPATCH_RULES
+from flowsim.app_language import KEY as LANG_KEY
+from flowsim.app_language import page_lang
 from flowsim.config import (
     BUILTIN_DIR,
     EPIDEMIC_PROFILES,
@@ -58,20 +60,19 @@ VIEWS = ["overview", "bottlenecks", "sweep", "compare", "plan", "map", "teach"]
 KEY_FIGURES = ["died", "died_waiting", "wait_tier2_p90", "wait_tier3_p90", "ambulance_response_p90",
                "peak_tier2", "peak_tier3", "full_days_icu"]
 """The cards of the Overview; their words are `figure.<name>` in flowsim/locales."""
-LANG = DEFAULT
 
 
 def t(key: str, /, **values: Any) -> str:
     """The text of `key` in the language chosen in the sidebar (flowsim/locales/<lang>.yaml)."""
-    return text(key, LANG, **values)
+    return text(key, page_lang(), **values)
 
 
 def num(value: float | None, digits: int = 0) -> str:
-    return number(value, digits, LANG)
+    return number(value, digits, page_lang())
 
 
 def show_value(name: str, value: float) -> str:
-    return figure_value(name, value, LANG)
+    return figure_value(name, value, page_lang())
 
 
 # -- cached work: everything keyed by the scenario's YAML text ------------------------------------
@@ -317,7 +318,7 @@ def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = 
 
 
 def show_figure(kind: str, name: str, table: pd.DataFrame, option: Any = None, yaml_text: str = "") -> None:
-    data = render(kind, table, option, yaml_text, LANG)
+    data = render(kind, table, option, yaml_text, page_lang())
     st.image(data, width="stretch")
     st.download_button(t("download.png", name=name), data, f"{name}.png", "image/png", key=f"png-{name}")
 
@@ -343,7 +344,7 @@ def show_chart(chart: Any) -> None:
     to reset; its ⋯ menu saves it as PNG or SVG (the CLI writes the same figures as PNG files). Its
     numbers are written the chosen language's way (`charts.vega_locale`)."""
     drawn = chart if isinstance(chart, dict) else spec(chart)
-    drawn = {**drawn, "config": {**drawn.get("config", {}), "locale": charts.vega_locale(LANG)}}
+    drawn = {**drawn, "config": {**drawn.get("config", {}), "locale": charts.vega_locale(page_lang())}}
     st.vega_lite_chart(drawn, width="stretch")
 
 
@@ -352,11 +353,17 @@ def download_table(table: pd.DataFrame, name: str) -> None:
                        key=f"csv-{name}")
 
 
-def pick(widget: Any, label: str, options: list, key: str, **kw: Any) -> Any:
+def pick(widget: Any, label: str, options: list, key: str, words: Callable[[Any, str], str] | None = None,
+         **kw: Any) -> Any:
     """A selectbox, radio or multiselect whose shown words follow the language while its choice
     stays: the browser keeps a widget's old option words while its key is unchanged, so the key
-    carries the language, and the choice made under the other language is carried over."""
-    own = f"{key}:{LANG}"
+    carries the language, and the choice made under the other language is carried over.
+    `words(option, language)`: an option's words, in this page's language whenever they are asked
+    for (streamlit.testing asks outside the page's run)."""
+    lang = page_lang()
+    if words is not None:
+        kw["format_func"] = lambda option: words(option, lang)
+    own = f"{key}:{lang}"
     if own not in st.session_state:
         earlier = [st.session_state[f"{key}:{lang}"] for lang in LANGUAGES if f"{key}:{lang}" in st.session_state]
         if earlier:
@@ -376,9 +383,9 @@ def builtin_data(stem: str) -> dict:
     return read_raw(SOURCES[stem])[0]
 
 
-def source_name(stem: str) -> str:
-    """A built-in scenario's name in the chosen language (its file's `name` if not translated)."""
-    return t(f"source.{stem}") if has(f"source.{stem}", LANG) else str(read_raw(SOURCES[stem])[0].get("name", stem))
+def source_name(stem: str, lang: str) -> str:
+    """A built-in scenario's name in `lang` (its file's `name` if not translated)."""
+    return text(f"source.{stem}", lang) if has(f"source.{stem}", lang) else str(read_raw(SOURCES[stem])[0].get("name", stem))
 
 
 def source_data(problems: list[str]) -> tuple[str, dict]:
@@ -392,7 +399,7 @@ def source_data(problems: list[str]) -> tuple[str, dict]:
         default = match[0] if match else 0
     st.sidebar.header(t("sidebar.scenario"))
     choice = pick(st.sidebar.selectbox, t("sidebar.start_from"), names, index=default, key="source",
-                                  format_func=source_name, help=t("sidebar.start_from_help"))
+                                  words=lambda stem, lang: source_name(stem, lang), help=t("sidebar.start_from_help"))
     upload = st.sidebar.file_uploader(t("sidebar.upload_yaml"), type=["yaml", "yml"], key="upload_yaml",
                                       help=t("sidebar.upload_yaml_help"))
     if upload is not None:
@@ -402,8 +409,8 @@ def source_data(problems: list[str]) -> tuple[str, dict]:
             return f"upload:{upload.name}", data
         except ConfigError as exc:
             st.sidebar.error(t("msg.upload_not_used", error=exc))
-            problems.append(t("msg.upload_rejected_main", name=upload.name, error=exc, fallback=source_name(choice)))
-    plan = app_plan.loaded_plan(choice, LANG)  # a plan the Plan view loaded
+            problems.append(t("msg.upload_rejected_main", name=upload.name, error=exc, fallback=source_name(choice, page_lang())))
+    plan = app_plan.loaded_plan(choice)  # a plan the Plan view loaded
     if plan is not None:
         return plan
     return choice, builtin_data(choice)
@@ -430,9 +437,9 @@ def _slider(lever: levers.Lever, low: float, high: float, key: str, disabled: bo
     """A lever's slider: whole numbers as integers (27 stations, not 27.00)."""
     if lever.whole:
         st.session_state[key] = int(round(st.session_state[key]))
-        return st.sidebar.slider(named("lever", lever.key, LANG), int(low), int(high), step=int(lever.step), key=key,
+        return st.sidebar.slider(named("lever", lever.key, page_lang()), int(low), int(high), step=int(lever.step), key=key,
                                  help=t(f"lever.{lever.key}.help"), disabled=disabled)
-    return st.sidebar.slider(named("lever", lever.key, LANG), float(low), float(high), step=float(lever.step), key=key,
+    return st.sidebar.slider(named("lever", lever.key, page_lang()), float(low), float(high), step=float(lever.step), key=key,
                              help=t(f"lever.{lever.key}.help"), disabled=disabled)
 
 
@@ -473,18 +480,18 @@ def lever_inputs(scenario: flowsim.Scenario, source: str, cases_in_use: bool) ->
         key = f"lever:home_share:{g.name}"
         if key not in st.session_state:
             st.session_state[key] = start[f"home_share:{g.name}"]
-        group = t(f"group.{g.name}") if has(f"group.{g.name}", LANG) else g.name
+        group = t(f"group.{g.name}") if has(f"group.{g.name}", page_lang()) else g.name
         values[f"home_share:{g.name}"] = st.sidebar.slider(
             f"{t('lever.home_share.label', group=group)} ({t('lever.home_share.unit')})", 0.0, 1.0, step=0.01, key=key,
             help=t("lever.home_share.help"))
     values["routing"] = pick(
         st.sidebar.selectbox, t("lever.routing.label"), list(ROUTING_RULES), index=list(ROUTING_RULES).index(now["routing"]),
-        key=f"routing:{source}", format_func=lambda r: t(f"routing.{r}"), help=t("lever.routing.help"))
+        key=f"routing:{source}", words=lambda r, lang: text(f"routing.{r}", lang), help=t("lever.routing.help"))
     if now["dispatch"] is not None:
         rules = list(DISPATCH_RULES)
         values["dispatch"] = pick(
             st.sidebar.selectbox, t("lever.dispatch.label"), rules, index=rules.index(now["dispatch"]), key=f"dispatch:{source}",
-            format_func=lambda r: t(f"dispatch.{r}"), help=t("lever.dispatch.help"))
+            words=lambda r, lang: text(f"dispatch.{r}", lang), help=t("lever.dispatch.help"))
     return values
 
 
@@ -651,7 +658,7 @@ def at_an_end(values: dict[str, Any]) -> list[str]:
     for key, value in values.items():
         lever = levers.LEVER.get(key)
         if lever is not None and isinstance(value, int | float) and value in (lever.low, lever.high):
-            out.append(f"{named('lever', key, LANG)} = {num(value, 0 if lever.whole else 2)}")
+            out.append(f"{named('lever', key, page_lang())} = {num(value, 0 if lever.whole else 2)}")
     return out
 
 
@@ -666,7 +673,7 @@ def epidemic_demand(data: dict, source: str) -> tuple[dict, str]:
         return data, source
     off = "off"
     choice = pick(st.sidebar.selectbox, t("sidebar.epidemic"), [off, *choices], key=f"epidemic:{source}",
-                                  format_func=lambda c: t("sidebar.epidemic_off") if c == off else c,
+                                  words=lambda c, lang: text("sidebar.epidemic_off", lang) if c == off else c,
                                   help=t("sidebar.epidemic_help"))
     if choice not in choices:
         return data, source
@@ -697,7 +704,7 @@ def epidemic_sliders(scenario: flowsim.Scenario, horizon_days: float) -> dict[st
 def epidemic_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     """The projected F0/day curve (with its Poisson band) beside the F0 the run drew."""
     curve = arrivals_curve(scenario.arrivals, int(math.ceil(scenario.horizon_days)))
-    show_chart(charts.epidemic_curve(curve, result["timeseries"], LANG))
+    show_chart(charts.epidemic_curve(curve, result["timeseries"], page_lang()))
     peak = curve.loc[curve["expected"].idxmax()]
     st.caption(t("overview.f0_peak", peak=num(peak["expected"]), day=int(peak["day"])))
     download_table(curve, "f0_curve")
@@ -712,7 +719,7 @@ def cases_panel(cases: list[float], name: str, scenario: flowsim.Scenario) -> No
     """The uploaded curve as the run uses it, and what of it is extrapolated."""
     horizon = int(math.ceil(scenario.horizon_days))
     st.subheader(t("upload.title", name=name))
-    show_chart(charts.uploaded_cases(pd.DataFrame({"day": range(len(cases)), "cases": cases}), horizon, LANG))
+    show_chart(charts.uploaded_cases(pd.DataFrame({"day": range(len(cases)), "cases": cases}), horizon, page_lang()))
     if len(cases) < horizon:
         st.warning(t("upload.extrapolated", name=name, first=0, last=len(cases) - 1, from_day=len(cases),
                      to_day=horizon - 1, horizon=horizon, value=num(cases[-1])))
@@ -726,17 +733,16 @@ def cases_panel(cases: list[float], name: str, scenario: flowsim.Scenario) -> No
 
 def language() -> str:
     """The language switch, first in the sidebar; every word on the page follows it."""
-    choice = st.sidebar.selectbox(text("app.language"), list(LANGUAGES), format_func=lambda k: LANGUAGES[k], key="lang")
+    choice = st.sidebar.selectbox(text("app.language"), list(LANGUAGES), format_func=lambda k: LANGUAGES[k], key=LANG_KEY)
     return str(choice or DEFAULT)
 
 
 def main() -> None:
-    global LANG
     st.set_page_config(page_title="flowsim · patient flow", page_icon="🏥", layout="wide")
-    LANG = language()
+    language()
     st.title(t("app.title"))
     view = pick(st.radio, t("app.view"), VIEWS, horizontal=True, key="view", label_visibility="collapsed",
-                    format_func=lambda v: t(f"view.{v}"))
+                    words=lambda v, lang: text(f"view.{v}", lang))
     if view != "map":
         st.session_state.pop("map-playing", None)  # leaving the map stops its Play
     if view == "teach":  # its own small scenarios and its own controls: the Hanoi levers do not act here
@@ -766,7 +772,7 @@ def main() -> None:
     values = lever_inputs(base, source, cases_in_use=cases is not None)
     values |= epidemic_sliders(base, values.get("horizon_days", base.horizon_days))
     st.sidebar.header(t("sidebar.experiment"))
-    replications = st.sidebar.slider(named("lever", "replications", LANG), 1, 20, DEFAULT_REPLICATIONS,
+    replications = st.sidebar.slider(named("lever", "replications", page_lang()), 1, 20, DEFAULT_REPLICATIONS,
                                      key="replications",
                                      help=t("lever.replications.help", paired=PAIRED_MIN))
     seed = int(st.sidebar.number_input(t("lever.seed.label"), 0, 2**31 - 1, int(base.seed), key=f"seed:{source}",
@@ -806,7 +812,7 @@ def main() -> None:
                  and table.equals(levers.facility_table(base)))
     emu, point, outside = emulator_point(source, values, untouched)
     if emu is not None and outside:
-        st.caption(t("emulator.outside", factors=", ".join(named("lever", k, LANG) for k, p in EMULATED_LEVERS.items()
+        st.caption(t("emulator.outside", factors=", ".join(named("lever", k, page_lang()) for k, p in EMULATED_LEVERS.items()
                                                            if p in outside)))
     setting = ("look", yaml_text, replications, seed, posterior)
     known = _results()["items"].get(setting)
@@ -866,7 +872,7 @@ def main() -> None:
     elif view == "compare":
         compare_view(scenario, yaml_text, replications, seed)
     elif view == "plan":
-        app_plan.plan_view(scenario, replications, seed, worker_pool(), LANG)
+        app_plan.plan_view(scenario, replications, seed, worker_pool())
     else:
         map_view(scenario, result)
     if not pending:
@@ -900,7 +906,7 @@ def _map_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     last = max(int(math.ceil(scenario.horizon_days)), 1) - 1
     c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
     tier = pick(c2.radio, t("maplayer.tier"), [2, 3, 1], key="map-tier", horizontal=True,
-                format_func=lambda x: t(f"tier.{x}"))
+                words=lambda x, lang: text(f"tier.{x}", lang))
     ts = result["timeseries"]
     if "map-day" not in st.session_state or st.session_state["map-day"] > last:
         st.session_state["map-day"] = min(int(ts.loc[ts[f"occupied_tier{tier}"].idxmax(), "time"]) if len(ts) else 0,
@@ -914,7 +920,7 @@ def _map_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
             st.rerun()
         st.session_state["map-day"] = step
     if c3.button(t("maplayer.pause") if playing else t("maplayer.play"), key="map-play",
-                 help=t("maplayer.play_help", seconds=number(MAP_STEP_SECONDS, 1, LANG)), width="stretch"):
+                 help=t("maplayer.play_help", seconds=number(MAP_STEP_SECONDS, 1, page_lang())), width="stretch"):
         st.session_state["map-playing"] = not playing
         if not playing:
             st.session_state["map-started"] = True
@@ -923,7 +929,7 @@ def _map_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
         st.rerun()
     day = c1.slider(t("maplayer.day"), 0, last, key="map-day", help=t("maplayer.day_help"), on_change=_pause_map)
     queues = result.get("queues")
-    st.pydeck_chart(maps.network_deck(scenario, result["occupancy"], day, tier, LANG, queues, result.get("home")),
+    st.pydeck_chart(maps.network_deck(scenario, result["occupancy"], day, tier, page_lang(), queues, result.get("home")),
                     height=560)
     fac = maps.facilities_on_day(scenario, result["occupancy"], day, tier, queues)
     with_beds = fac[fac["beds"] > 0]
@@ -936,7 +942,7 @@ def _map_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     if names:
         name = st.selectbox(t("maplayer.facility"), names, key="map-facility", help=t("maplayer.facility_help"))
         for chart in charts.facility_over_time(maps.facility_over_time(result["occupancy"], queues, name, tier),
-                                               name, day, LANG):
+                                               name, day, page_lang()):
             show_chart(chart)
     download_table(fac, f"map_day{day}_tier{tier}")
 
@@ -959,10 +965,10 @@ def report_controls(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
             b = briefing.Briefing(scenario, seed, result["summary"], result["intervals"], result["timeseries"],
                                   result["resources"], result["waits"], result["transfers"], ranking=ranking,
                                   comparison=comparison, validation=validation)
-            st.session_state["report"] = (yaml_text, LANG, briefing.html_report(b, LANG))
+            st.session_state["report"] = (yaml_text, page_lang(), briefing.html_report(b, page_lang()))
     made = st.session_state.get("report")
-    if made is not None and made[0] == yaml_text and made[1] == LANG:
-        sb.download_button(t("report.download", lang=LANG), made[2].encode("utf-8"), f"report_{LANG}.html",
+    if made is not None and made[0] == yaml_text and made[1] == page_lang():
+        sb.download_button(t("report.download", lang=page_lang()), made[2].encode("utf-8"), f"report_{page_lang()}.html",
                            "text/html", key="download-report")
 
 
@@ -991,7 +997,7 @@ def posterior_input() -> bytes | None:
 # -- the views ----------------------------------------------------------------------------------------
 
 def headline_text(h: Headline) -> str:
-    return sentence(h, LANG)
+    return sentence(h, page_lang())
 
 
 def result_headline(result: dict[str, Any], yaml_text: str) -> Headline:
@@ -1053,7 +1059,7 @@ def figure_table(result: dict[str, Any]) -> pd.DataFrame:
     runs = len(summary)
     ci = intervals.set_index("figure") if intervals is not None else None
     rows = []
-    for name in [c for c in summary.columns if has(f"figure.{c}.label", LANG)]:
+    for name in [c for c in summary.columns if has(f"figure.{c}.label", page_lang())]:
         x = summary[name].dropna()
         if not len(x):
             continue
@@ -1125,8 +1131,8 @@ def overview_charts(timeseries: pd.DataFrame, columns: int) -> None:
     """Patients in care, who waits, oxygen and ICU beds over time: four interactive charts. Their
     tables are made once per result and language for this page, not on every rerun."""
     drawn = st.session_state.get("overview_data")
-    if drawn is None or drawn[0] is not timeseries or drawn[1] != LANG:
-        drawn = (timeseries, LANG, charts.overview_data(timeseries, LANG))
+    if drawn is None or drawn[0] is not timeseries or drawn[1] != page_lang():
+        drawn = (timeseries, page_lang(), charts.overview_data(timeseries, page_lang()))
         st.session_state["overview_data"] = drawn
     data = drawn[2]
     names = charts.OVERVIEW
@@ -1135,7 +1141,7 @@ def overview_charts(timeseries: pd.DataFrame, columns: int) -> None:
         for col, name in zip(cols, names[i:i + columns], strict=True):
             frame, series = data[name]
             with col:
-                show_chart({**overview_template(name, series, LANG), "datasets": {name: frame}})
+                show_chart({**overview_template(name, series, page_lang()), "datasets": {name: frame}})
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -1157,7 +1163,7 @@ def resource_table(resources: pd.DataFrame) -> pd.DataFrame:
 
     r = resources[resources["level"] != "district"][RESOURCE_COLUMNS].copy()
     r["resource"] = [t(f"resource.{POOL_KEYS[x]}") if x in POOL_KEYS else x for x in r["resource"]]
-    r["kind"] = [t(f"kind.{k}") if has(f"kind.{k}", LANG) else k for k in r["kind"]]
+    r["kind"] = [t(f"kind.{k}") if has(f"kind.{k}", page_lang()) else k for k in r["kind"]]
     r["tier"] = [t(f"tier.{int(k)}") if k in (1, 2, 3) else "" for k in r["tier"]]
     r["capacity"] = [num(v) for v in r["capacity"]]
     for col in ("utilisation", "share_time_full"):
@@ -1170,22 +1176,22 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
                     seed: int) -> None:
     left, right = st.columns(2)
     with left:
-        show_chart(cached_specs("ranking", result["resources"], None, LANG)[""])
+        show_chart(cached_specs("ranking", result["resources"], None, page_lang())[""])
         st.caption(t("bottlenecks.ranking_caption"))
     with right:
         if len(result["transfers"]):
-            show_chart(charts.held_back(result["transfers"], LANG))
+            show_chart(charts.held_back(result["transfers"], page_lang()))
             tr = result["transfers"]
             st.caption(t("bottlenecks.held_back_caption", count=num(len(tr)),
                          minutes=num(tr["response"].median() * MINUTES_PER_DAY)))
     c1, c2 = st.columns(2)
-    tier = pick(c1.radio, t("bottlenecks.heatmap_of"), [2, 3, 1], format_func=lambda x: t(f"tier.{x}"), horizontal=True,
+    tier = pick(c1.radio, t("bottlenecks.heatmap_of"), [2, 3, 1], words=lambda x, lang: text(f"tier.{x}", lang), horizontal=True,
                     key="heatmap-tier")
     kind = pick(c2.radio, t("bottlenecks.heatmap_kind"), ["hospital", "station"], horizontal=True, key="heatmap-kind",
-                    format_func=lambda k: t(f"bottlenecks.kind_{k}"))
+                    words=lambda k, lang: text(f"bottlenecks.kind_{k}", lang))
     occ = result["occupancy"]
     total = occ[(occ["tier"] == tier) & (occ["kind"] == kind) & (occ["capacity"] > 0)]["facility"].nunique()
-    show_chart(cached_specs("heatmap", occ, (tier, kind), LANG)[""])
+    show_chart(cached_specs("heatmap", occ, (tier, kind), page_lang())[""])
     st.caption(t("bottlenecks.heatmap_caption", shown=min(total, plots.HEATMAP_ROWS), total=total))
     st.subheader(t("bottlenecks.resources_table"))
     st.dataframe(resource_table(result["resources"]), hide_index=True, width="stretch")
@@ -1201,7 +1207,7 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
     if saved is not None:
         if saved[0] != yaml_text:
             st.info(t("msg.ranked_earlier"))
-        show_chart(charts.bottleneck_bars(saved[1], 0.10, LANG))
+        show_chart(charts.bottleneck_bars(saved[1], 0.10, page_lang()))
         download_table(saved[1], "bottlenecks")
 
 
@@ -1210,7 +1216,7 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
     st.caption(t("sweep.caption"))
     options = [k for k in levers.SWEEP_PATHS if k in values]
     chosen = pick(st.multiselect, t("sweep.levers"), options, default=options[:1], max_selections=2,
-                            format_func=lambda k: named("lever", k, LANG), key="sweep-levers")
+                            words=lambda k, lang: named("lever", k, lang), key="sweep-levers")
     factors = []
     for key in chosen:
         lever = levers.LEVER[key]
@@ -1228,7 +1234,7 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
             points = tuple(dict.fromkeys(float(round(p)) for p in points))
         factors.append((levers.SWEEP_PATHS[key], points))
     figure = pick(st.selectbox, t("sweep.figure"), KEY_FIGURES, key="sweep-figure",
-                          format_func=lambda f: named("figure", f, LANG))
+                          words=lambda f, lang: named("figure", f, lang))
     if factors and st.button(t("sweep.run"), key="run-sweep"):
         runs = max(replications, PAIRED_MIN)
         bar, tell = progress_bar()
@@ -1237,7 +1243,7 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
     saved = st.session_state.get("sweep")
     if saved is not None:
         names = [path for path, _ in saved[0]]
-        show_chart(charts.sweep_chart(saved[1], names, figure, LANG))
+        show_chart(charts.sweep_chart(saved[1], names, figure, page_lang()))
         download_table(saved[1], "sweep")
 
 
@@ -1260,7 +1266,7 @@ def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, 
     diffs = st.session_state.get("comparison")
     if diffs is not None:
         figures = [k for k in KEY_FIGURES if k in set(diffs["figure"])]
-        show_chart(charts.forest(diffs, figures, LANG))
+        show_chart(charts.forest(diffs, figures, page_lang()))
         download_table(diffs, "comparison")
 
 

@@ -15,31 +15,28 @@ import pandas as pd
 import streamlit as st
 
 import flowsim
+from flowsim.app_language import page_lang
 from flowsim.config import ConfigError, parse_yaml, to_yaml
 from flowsim.costs import RESOURCE_OF
-from flowsim.i18n import DEFAULT, number, text
+from flowsim.i18n import number, text
 
 PLAN_KEY = "loaded_plan"
 MIN_REPLICATIONS = 4
-LANG = DEFAULT
-"""The language the app chose (set by `loaded_plan` and `plan_view`, which the app calls with it)."""
 
 
 def t(key: str, /, **values: Any) -> str:
     """The text of `key` in the app's language (flowsim/locales/<lang>.yaml)."""
-    return text(key, LANG, **values)
+    return text(key, page_lang(), **values)
 
 
 def unit_label(unit: str, many: bool = False) -> str:
     """A priced unit's name (`costs.RESOURCE_OF`), one or several."""
-    return text(f"plan.unit.{unit}{'_many' if many else ''}", LANG)
+    return text(f"plan.unit.{unit}{'_many' if many else ''}", page_lang())
 
 
-def loaded_plan(choice: str, lang: str = DEFAULT) -> tuple[str, dict] | None:
+def loaded_plan(choice: str) -> tuple[str, dict] | None:
     """The plan loaded from the Plan view as the scenario source, while the same built-in
     scenario stays chosen (choosing another drops it)."""
-    global LANG
-    LANG = lang
     st.session_state["plan-choice"] = choice  # the scenario a plan loaded now would belong to
     saved = st.session_state.get(PLAN_KEY)
     if saved is None:
@@ -114,15 +111,13 @@ def _bar(label: str) -> Any:
         stage, done, total = args if len(args) == 3 else ("runs", *args)
         bar.progress(min(1.0, done / total) if total else 0.0,
                      text=t("plan.progress", what=label, stage=t(f"plan.stage.{stage}") if stage in STAGES else stage,
-                            done=number(done, 0, LANG), total=number(total, 0, LANG)))
+                            done=number(done, 0, page_lang()), total=number(total, 0, page_lang())))
 
     return bar, report
 
 
-def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: Any, lang: str = DEFAULT) -> None:
+def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: Any) -> None:
     """Targets, costs and budget; the frontier and the cheapest plan; load the plan."""
-    global LANG
-    LANG = lang
     from flowsim.decision_plots import frontier_curves, pareto_plot
     from flowsim.frontier import frontier, parse_target
     from flowsim.optimise import default_decisions, optimise
@@ -179,28 +174,28 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
     found = st.session_state.get("plan-frontier")
     if found is not None:
         st.subheader(t("plan.frontier"))
-        interval = {"lower": number(found.lower, 0, LANG), "upper": number(found.upper, 0, LANG),
+        interval = {"lower": number(found.lower, 0, page_lang()), "upper": number(found.upper, 0, page_lang()),
                     "binding": found.binding}
-        st.metric(t("plan.frontier_metric"), number(found.rate, 0, LANG),
+        st.metric(t("plan.frontier_metric"), number(found.rate, 0, page_lang()),
                   help=t("plan.frontier_help", replications=found.replications, **interval))
         st.caption(t("plan.frontier_caption", **interval))
-        st.image(_png(frontier_curves(found.evaluations, found.table, lang=LANG)))
+        st.image(_png(frontier_curves(found.evaluations, found.table, lang=page_lang())))
         st.dataframe(found.table, hide_index=True, width="stretch")
     result = st.session_state.get("plan-optimise")
     if result is not None:
         st.subheader(t("plan.cheapest"))
         (st.success if result.chosen is not None else st.warning)(result.verdict)
         st.image(_png(pareto_plot(result.plans, result.pareto, result.chosen.label if result.chosen else None,
-                                  result.currency, result.budget, lang=LANG)))
+                                  result.currency, result.budget, lang=page_lang())))
         if len(result.confirmation):
             st.markdown(t("plan.confirmed"))
             st.dataframe(result.confirmation, hide_index=True, width="stretch")
         with st.expander(t("plan.every_plan")):
             st.dataframe(result.plans, hide_index=True, width="stretch")
         if result.chosen is not None:
-            adds = ", ".join(f"{number(a, 0, LANG)} {unit_label(u, many=a != 1)}"
+            adds = ", ".join(f"{number(a, 0, page_lang())} {unit_label(u, many=a != 1)}"
                              for u, a in result.chosen.added.items() if a)
-            st.write(t("plan.plan_adds", adds=adds or t("plan.nothing"), cost=number(result.chosen.cost, 0, LANG),
+            st.write(t("plan.plan_adds", adds=adds or t("plan.nothing"), cost=number(result.chosen.cost, 0, page_lang()),
                        currency=result.currency))
             plan_text = to_yaml(result.chosen.scenario)
             c1, c2 = st.columns(2)
@@ -217,7 +212,7 @@ def _units() -> None:
     result = st.session_state.get("plan-units")
     if result is None:
         return
-    st.image(_png(unit_bars(result.ranking, lang=LANG)))
+    st.image(_png(unit_bars(result.ranking, lang=page_lang())))
     v = result.leader_vs_runner_up
     if v:
         first, second = result.ranking["unit"].iloc[0], result.ranking["unit"].iloc[1]

@@ -711,3 +711,38 @@ def test_the_first_page_draws_no_data_grid_and_the_beds_kept_while_their_editor_
     app.session_state["beds-open:town"] = True
     app.run()
     assert app.dataframe[0].value["tier2"].tolist()[:2] == [2, 30]
+
+
+def test_each_session_keeps_its_own_language_while_another_draws_its_page(monkeypatch):
+    """Two planners at once, one in English and one in Vietnamese: the language was a module-level
+    setting shared by every session, so a page drawn while the other session's script ran came out
+    partly in the other's language (seen in two browsers). Here the English page's run is held at
+    its cards while the Vietnamese page runs whole; the English cards stay English."""
+    import threading
+
+    from flowsim import app as app_module
+
+    monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
+    english, vietnamese = AppTest.from_file(APP, default_timeout=120), AppTest.from_file(APP, default_timeout=120)
+    english.run()
+    vietnamese.run()
+    vietnamese.selectbox(key="lang").set_value("vi").run()
+    held, go = threading.Event(), threading.Event()
+    cards = app_module.key_figure_cards
+
+    def held_cards(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if not held.is_set():  # the first page to get here (the English one) waits for the other's run
+            held.set()
+            go.wait(60)
+        return cards(*args, **kwargs)
+
+    monkeypatch.setattr(app_module, "key_figure_cards", held_cards)
+    first = threading.Thread(target=english.run)
+    first.start()
+    assert held.wait(60)
+    vietnamese.run()
+    go.set()
+    first.join(120)
+    assert not english.exception and not vietnamese.exception
+    assert english.metric[0].label == "Deaths (patients)" and english.title[0].value.startswith("flowsim")
+    assert vietnamese.metric[0].label == "Tử vong (người)"
