@@ -12,7 +12,6 @@ Deck out.
 
 from __future__ import annotations
 
-import html
 import math
 
 import pandas as pd
@@ -119,7 +118,7 @@ def _queue_text(row: object, lang: str) -> str:
         lines.append(text("maplayer.tip_queue", lang, waiting=patients(own), most=number(top, 0, lang)))
     if shared == shared:
         lines.append(text("maplayer.tip_queue_shared", lang, waiting=patients(shared), wards=number(wards, 0, lang)))
-    return "<br/>".join(lines)
+    return "\n".join(lines)
 
 
 def network_deck(scenario: Scenario, occupancy: pd.DataFrame, day: float, tier: int,
@@ -139,17 +138,17 @@ def network_deck(scenario: Scenario, occupancy: pd.DataFrame, day: float, tier: 
     fac["share_text"] = [number(100 * s, 0, lang) + " %" if s == s else "—" for s in fac["share"]]
     fac["peak_text"] = [f"{number(p, 1, lang)} ({text('chart.day', lang)} {number(d, 0, lang)})"
                         for p, d in zip(fac["peak"], fac["peak_day"], strict=True)]
-    fac["tip"] = [text("maplayer.tip_facility", lang, name=html.escape(r.facility), kind=r.kind_name, tier=text(f"tier.{tier}", lang),
+    fac["tip"] = [text("maplayer.tip_facility", lang, name=r.facility, kind=r.kind_name, tier=text(f"tier.{tier}", lang),
                        beds=r.beds_text, day=number(day, 0, lang), occupied=r.occupied_text, share=r.share_text,
                        peak=r.peak_text) for r in fac.itertuples()]
     if queues is not None:
-        fac["tip"] = [tip + ("<br/>" + q if q else "") for tip, q in
+        fac["tip"] = [tip + ("\n" + q if q else "") for tip, q in
                       zip(fac["tip"], (_queue_text(r, lang) for r in fac.itertuples()), strict=True)]
     d = districts_on_day(scenario, home, day).rename(columns={"district": "title"})
     d["radius"] = [math.sqrt(p) * 4 for p in d["population"]]
     d["fill"] = [_colour(x)[:3] + [70] if x == x else [120, 120, 120, 40] for x in d["home_share"]]
-    d["tip"] = [text("maplayer.tip_district", lang, name=html.escape(r.title), population=number(r.population, 0, lang))
-                + ("<br/>" + text("maplayer.tip_home", lang, day=number(day, 0, lang), at_home=number(r.at_home, 0, lang),
+    d["tip"] = [text("maplayer.tip_district", lang, name=r.title, population=number(r.population, 0, lang))
+                + ("\n" + text("maplayer.tip_home", lang, day=number(day, 0, lang), at_home=number(r.at_home, 0, lang),
                                   capacity=number(r.monitoring_capacity, 0, lang),
                                   share=number(100 * r.home_share, 0, lang) + " %") if r.home_share == r.home_share else "")
                 for r in d.itertuples()]
@@ -170,12 +169,14 @@ def network_deck(scenario: Scenario, occupancy: pd.DataFrame, day: float, tier: 
                                "vehicles": b.vehicles,
                                "vehicles_text": number(round(b.vehicles * scenario.capacity_scale.ambulances), 0, lang)}
                               for b in scenario.ambulances.bases])
-        bases["tip"] = [text("maplayer.tip_base", lang, name=html.escape(r.title), vehicles=r.vehicles_text)
+        bases["tip"] = [text("maplayer.tip_base", lang, name=r.title, vehicles=r.vehicles_text)
                         for r in bases.itertuples()]
         layers.append(pdk.Layer("ScatterplotLayer", bases, get_position=["lon", "lat"], get_radius=300,
                                 get_fill_color=[44, 111, 187, 230], get_line_color=[255, 255, 255], stroked=True,
                                 line_width_min_pixels=2, pickable=True, id="bases"))
-    tooltip = {"html": "{tip}", "style": {"fontSize": "12px"}}
+    # text, its lines apart by newlines: Streamlit escapes the fields it puts into an "html" tooltip,
+    # so tags in them showed as text ("<b>Phuc Tho</b><br/>population ...")
+    tooltip = {"text": "{tip}", "style": {"fontSize": "12px"}}
     view = pdk.ViewState(latitude=float(fac["lat"].mean() if len(fac) else d["lat"].mean()),
                          longitude=float(fac["lon"].mean() if len(fac) else d["lon"].mean()), zoom=9.2)
     return pdk.Deck(layers=layers, initial_view_state=view, map_style=BASE_MAP, tooltip=tooltip)
