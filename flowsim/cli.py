@@ -693,7 +693,8 @@ def cmd_app(args: argparse.Namespace) -> int:
         print("flowsim app: needs Streamlit; install it with: pip install 'flowsim[app]'", file=sys.stderr)
         return 2
     with socket.socket() as probe:
-        try:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server's own socket: a port
+        try:                                                          # just freed (TIME_WAIT) is free
             probe.bind((args.address, args.port))
         except OSError as exc:
             print(f"flowsim: error: --port {args.port}: cannot listen on {args.address} ({exc.strerror})",
@@ -701,8 +702,12 @@ def cmd_app(args: argparse.Namespace) -> int:
             return 2
     script = resources.files("flowsim") / "streamlit_app.py"
     # flowsim.serve is `streamlit run` that also prepares the first page as the server starts
-    command = [sys.executable, "-m", "flowsim.serve", str(script), "--server.port", str(args.port),
-               "--server.address", args.address, "--server.fileWatcherType", "none"]  # an installed app: no reloads
+    # -P: the working folder is not put first on the import path, so a folder named flowsim there
+    # (a clone's checkout, seen from its parent) cannot stand in for the installed package
+    command = [sys.executable, "-P", "-m", "flowsim.serve", str(script), "--server.port", str(args.port),
+               "--server.address", args.address, "--server.fileWatcherType", "none",  # an installed app: no reloads
+               "--client.toolbarMode", "minimal",  # no "Deploy" button: a planner has nothing to deploy
+               "--browser.gatherUsageStats", "false"]  # no usage statistics sent to Streamlit
     sys.stdout.flush()
     os.execv(sys.executable, command)  # this process becomes the server: a signal to it reaches Streamlit
     return 0  # not reached

@@ -128,9 +128,15 @@ def server(tmp_path_factory):
             "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}  # an edit of the code mid-test must not show "File change"
     OUT.mkdir(parents=True, exist_ok=True)
     log = open(OUT / "server.log", "w")  # noqa: SIM115 - closed when the server stops
-    proc = subprocess.Popen([sys.executable, "-m", "flowsim", "app", "--port", str(port), "--address", "127.0.0.1"],
-                            cwd=tmp_path_factory.mktemp("elsewhere"), env=env, stdout=log, stderr=subprocess.STDOUT,
-                            text=True)
+    # From a folder that holds a folder named flowsim (as a clone's parent does), with the command a
+    # planner types: that folder once stood in for the package (an editable install's package is
+    # found after the working folder), and the page showed a traceback.
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "flowsim").mkdir()
+    console = Path(sys.executable).with_name("flowsim")
+    launch = [str(console)] if console.exists() else [sys.executable, "-m", "flowsim"]
+    proc = subprocess.Popen([*launch, "app", "--port", str(port), "--address", "127.0.0.1"],
+                            cwd=elsewhere, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
