@@ -23,7 +23,9 @@ POOL_KEYS = {"station beds": "station_beds", "hospital tier-1 beds": "hospital_t
 TIER_OF = {"oxygen_beds": 2, "icu_beds": 3}
 CAUSE_RESOURCE = {"icu_bed": "icu_beds", "oxygen_bed": "oxygen_beds", "ambulance": "ambulances",
                   "late_detection": "home_monitoring"}
-"""What a patient who died waiting was waiting for → the resource that would have served them."""
+"""What a patient who died waiting was waiting for → the resource that would have served them.
+`detection` (died before their deterioration was noticed, with home monitoring never over its
+capacity: the usual delay, not a shortage) has none."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Jam:
     first_day: float | None = None
     last_day: float | None = None
     """First and last day it was full (bed pools of tiers 2 and 3, from the time series)."""
+    absent: bool = False
+    """The scenario has none of it, and patients died waiting for it (full the whole window)."""
 
 
 @dataclass(frozen=True)
@@ -66,14 +70,24 @@ def _span(timeseries: pd.DataFrame, tier: int, window: tuple[float, float]) -> t
     return (float(full.min()), float(full.max())) if len(full) else (None, None)
 
 
-def causes(waits: pd.DataFrame, transfers: pd.DataFrame, window: tuple[float, float]) -> dict[str, int]:
-    """Deaths while waiting by what they waited for, counted in the window (by time of death)."""
+def home_over_capacity(resources: pd.DataFrame) -> bool:
+    """Whether any district's home monitoring was ever over its capacity: only then is a deterioration
+    at home noticed late (`Pathway.deteriorate_at_home`), and more teams could have saved anyone."""
+    districts = resources[(resources["level"] == "district") & (resources["kind"] == "home")]
+    return bool((districts["days_full"] > 0).any())
+
+
+def causes(waits: pd.DataFrame, transfers: pd.DataFrame, window: tuple[float, float],
+           home_full: bool = True) -> dict[str, int]:
+    """Deaths while waiting by what they waited for, counted in the window (by time of death). Deaths
+    before a deterioration was noticed are `late_detection` when home monitoring was ever over its
+    capacity (`home_full`), else `detection`: the usual delay, which more teams would not shorten."""
     died = waits[waits["status"] == "died"]
     died = died[(died["start"] + died["wait"] > window[0]) & (died["start"] + died["wait"] <= window[1])]
     out = {
         "icu_bed": int(((died["reason"] == "care") & (died["tier"] == 3)).sum()),
         "oxygen_bed": int(((died["reason"] == "care") & (died["tier"] == 2)).sum()),
-        "late_detection": int((died["reason"] == "detection").sum()),
+        "late_detection" if home_full else "detection": int((died["reason"] == "detection").sum()),
         "ambulance": int(((transfers["status"] == "died") & (transfers["called"] > window[0])
                           & (transfers["called"] <= window[1])).sum()) if len(transfers) else 0,
     }
@@ -95,7 +109,20 @@ def headline(summary: pd.DataFrame, timeseries: pd.DataFrame, resources: pd.Data
         key = POOL_KEYS[str(top["resource"])]
         span = _span(timeseries, TIER_OF[key], window) if key in TIER_OF else (None, None)
         jam = Jam(key, float(top["days_full"]), *span)
-    why = causes(waits, transfers, window)
+    home_full = home_over_capacity(resources)
+    why = causes(waits, transfers, window, home_full)
+    every = resources[(resources["level"] == "pool") & resources["resource"].isin(list(POOL_KEYS))]
+    every = every.assign(key=every["resource"].map(POOL_KEYS)).set_index("key")
+    needed = [CAUSE_RESOURCE[c] for c in why if c in CAUSE_RESOURCE]
+    absent = [key for key in needed if key in every.index and every.loc[key, "capacity"] == 0]
+    if absent:  # a pool the scenario has none of, that patients died waiting for: it jams first
+        jam = Jam(absent[0], window[1] - window[0], absent=True)
+    # What was short: a pool that was ever entirely full, or had anyone on its waiting lists (a call
+    # waiting for a vehicle), or home monitoring over capacity somewhere. Deaths while waiting for
+    # what was not short (a vehicle's drive, a bed being reached) are not a reason to add it.
+    short = {key for key in needed if key in absent or (key == "home_monitoring" and home_full) or (
+        key in every.index and (every.loc[key, "days_full"] > 0 or every.loc[key, "max_queue"] > 0))}
+    needed = [key for key in needed if key in short]
     add_first, ranked, averted = None, False, None
     unclear = False
     if ranking is not None and len(ranking) and ranking["deaths_averted"].notna().any():
@@ -108,8 +135,8 @@ def headline(summary: pd.DataFrame, timeseries: pd.DataFrame, resources: pd.Data
             unclear = True
     if ranked:
         pass
-    elif why:
-        add_first = CAUSE_RESOURCE[next(iter(why))]
+    elif needed:
+        add_first = needed[0]
     elif jam is not None:
         add_first = jam.resource
     return Headline(window, jam, float(summary["died_waiting"].mean()), len(summary), why, add_first, ranked,
@@ -131,7 +158,9 @@ def sentence(h: Headline, lang: str = DEFAULT) -> str:
     else:
         resource = t(f"resource.{h.jam.resource}")
         resource = resource[:1].upper() + resource[1:]
-        if h.jam.first_day is not None:
+        if h.jam.absent:
+            parts = [t("headline.jam_absent", resource=resource)]
+        elif h.jam.first_day is not None:
             parts = [t("headline.jam_span", resource=resource, days=num(h.jam.days_full), window=window,
                        first=num(h.jam.first_day), last=num(h.jam.last_day))]
         else:
