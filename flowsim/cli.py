@@ -344,13 +344,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("--patients: per-patient records are for a single run, not with --replications")
     if args.posterior is not None and args.replications is None:
         raise ConfigError("--posterior: needs --replications (replication i draws parameter set i)")
+    given = [flag for flag, value in (("--figure", args.figure), ("--precision", args.precision),
+                                      ("--max-replications", args.max_replications)) if value is not None]
+    if given and args.replications != "auto":  # they only steer `auto`: accepted and ignored, they misled
+        raise ConfigError(f"{given[0]}: only with --replications auto (it steers how many replications run)")
     _checked(args, [scenario], _concurrent(args) if args.replications is not None else 1)
     if args.replications is not None:
         from .replications import replicate
         from .reports import replication_table, write_replications
 
-        reps = replicate(scenario, args.replications, seed=args.seed, figure=args.figure,
-                         precision=args.precision, max_replications=args.max_replications, timeseries=True,
+        reps = replicate(scenario, args.replications, seed=args.seed, figure=args.figure or "died",
+                         precision=0.05 if args.precision is None else args.precision,
+                         max_replications=args.max_replications or 100, timeseries=True,
                          posterior=_posterior(args), options=_run_options(args))
         print(flagged(replication_table(reps, _executor_note(args))))
         if _posterior_note(args):
@@ -725,10 +730,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--replications", type=_replications, metavar="R|auto",
                    help="R replications with a 95%% interval for every key figure, or auto: add replications "
                         "until --figure is within --precision (Hoad, Robinson & Davies 2010)")
-    r.add_argument("--figure", default="died", help="with --replications auto: the figure to make precise (default died)")
-    r.add_argument("--precision", type=_fraction, default=0.05,
+    r.add_argument("--figure", help="with --replications auto: the figure to make precise (default died)")
+    r.add_argument("--precision", type=_fraction,
                    help="with --replications auto: target half-width / mean of the 95%% interval (default 0.05)")
-    r.add_argument("--max-replications", type=_count, default=100, metavar="N",
+    r.add_argument("--max-replications", type=_count, metavar="N",
                    help="with --replications auto: stop here even if imprecise (default 100)")
     _add_executor_args(r)
     r.set_defaults(func=cmd_run)

@@ -123,6 +123,16 @@ def test_bad_flags_are_rejected(flag, capsys):
     assert "error: argument" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flags", [["--figure", "nosuch"], ["--figure", "died_waiting", "--replications", "3"],
+                                   ["--precision", "0.1"], ["--max-replications", "9", "--replications", "2"]])
+def test_flags_that_only_steer_auto_replications_are_refused_without_them(flags, capsys):
+    """`--figure`, `--precision` and `--max-replications` only steer `--replications auto`: accepted
+    and ignored, they let an analyst think a figure was made precise."""
+    assert main(["run", "--days", "1", *flags]) == 2
+    err = capsys.readouterr().err
+    assert f"{flags[0]}: only with --replications auto" in err and "Traceback" not in err
+
+
 def test_builtin_hanoi_from_a_fresh_shell(tmp_path: Path):
     proc = subprocess.run([sys.executable, "-m", "flowsim", "run", "--days", "5", "--out", str(tmp_path), "--quiet"],
                           capture_output=True, text=True, timeout=300)
