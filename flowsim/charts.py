@@ -78,6 +78,13 @@ def overview_data(timeseries: pd.DataFrame, lang: str = DEFAULT) -> dict[str, tu
     return out
 
 
+LOG_TICKS = [0, 10, 100, 1_000, 10_000, 100_000]
+CENSUS_HEIGHT = 360  # the app fits a chart's whole height (title, axis, legend) to this: its two-row
+# legend left the plot 30 px at 260
+LEGEND_LABEL_PX = 360  # Vega's default (160 px) cut the longer Vietnamese labels ("giường hồi sức tích c…");
+# the census legend in two columns: in one row its five entries ran off the chart's right edge
+
+
 def overview_chart(name: str, data: pd.DataFrame | alt.NamedData, series: Series, lang: str = DEFAULT) -> alt.Chart:
     """One overview chart (`OVERVIEW`) over `data`: its table from `overview_data`, or a dataset
     by name that comes with the spec (the app: the spec then stays the same from one lever
@@ -89,12 +96,17 @@ def overview_chart(name: str, data: pd.DataFrame | alt.NamedData, series: Series
         census = name == "census"
         return alt.Chart(data, title=text(f"chart.{name}", lang)).mark_line().encode(
             _day(lang),
-            alt.Y("value:Q", title=w["patients"], scale=alt.Scale(type="symlog") if census else alt.Undefined),
+            # census: tier 1 is ~30 times the others, so a log scale, said in the axis title, with
+            # ticks at each power of ten (it chose only 0 and 40,000)
+            alt.Y("value:Q", title=text("chart.patients_log", lang) if census else w["patients"],
+                  scale=alt.Scale(type="symlog") if census else alt.Undefined,
+                  axis=alt.Axis(values=LOG_TICKS) if census else alt.Undefined),
             alt.Color("series:N", title=None, scale=_series_colours(names, colours),
-                      legend=alt.Legend(orient="bottom" if census else "top-left")),
+                      legend=alt.Legend(orient="bottom" if census else "top-left", labelLimit=LEGEND_LABEL_PX,
+                                        columns=2 if census else alt.Undefined)),
             tooltip=[alt.Tooltip("time:Q", title=w["day"], format=".1f"), alt.Tooltip("series:N", title=text("chart.what", lang)),
                      alt.Tooltip("value:Q", title=w["patients"], format=",.0f")],
-        ).add_params(_zoom_x()).properties(width=WIDTH, height=260)
+        ).add_params(_zoom_x()).properties(width=WIDTH, height=CENSUS_HEIGHT if census else 260)
     tier = {"oxygen": 2, "icu": 3}[name]
     tip = [alt.Tooltip("time:Q", title=w["day"], format=".1f"),
            alt.Tooltip("occupied:Q", title=f"{text('chart.occupied', lang)} ({w['beds']})", format=",.0f"),
