@@ -207,7 +207,8 @@ def html_report(b: Briefing, lang: str = DEFAULT, when: dt.datetime | None = Non
         f"<img alt='{t('report.over_time')}' src='{_png(plots.overview(b.timeseries, s.name, lang=lang))}'>",
         f"<p class='note'>{t('report.replication0')}</p>",
         f"<h2>{t('view.bottlenecks')}</h2>", _pools(b, lang),
-        f"<p class='note'>{t('bottlenecks.ranking_caption')}</p>",
+        f"<img alt='{t('view.bottlenecks')}' src='{_png(plots.resource_ranking(b.resources, lang=lang))}'>",
+        f"<p class='note'>{t('bottlenecks.ranking_caption')}</p>",  # the bars and dots of that chart
     ]
     if b.ranking is not None:
         parts += [f"<h3>{t('bottlenecks.what_buys')}</h3>", _ranking(b, lang),

@@ -111,7 +111,7 @@ def resource_ranking(resources: pd.DataFrame, lang: str = DEFAULT) -> Figure:
     ax.set_yticks(list(y), [text(f"resource.{POOL_KEYS[r]}", lang) if r in POOL_KEYS else r for r in pools["resource"]])
     ax.set_xlabel(text("plot.percent_time", lang))
     ax.set_xlim(0, 100)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)  # below: inside, it hid a dot
     ax.set_title(text("bottlenecks.ranking_title", lang))
     return fig
 

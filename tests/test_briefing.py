@@ -28,7 +28,7 @@ def test_the_report_says_what_a_planner_needs_in_their_language(town, lang):
         assert w in page, w
     assert f"<html lang='{lang}'>" in page
     assert "<script" not in page and "http://" not in page and "https://" not in page  # self-contained
-    assert len(re.findall(r"src='data:image/png;base64,", page)) >= 1
+    assert len(re.findall(r"src='data:image/png;base64,", page)) >= 2  # over time, and the pools' chart its caption describes
     from flowsim.i18n import figure_value, number
 
     ci = result.intervals.set_index("figure").loc["died"]
