@@ -365,7 +365,7 @@ def pick(widget: Any, label: str, options: list, key: str, words: Callable[[Any,
         kw["format_func"] = lambda option: words(option, lang)
     own = f"{key}:{lang}"
     if own not in st.session_state:
-        earlier = [st.session_state[f"{key}:{lang}"] for lang in LANGUAGES if f"{key}:{lang}" in st.session_state]
+        earlier = [st.session_state[f"{key}:{other}"] for other in LANGUAGES if f"{key}:{other}" in st.session_state]
         if earlier:
             value = earlier[0]
             if isinstance(value, list):
@@ -399,7 +399,7 @@ def source_data(problems: list[str]) -> tuple[str, dict]:
         default = match[0] if match else 0
     st.sidebar.header(t("sidebar.scenario"))
     choice = pick(st.sidebar.selectbox, t("sidebar.start_from"), names, index=default, key="source",
-                                  words=lambda stem, lang: source_name(stem, lang), help=t("sidebar.start_from_help"))
+                                  words=source_name, help=t("sidebar.start_from_help"))
     upload = st.sidebar.file_uploader(t("sidebar.upload_yaml"), type=["yaml", "yml"], key="upload_yaml",
                                       help=t("sidebar.upload_yaml_help"))
     if upload is not None:
