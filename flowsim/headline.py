@@ -78,7 +78,7 @@ def home_over_capacity(resources: pd.DataFrame) -> bool:
 
 
 def causes(waits: pd.DataFrame, transfers: pd.DataFrame, window: tuple[float, float],
-           home_full: bool = True) -> dict[str, int]:
+           home_full: bool) -> dict[str, int]:
     """Deaths while waiting by what they waited for, counted in the window (by time of death). Deaths
     before a deterioration was noticed are `late_detection` when home monitoring was ever over its
     capacity (`home_full`), else `detection`: the usual delay, which more teams would not shorten."""
