@@ -294,35 +294,6 @@ def progress_bar() -> tuple[Any, Progress]:
 
 # -- helpers that only format -----------------------------------------------------------------------
 
-def png(fig) -> bytes:  # noqa: ANN001 - a matplotlib Figure
-    """A figure as PNG bytes (and its memory freed)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plots.plt.close(fig)
-    return buffer.getvalue()
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def render(kind: str, table: pd.DataFrame, option: Any = None, yaml_text: str = "", lang: str = DEFAULT) -> bytes:
-    """A matplotlib figure (the map and the lessons) as PNG bytes: drawn once per table and language."""
-    if kind == "epidemic_lesson":
-        fig = plots.epidemic_lesson_chart(table, lang=lang)
-    elif kind == "mmc":
-        servers, stay = option
-        fig = plots.erlang_c_curve(teaching.mmc_theory(servers, stay), table, servers, stay, lang=lang)
-    elif kind == "tandem":
-        fig = plots.tandem_chart(table, lang=lang)
-    else:
-        raise ValueError(f"unknown figure {kind}")
-    return png(fig)
-
-
-def show_figure(kind: str, name: str, table: pd.DataFrame, option: Any = None, yaml_text: str = "") -> None:
-    data = render(kind, table, option, yaml_text, page_lang())
-    st.image(data, width="stretch")
-    st.download_button(t("download.png", name=name), data, f"{name}.png", "image/png", key=f"png-{name}")
-
-
 def spec(chart: Any) -> dict:
     """A chart's Vega-Lite spec, data inline."""
     with alt.data_transformers.disable_max_rows():  # a heatmap of 180 days × 25 rows is more than 5,000
@@ -337,6 +308,13 @@ def cached_specs(kind: str, table: pd.DataFrame, option: Any, lang: str) -> dict
     if kind == "heatmap":
         return {"": spec(charts.occupancy_heatmap(table, option[0], option[1], lang))}
     raise ValueError(f"unknown chart {kind}")
+
+
+def show_charts(drawn: list) -> None:
+    """Charts side by side, each half the page (a concatenated chart does not stretch to its width)."""
+    for column, chart in zip(st.columns(len(drawn)), drawn, strict=True):
+        with column:
+            show_chart(chart)
 
 
 def show_chart(chart: Any) -> None:
@@ -1308,18 +1286,45 @@ def teach_view() -> None:
     st.markdown(t("teach.mmc_text"))
     with st.spinner(t("teach.mmc_running")):
         simulated = teach_mmc(servers, stay, (0.5, 0.7, 0.85, 0.95))
-    show_figure("mmc", "mmc", simulated, (servers, stay))
+    st.caption(t("lesson.mmc_title", servers=servers, stay=number(stay, 1, page_lang())))
+    show_charts(charts.mmc_lesson(teaching.mmc_theory(servers, stay), simulated, page_lang()))
+    download_table(simulated, "mmc")
     st.subheader(t("teach.tandem_title"))
     st.markdown(t("teach.tandem_text"))
     with st.spinner(t("teach.tandem_running")):
         table = teach_tandem(tuple(range(low, high + 1, max(1, (high - low) // 4))))
-    show_figure("tandem", "tandem", table)
+    st.caption(t("lesson.tandem_title"))
+    show_charts(charts.tandem_lesson(table, page_lang()))
     download_table(table, "tandem")
     st.subheader(t("teach.epidemic_title"))
     st.markdown(t("teach.epidemic_text"))
     with st.spinner(t("teach.epidemic_running")):
         table, series = teach_epidemic_run(doubling, float(day), effect)
-    show_figure("epidemic_lesson", "epidemic_lesson", series)
-    st.dataframe(table, hide_index=True, width="stretch")
+    show_charts(charts.epidemic_lesson(series.assign(variant=series["delay_days"].map(variant_words)), page_lang()))
+    st.table(epidemic_lesson_table(table))
     st.caption(t("teach.epidemic_caption"))
     download_table(table, "epidemic_lesson")
+
+
+def variant_words(delay_days: float) -> str:
+    """An epidemic lesson's variant in the page's words: distancing on time, or so many days late."""
+    return t("teach.on_time") if delay_days == 0 else t("teach.late", days=number(delay_days, 0, page_lang()))
+
+
+LESSON_FIGURES = (("peak_f0_day", 0), ("peak_f0", 0), ("peak_icu_demand", 1), ("peak_icu_day", 1), ("died", 1),
+                  ("died_waiting", 1))
+"""The epidemic lesson's figures as the page shows them, with their decimals (`teach.column.*` names them)."""
+
+
+def epidemic_lesson_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The epidemic lesson's key figures in the page's words: one row per variant, a mean with the
+    half-width of its 95% interval where it has one (the CSV keeps the numbers)."""
+    lang = page_lang()
+    shown = {t("teach.column.variant"): table["delay_days"].map(variant_words),
+             t("teach.column.distancing_day"): [number(v, 0, lang) for v in table["distancing_day"]]}
+    for name, digits in LESSON_FIGURES:
+        widths = table.get(f"{name}_half_width")
+        shown[t(f"teach.column.{name}")] = [
+            number(v, digits, lang) if widths is None or not math.isfinite(w) else f"{number(v, digits, lang)} ± {number(w, digits, lang)}"
+            for v, w in zip(table[name], widths if widths is not None else table[name], strict=True)]
+    return pd.DataFrame(shown)

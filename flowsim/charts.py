@@ -353,3 +353,85 @@ def facility_over_time(table: pd.DataFrame, name: str, day: float, lang: str = D
                  alt.Tooltip("series:N", title=text("chart.what", lang)), alt.Tooltip("waiting:Q", title=patients, format=",.0f")])
         + marker).add_params(_zoom_x()).properties(width=WIDTH, height=260)
     return [beds, queue]
+
+
+# -- the Teach view's lessons ------------------------------------------------------------------------
+
+def _with_interval(data: pd.DataFrame, x: alt.X, col: str, axis: str, colour: str,
+                   tip: list[alt.Tooltip], log: bool = False) -> alt.LayerChart:
+    """Points with their 95% interval as a vertical bar (lesson charts)."""
+    d = data.assign(lo=data[col] - data[f"{col}_half_width"].fillna(0), hi=data[col] + data[f"{col}_half_width"].fillna(0))
+    if log:  # a log axis cannot show a bar reaching 0 or below: it stops at a tenth of the point
+        d["lo"] = d["lo"].where(d["lo"] > 0, d[col] / 10)
+    scale = alt.Scale(type="log") if log else alt.Scale(zero=True)
+    base = alt.Chart(d)
+    return (base.mark_rule(color=colour, strokeWidth=2).encode(x, alt.Y("lo:Q", title=axis, scale=scale), alt.Y2("hi:Q"),
+                                                              tooltip=tip)
+            + base.mark_point(color=colour, filled=True, size=60).encode(x, alt.Y(f"{col}:Q"), tooltip=tip))
+
+
+def mmc_lesson(theory: pd.DataFrame, simulated: pd.DataFrame, lang: str = DEFAULT) -> list[alt.LayerChart]:
+    """Erlang C (line) against flowsim (points with 95% intervals): P(wait), then Wq on a log
+    axis (it spans decades as ρ nears 1). Two charts, each half the page. Their titles say what
+    is drawn and the axes only its unit: Streamlit fits title, axes and legend into the chart's
+    height, and a long axis title leaves no room for the plot."""
+    load = text("lesson.load", lang)
+    theory_name, simulated_name = text("lesson.theory", lang), text("lesson.simulated", lang)
+    legend = _series_colours([theory_name, simulated_name], ["black", TIER_COLOURS[3]])
+    charts = []
+    for col, title, axis, digits, log in (("p_wait", text("lesson.p_wait", lang), "P(wait)", ".1%", False),
+                                          ("wq", text("lesson.wq", lang), text("lesson.days", lang), ",.3f", True)):
+        x = alt.X("rho:Q", title=load, scale=alt.Scale(domain=[0, 1]))
+        line_tip = [alt.Tooltip("rho:Q", title=load, format=".2f"), alt.Tooltip(f"{col}:Q", title=theory_name, format=digits)]
+        dot_tip = [alt.Tooltip("rho:Q", title=load, format=".2f"),
+                   alt.Tooltip(f"{col}:Q", title=simulated_name, format=digits),
+                   alt.Tooltip(f"{col}_half_width:Q", title="± (95%)", format=digits),
+                   alt.Tooltip(f"{col}_theory:Q", title=theory_name, format=digits)]
+        shown = theory
+        if log:  # Wq falls towards 0 at light load: the axis starts a decade below the lowest point
+            shown = theory[theory[col] >= simulated[col].min() / 10]
+        line = alt.Chart(shown.assign(source=theory_name)).mark_line().encode(
+            x, alt.Y(f"{col}:Q", title=axis, scale=alt.Scale(type="log") if log else alt.Scale()),
+            alt.Color("source:N", title=None, scale=legend, legend=alt.Legend(orient="top-left")), tooltip=line_tip)
+        dots = _with_interval(simulated.assign(source=simulated_name), x, col, axis, TIER_COLOURS[3], dot_tip, log)
+        charts.append((line + dots).add_params(_zoom_x()).properties(title=title, width=WIDTH, height=280))
+    return charts
+
+
+def tandem_lesson(table: pd.DataFrame, lang: str = DEFAULT) -> list[alt.LayerChart]:
+    """Blocked station beds and the oxygen-bed wait as the downstream ward grows (95% intervals)."""
+    downstream = text("lesson.downstream", lang)
+    x = alt.X("oxygen_beds:Q", title=downstream, axis=alt.Axis(format="d", tickMinStep=1))
+    charts = []
+    for col, title, axis in (("blocked_beds", text("lesson.blocked", lang), text("chart.beds", lang)),
+                             ("wait", text("lesson.wait", lang), text("lesson.days", lang))):
+        tip = [alt.Tooltip("oxygen_beds:Q", title=downstream), alt.Tooltip(f"{col}:Q", title=title, format=",.2f"),
+               alt.Tooltip(f"{col}_half_width:Q", title="± (95%)", format=",.2f")]
+        line = alt.Chart(table).mark_line(color=TIER_COLOURS[2]).encode(x, alt.Y(f"{col}:Q"))
+        charts.append((line + _with_interval(table, x, col, axis, TIER_COLOURS[2], tip)).add_params(_zoom_x())
+                      .properties(title=title, width=WIDTH, height=260))
+    return charts
+
+
+def epidemic_lesson(series: pd.DataFrame, lang: str = DEFAULT) -> list[alt.LayerChart | alt.FacetChart]:
+    """Expected F0/day and mean ICU demand per day, one line per variant (`variant` holds the
+    words shown), the ICU beds as a dashed line."""
+    names = list(dict.fromkeys(series["variant"]))
+    colours = _series_colours(names, ["#223355", TIER_COLOURS[3]][:len(names)])
+    day = alt.X("day:Q", title=text("chart.day", lang))
+    what = text("chart.what", lang)
+    charts: list[alt.LayerChart | alt.FacetChart] = []
+    for col, title, axis in (("f0_expected", text("lesson.f0", lang), "F0"),
+                             ("icu_demand", text("lesson.icu_demand", lang), text("chart.patients", lang))):
+        tip = [alt.Tooltip("day:Q", title=text("chart.day", lang)), alt.Tooltip("variant:N", title=what),
+               alt.Tooltip(f"{col}:Q", title=title, format=",.1f")]
+        layers = [alt.Chart(series).mark_line().encode(
+            day, alt.Y(f"{col}:Q", title=axis),
+            alt.Color("variant:N", title=None, scale=colours, legend=alt.Legend(orient="top")), tooltip=tip)]
+        if col == "icu_demand":
+            beds = text("lesson.icu_beds", lang)
+            rule = pd.DataFrame({"beds": [float(series["icu_beds"].iloc[0])], "what": [beds]})
+            layers.append(alt.Chart(rule).mark_rule(color="grey", strokeDash=[5, 4]).encode(
+                alt.Y("beds:Q"), tooltip=[alt.Tooltip("what:N", title=what), alt.Tooltip("beds:Q", title=beds)]))
+        charts.append(alt.layer(*layers).add_params(_zoom_x()).properties(title=title, width=WIDTH, height=260))
+    return charts

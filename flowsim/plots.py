@@ -370,36 +370,6 @@ def census_comparison(table: pd.DataFrame, series: pd.DataFrame, window: tuple[f
     return fig
 
 
-def erlang_c_curve(theory: pd.DataFrame, simulated: pd.DataFrame, servers: int, mean_stay: float,
-                   lang: str = DEFAULT) -> Figure:
-    """Erlang C (lines) against flowsim (points with 95% intervals): P(wait) and Wq over the load."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-    for ax, col, label in ((axes[0], "p_wait", text("lesson.p_wait", lang)), (axes[1], "wq", text("lesson.wq", lang))):
-        ax.plot(theory["rho"], theory[col], color="black", label=text("lesson.theory", lang))
-        ax.errorbar(simulated["rho"], simulated[col], yerr=simulated[f"{col}_half_width"].fillna(0), fmt="o",
-                    color=TIER_COLOURS[3], capsize=4, label=text("lesson.simulated", lang))
-        ax.set_xlabel(text("lesson.load", lang))
-        ax.set_title(label)
-        ax.legend(loc="upper left")
-    axes[1].set_yscale("log")
-    fig.suptitle(text("lesson.mmc_title", lang, servers=servers, stay=f"{mean_stay:g}"))
-    return fig
-
-
-def tandem_chart(table: pd.DataFrame, lang: str = DEFAULT) -> Figure:
-    """Blocked upstream beds and downstream wait as the downstream pool grows."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-    for ax, col, label in ((axes[0], "blocked_beds", text("lesson.blocked", lang)),
-                           (axes[1], "wait", text("lesson.wait", lang))):
-        ax.errorbar(table["oxygen_beds"], table[col], yerr=table[f"{col}_half_width"].fillna(0), fmt="o-",
-                    color=TIER_COLOURS[2], capsize=4)
-        ax.set_xlabel(text("lesson.downstream", lang))
-        ax.set_title(label)
-        ax.set_ylim(bottom=0)
-    fig.suptitle(text("lesson.tandem_title", lang))
-    return fig
-
-
 def uploaded_cases(cases: pd.DataFrame, horizon: int, lang: str = DEFAULT) -> Figure:
     """An uploaded daily-cases series as the run uses it: the days given (bars) and, beyond its
     last day up to the horizon, the last value held (hatched) — so an extrapolation is seen."""
@@ -458,20 +428,4 @@ def projection_chart(cases: list[float], curve: pd.DataFrame, rt: pd.DataFrame) 
     bx.set_xlabel("end of the window (days before day 0)")
     bx.set_title("R_t over trailing windows (Cori et al.)")
     bx.legend(loc="upper left", fontsize=8)
-    return fig
-
-
-def epidemic_lesson_chart(series: pd.DataFrame, lang: str = DEFAULT) -> Figure:
-    """Expected F0/day and mean ICU demand over time, one line per variant (distancing on time or late)."""
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-    for (variant, part), colour in zip(series.groupby("variant", sort=False), ("#235", TIER_COLOURS[3]), strict=False):
-        ax.plot(part["day"], part["f0_expected"], color=colour, label=variant)
-        bx.plot(part["day"], part["icu_demand"], color=colour, label=variant)
-    bx.axhline(series["icu_beds"].iloc[0], color="grey", ls="--", lw=1, label=text("lesson.icu_beds", lang))
-    ax.set_title(text("lesson.f0", lang))
-    bx.set_title(text("lesson.icu_demand", lang))
-    for a in (ax, bx):
-        a.set_xlabel(text("chart.day", lang))
-        a.set_ylim(bottom=0)
-        a.legend(loc="upper right", fontsize=8)
     return fig

@@ -90,17 +90,19 @@ def tandem_blocking(oxygen_beds: Sequence[int], replications: int = 3, horizon_d
 def epidemic_lesson(doubling_days: float, distancing_day: float, delay_days: float = 14, effect: float = 0.5,
                     replications: int = 3, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The town's SEIR epidemic (configs/teaching/epidemic.yaml) with distancing on time and
-    `delay_days` late: key figures with 95% intervals (one row per variant), and per-day series of
+    `delay_days` late (`delay_days` 0 or that; `variant` names it in English): key figures with
+    95% intervals (one row per variant), and per-day series of
     expected F0 and mean ICU demand (census by clinical need, waiting included)."""
     from .epidemic import arrivals_curve
 
     rows, series = [], []
-    for label, day in (("on time", distancing_day), (f"{delay_days:g} days late", distancing_day + delay_days)):
+    for label, delay in (("on time", 0.0), (f"{delay_days:g} days late", float(delay_days))):
+        day = distancing_day + delay
         scenario = load("epidemic", {"arrivals.seir.doubling_days": doubling_days,
                                          "arrivals.interventions": [{"day": day, "effect": effect, "ramp_days": 5}]})
         runs = [run(scenario, seed=seed, replication=i) for i in range(replications)]
         curve = arrivals_curve(scenario.arrivals, int(scenario.horizon_days))
-        row: dict[str, float | str] = {"variant": label, "distancing_day": day,
+        row: dict[str, float | str] = {"variant": label, "delay_days": delay, "distancing_day": day,
                                        "peak_f0_day": float(curve["day"][curve["expected"].idxmax()]),
                                        "peak_f0": float(curve["expected"].max())}
         peaks = [r.timeseries.loc[r.timeseries["census_tier3"].idxmax()] for r in runs]
@@ -113,7 +115,7 @@ def epidemic_lesson(doubling_days: float, distancing_day: float, delay_days: flo
         icu = pd.concat([r.timeseries[["time", "census_tier3"]] for r in runs]).groupby("time").mean()
         day_of = np.floor(icu.index.to_numpy() - 1e-9).astype(int)
         daily = icu["census_tier3"].groupby(day_of).mean()
-        series.append(pd.DataFrame({"variant": label, "day": curve["day"], "f0_expected": curve["expected"],
+        series.append(pd.DataFrame({"variant": label, "delay_days": delay, "day": curve["day"], "f0_expected": curve["expected"],
                                     "icu_demand": daily.reindex(curve["day"]).to_numpy(),
                                     "icu_beds": scenario.beds(scenario.facilities[-1], 3)}))
     return pd.DataFrame(rows), pd.concat(series, ignore_index=True)

@@ -40,7 +40,7 @@ def test_the_clone_script_opens_the_same_app(monkeypatch):
 
 
 def drawn(at: AppTest) -> int:
-    """Figures on the page: interactive charts (Altair) and images (the map, the lessons)."""
+    """Figures on the page: interactive charts (Altair) and images."""
     return len(at.get("vega_lite_chart")) + len(at.get("image"))
 
 
@@ -231,7 +231,10 @@ def test_teach_view_shows_theory_beside_simulation(app: AppTest):
     assert not app.exception
     assert any("Erlang C" in m.value for m in app.markdown)
     assert any("two-week delay" in m.value for m in app.subheader)
-    assert len(app.get("image")) >= 3
+    assert len(app.get("vega_lite_chart")) == 6 and not app.get("image")  # two interactive charts a lesson
+    table = app.table[-1].value
+    assert list(table.iloc[:, 0]) == ["distancing on time", "distancing 14 days late"]
+    assert "±" in table.iloc[0, 4] and "." in table.iloc[0, 4] and len(table.iloc[0, 4].split(" ± ")[0].split(".")[1]) == 1
 
 
 def test_the_app_shows_the_same_numbers_as_replicate():
