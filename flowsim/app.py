@@ -45,9 +45,9 @@ from flowsim.epidemic import arrivals_curve, estimate_rt
 from flowsim.executors import Processes
 from flowsim.experiments import unique_labels
 from flowsim.headline import Headline, headline, sentence
-from flowsim.i18n import DEFAULT, LANGUAGES, figure_digits, figure_value, has, named, number, text
+from flowsim.i18n import DEFAULT, LANGUAGES, figure_digits, figure_value, has, local_name, named, number, text
 from flowsim.interactive import Counted, Look, Looking, Progress, remember_censuses, warm
-from flowsim.limits import check_memory, missing_beds
+from flowsim.limits import check_memory, unbedded_tiers
 from flowsim.metrics import MINUTES_PER_DAY
 from flowsim.posterior import load as load_posterior
 from flowsim.routing import ROUTING_RULES
@@ -782,8 +782,8 @@ def main() -> None:
     except ConfigError as exc:
         st.error(t("msg.not_run", error=exc))
         return
-    for line in missing_beds(scenario):
-        st.warning(line)
+    for tier in unbedded_tiers(scenario):
+        st.warning(t("msg.no_beds", beds=t(f"tier.{tier}")))
 
     posterior = posterior_input()
     untouched = (posterior is None and cases is None and upload is None and edited_yaml.strip() == base_yaml.strip()
@@ -918,9 +918,10 @@ def _map_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     busiest = with_beds.assign(top=with_beds["peak"] / with_beds["beds"]).sort_values("top", ascending=False)
     names = busiest["facility"].tolist()  # busiest over the run first: the same order on every day
     if names:
-        name = st.selectbox(t("maplayer.facility"), names, key="map-facility", help=t("maplayer.facility_help"))
+        name = pick(st.selectbox, t("maplayer.facility"), names, "map-facility", words=local_name,
+                    help=t("maplayer.facility_help"))
         for chart in charts.facility_over_time(maps.facility_over_time(result["occupancy"], queues, name, tier),
-                                               name, day, page_lang()):
+                                               local_name(name, page_lang()), day, page_lang()):
             show_chart(chart)
     download_table(fac, f"map_day{day}_tier{tier}")
 
@@ -1068,7 +1069,7 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text:
     summary = result["summary"]
     s = summary.iloc[0]
     if not pending:
-        st.caption(t("overview.window", name=scenario.name, start=num(s["window_start"]), end=num(s["window_end"]),
+        st.caption(t("overview.window", name=local_name(scenario.name, page_lang()), start=num(s["window_start"]), end=num(s["window_end"]),
                      runs=len(summary), inside=num(s["in_system_start"]), arrivals=num(s["arrivals"]),
                      recovered=num(s["recovered"]), died=num(s["died"]), left=num(s["in_system_end"])))
     if upload is not None:
@@ -1140,7 +1141,10 @@ def resource_table(resources: pd.DataFrame) -> pd.DataFrame:
     from flowsim.headline import POOL_KEYS
 
     r = resources[resources["level"] != "district"][RESOURCE_COLUMNS].copy()
-    r["resource"] = [t(f"resource.{POOL_KEYS[x]}") if x in POOL_KEYS else x for x in r["resource"]]
+    r["resource"] = [t(f"resource.{POOL_KEYS[x]}") if x in POOL_KEYS else
+                     t("resources.ward", facility=local_name(f, page_lang()), tier=t(f"tier.{int(k)}"))
+                     for x, f, k in zip(r["resource"], r["facility"], r["tier"], strict=True)]
+    r["facility"] = [local_name(f, page_lang()) for f in r["facility"]]
     r["kind"] = [t(f"kind.{k}") if has(f"kind.{k}", page_lang()) else k for k in r["kind"]]
     r["tier"] = [t(f"tier.{int(k)}") if k in (1, 2, 3) else "" for k in r["tier"]]
     r["capacity"] = [num(v) for v in r["capacity"]]

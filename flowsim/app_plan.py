@@ -18,7 +18,7 @@ import flowsim
 from flowsim.app_language import page_lang
 from flowsim.config import ConfigError, parse_yaml, to_yaml
 from flowsim.costs import RESOURCE_OF
-from flowsim.i18n import number, text
+from flowsim.i18n import local_name, number, text
 
 PLAN_KEY = "loaded_plan"
 MIN_REPLICATIONS = 4
@@ -83,7 +83,7 @@ def _targets(scenario: flowsim.Scenario) -> list[str]:
 
 
 def _costs(scenario: flowsim.Scenario) -> flowsim.Scenario:
-    st.markdown(t("plan.costs", currency=scenario.costs.currency))
+    st.markdown(t("plan.costs", currency=local_name(scenario.costs.currency, page_lang())))
     priced = scenario.costs.priced()
     table = pd.DataFrame([{"unit": unit_label(u), "one_off": priced[u].one_off if u in priced else None,
                            "per_day": priced[u].per_day if u in priced else None} for u in RESOURCE_OF])
@@ -135,7 +135,7 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
         return
     reps = max(replications, MIN_REPLICATIONS)
     c1, c2, c3 = st.columns(3)
-    budget = c1.number_input(t("plan.budget", currency=priced.costs.currency), 0.0, 1e15, 0.0, key="plan-budget")
+    budget = c1.number_input(t("plan.budget", currency=local_name(priced.costs.currency, page_lang())), 0.0, 1e15, 0.0, key="plan-budget")
     trials = c2.slider(t("plan.trials"), 4, 60, 12, key="plan-trials")
     most = c3.slider(t("plan.at_most"), 1.1, 3.0, 2.0, 0.1, key="plan-most")
     left, right = st.columns(2)
@@ -186,7 +186,7 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
         st.subheader(t("plan.cheapest"))
         (st.success if result.chosen is not None else st.warning)(result.verdict)
         st.image(_png(pareto_plot(result.plans, result.pareto, result.chosen.label if result.chosen else None,
-                                  result.currency, result.budget, lang=page_lang())))
+                                  local_name(result.currency, page_lang()), result.budget, lang=page_lang())))
         if len(result.confirmation):
             st.markdown(t("plan.confirmed"))
             st.dataframe(result.confirmation, hide_index=True, width="stretch")
@@ -196,7 +196,7 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
             adds = ", ".join(f"{number(a, 0, page_lang())} {unit_label(u, many=a != 1)}"
                              for u, a in result.chosen.added.items() if a)
             st.write(t("plan.plan_adds", adds=adds or t("plan.nothing"), cost=number(result.chosen.cost, 0, page_lang()),
-                       currency=result.currency))
+                       currency=local_name(result.currency, page_lang())))
             plan_text = to_yaml(result.chosen.scenario)
             c1, c2 = st.columns(2)
             c1.download_button(t("plan.download_plan"), plan_text.encode(), "plan.yaml", "application/x-yaml",

@@ -21,7 +21,7 @@ import pandas as pd
 from . import __version__, levers
 from .config import Scenario, to_yaml
 from .headline import POOL_KEYS, headline, sentence
-from .i18n import DEFAULT, figure_digits, figure_value, has, named, number, text
+from .i18n import DEFAULT, figure_digits, figure_value, has, local_name, named, number, text
 
 INTERVAL_MIN = 5
 """Below this many replications the report gives the range of the runs, not a 95% interval."""
@@ -197,14 +197,14 @@ def html_report(b: Briefing, lang: str = DEFAULT, when: dt.datetime | None = Non
     h = headline(b.summary, b.timeseries, b.resources, b.waits, b.transfers, b.ranking, b.step)
     parts = [
         f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
-        f"<title>{t('report.title', name=s.name)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{t('report.title', name=s.name)}</h1>",
+        f"<title>{t('report.title', name=local_name(s.name, lang))}</title><style>{CSS}</style></head><body>",
+        f"<h1>{t('report.title', name=local_name(s.name, lang))}</h1>",
         f"<p class='meta'>{t('report.meta', when=when.strftime('%Y-%m-%d %H:%M UTC'), version=__version__, runs=runs, seed=b.seed, start=number(first['window_start'], 0, lang), end=number(first['window_end'], 0, lang))}</p>",
         f"<p class='headline'>{html.escape(sentence(h, lang))}</p>",
         f"<h2>{t('report.assumptions')}</h2>", _assumptions(s, lang),
         f"<h2>{t('report.key_figures')}</h2>", _figures(b, lang),
         f"<h2>{t('report.over_time')}</h2>",
-        f"<img alt='{t('report.over_time')}' src='{_png(plots.overview(b.timeseries, s.name, lang=lang))}'>",
+        f"<img alt='{t('report.over_time')}' src='{_png(plots.overview(b.timeseries, local_name(s.name, lang), lang=lang))}'>",
         f"<p class='note'>{t('report.replication0')}</p>",
         f"<h2>{t('view.bottlenecks')}</h2>", _pools(b, lang),
         f"<img alt='{t('view.bottlenecks')}' src='{_png(plots.resource_ranking(b.resources, lang=lang))}'>",

@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 
 from .headline import POOL_KEYS
-from .i18n import DEFAULT, gain_title, has, number, text
+from .i18n import DEFAULT, gain_title, has, local_name, number, text
 from .plots import HEATMAP_ROWS, TIER_COLOURS, factor_label, figure_label
 
 WIDTH = "container"
@@ -177,7 +177,8 @@ def occupancy_heatmap(occupancy: pd.DataFrame, tier: int, kind: str, lang: str =
     daily = occ.groupby(["facility", "day"], as_index=False).agg(occupied=("occupied", "mean"), capacity=("capacity", "max"))
     daily["share"] = daily["occupied"] / daily["capacity"] * 100
     order = daily.groupby("facility")["share"].mean().sort_values(ascending=False).index[:rows].tolist()
-    daily = daily[daily["facility"].isin(order)]
+    daily = daily[daily["facility"].isin(order)].assign(facility=lambda d: [local_name(f, lang) for f in d["facility"]])
+    order = [local_name(f, lang) for f in order]
     return alt.Chart(daily, title=text("plot.heatmap_title", lang, tier=text(f"tier.{tier}", lang))).mark_rect().encode(
         alt.X("day:O", title=text("chart.day", lang), axis=alt.Axis(labelAngle=0, values=list(range(0, 400, 10)))),
         alt.Y("facility:N", sort=order, title=None, axis=alt.Axis(labelLimit=320, labelFontSize=12, labelOverlap=False)),

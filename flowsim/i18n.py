@@ -49,6 +49,27 @@ def text(key: str, lang: str = DEFAULT, /, **values: Any) -> str:
     return words[key].format(**values) if values else words[key]
 
 
+@cache
+def local_names(lang: str = DEFAULT) -> dict[str, str]:
+    """Names a scenario file writes itself, as `lang` writes them (flowsim/locales/names/<lang>.yaml):
+    facilities, districts, ambulance bases, the scenario's name, its currency; keyed by the name as
+    the file gives it (in the built-in scenarios, English without diacritics). Kept apart from the
+    words: a name is not a key (it holds dots and spaces), and an uploaded scenario may bring names
+    no locale has."""
+    if lang not in LANGUAGES:
+        raise KeyError(f"language '{lang}': one of {', '.join(LANGUAGES)}")
+    path = resources.files("flowsim") / "locales" / "names" / f"{lang}.yaml"
+    if not path.is_file():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def local_name(name: str, lang: str = DEFAULT) -> str:
+    """A scenario file's own name as `lang` writes it: "Sóc Sơn" for "Soc Son" in Vietnamese; a
+    name no locale has is shown as the file writes it."""
+    return local_names(lang).get(name, name)
+
+
 def has(key: str, lang: str = DEFAULT) -> bool:
     return key in table(lang)
 

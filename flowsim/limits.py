@@ -101,9 +101,9 @@ def check_memory(scenarios: Sequence[Scenario], concurrent: int = 1, patients: b
     return largest
 
 
-def missing_beds(scenario: Scenario) -> list[str]:
-    """Warnings, one line each, for a tier that patients will need but that has no bed at all
-    (after `capacity_scale`): the run is valid, but its patients wait for a bed until the end."""
+def unbedded_tiers(scenario: Scenario) -> list[int]:
+    """The tiers patients will need that have no bed at all (after `capacity_scale`): the run is
+    valid, but those patients wait for a bed until the end."""
     groups = scenario.risk_groups
     census = scenario.initial_census
     arrive = expected_arrivals(scenario) > 0
@@ -118,11 +118,12 @@ def missing_beds(scenario: Scenario) -> list[str]:
                                                                                   or g.p_tier2_at_diagnosis > 0)))
             for g in groups)),
     }
+    return [tier for tier, needed in need.items() if needed and sum(scenario.beds(f, tier) for f in scenario.facilities) == 0]
+
+
+def missing_beds(scenario: Scenario) -> list[str]:
+    """Warnings, one line each, for `unbedded_tiers` (the CLI's words; the app says it in the page's language)."""
     names = {1: "tier-1 facility beds (stations, hospitals)", 2: "oxygen beds (tier 2)", 3: "ICU beds (tier 3)"}
-    lines = []
-    for tier, needed in need.items():
-        beds = sum(scenario.beds(f, tier) for f in scenario.facilities)
-        if needed and beds == 0:
-            lines.append(f"no {names[tier]} in this scenario, yet its patients need them: they will wait for "
-                         f"one until the run ends (check facilities[].beds.tier{tier} and capacity_scale)")
-    return lines
+    return [f"no {names[tier]} in this scenario, yet its patients need them: they will wait for "
+            f"one until the run ends (check facilities[].beds.tier{tier} and capacity_scale)"
+            for tier in unbedded_tiers(scenario)]

@@ -18,7 +18,7 @@ import pandas as pd
 import pydeck as pdk
 
 from .config import Scenario
-from .i18n import DEFAULT, number, text
+from .i18n import DEFAULT, local_name, number, text
 
 BASE_MAP = "light"
 """CARTO's light base map (no key needed)."""
@@ -138,13 +138,14 @@ def network_deck(scenario: Scenario, occupancy: pd.DataFrame, day: float, tier: 
     fac["share_text"] = [number(100 * s, 0, lang) + " %" if s == s else "—" for s in fac["share"]]
     fac["peak_text"] = [f"{number(p, 1, lang)} ({text('chart.day', lang)} {number(d, 0, lang)})"
                         for p, d in zip(fac["peak"], fac["peak_day"], strict=True)]
-    fac["tip"] = [text("maplayer.tip_facility", lang, name=r.facility, kind=r.kind_name, tier=text(f"tier.{tier}", lang),
+    fac["tip"] = [text("maplayer.tip_facility", lang, name=local_name(r.facility, lang), kind=r.kind_name, tier=text(f"tier.{tier}", lang),
                        beds=r.beds_text, day=number(day, 0, lang), occupied=r.occupied_text, share=r.share_text,
                        peak=r.peak_text) for r in fac.itertuples()]
     if queues is not None:
         fac["tip"] = [tip + ("\n" + q if q else "") for tip, q in
                       zip(fac["tip"], (_queue_text(r, lang) for r in fac.itertuples()), strict=True)]
     d = districts_on_day(scenario, home, day).rename(columns={"district": "title"})
+    d["title"] = [local_name(x, lang) for x in d["title"]]
     d["radius"] = [math.sqrt(p) * 4 for p in d["population"]]
     d["fill"] = [_colour(x)[:3] + [70] if x == x else [120, 120, 120, 40] for x in d["home_share"]]
     d["tip"] = [text("maplayer.tip_district", lang, name=r.title, population=number(r.population, 0, lang))
@@ -164,7 +165,7 @@ def network_deck(scenario: Scenario, occupancy: pd.DataFrame, day: float, tier: 
     ]
     if scenario.ambulances is not None:
         centroid = {x.name: (x.lat, x.lon) for x in scenario.districts}
-        bases = pd.DataFrame([{"title": b.name, "lat": b.lat if b.lat is not None else centroid[b.district][0],
+        bases = pd.DataFrame([{"title": local_name(b.name, lang), "lat": b.lat if b.lat is not None else centroid[b.district][0],
                                "lon": b.lon if b.lon is not None else centroid[b.district][1],
                                "vehicles": b.vehicles,
                                "vehicles_text": number(round(b.vehicles * scenario.capacity_scale.ambulances), 0, lang)}

@@ -87,8 +87,10 @@ def test_too_large_a_run_is_refused_in_the_page(app: AppTest):
 
 def test_no_icu_bed_is_a_warning_in_the_page(app: AppTest):
     app.slider(key="lever:icu_beds_scale").set_value(0.0).run()
-    assert not app.exception and any("no ICU beds" in w.value for w in app.warning)
+    assert not app.exception and any(w.value.startswith("No ICU beds (tier 3) in this scenario") for w in app.warning)
     assert "–" in metric(app, "Deaths")  # it still runs
+    app.selectbox(key="lang").set_value("vi").run()
+    assert any("không có giường hồi sức tích cực (tầng 3)" in w.value for w in app.warning)
 
 
 def test_sliders_at_their_extremes_run(app: AppTest):

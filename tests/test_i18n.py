@@ -7,6 +7,7 @@ import re
 import string
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from flowsim import i18n, levers
@@ -64,3 +65,36 @@ def test_numbers_are_written_each_languages_way(lang, expected):
 def test_a_missing_key_is_an_error_not_a_silent_english_word():
     with pytest.raises(KeyError, match="no text 'nope.nothing'"):
         i18n.text("nope.nothing", "vi")
+
+
+def test_every_place_in_the_built_in_scenarios_has_its_vietnamese_name():
+    """A facility, district, ambulance base or scenario added to a built-in file without its
+    Vietnamese name would show unaccented English on the Vietnamese page."""
+    import flowsim
+
+    configs = Path(flowsim.__file__).parents[1] / "configs"
+    missing = []
+    for path in sorted([*configs.glob("*.yaml"), *configs.glob("teaching/*.yaml")]):
+        s = flowsim.load_scenario(path)
+        bases = [b.name for b in s.ambulances.bases] if s.ambulances else []
+        missing += [n for n in (s.name, *(f.name for f in s.facilities), *(d.name for d in s.districts), *bases)
+                    if n not in i18n.local_names("vi")]
+    assert missing == []
+    assert i18n.local_name("Soc Son", "vi") == "Sóc Sơn" and i18n.local_name("Soc Son", "en") == "Soc Son"
+    assert i18n.local_name("Mobile Medical Station Soc Son", "vi") == "Trạm y tế lưu động Sóc Sơn"
+    assert i18n.local_name("a name no locale has", "vi") == "a name no locale has"
+
+
+def test_the_vietnamese_map_and_tables_name_places_with_their_diacritics():
+    import flowsim
+    from flowsim import charts, maps
+
+    s = flowsim.load_scenario("hanoi", overrides={"horizon_days": 2})
+    r = flowsim.run(s, seed=1)
+    deck = maps.network_deck(s, r.occupancy, 1, 2, "vi")
+    layers = {layer.id: pd.DataFrame(layer.data) for layer in deck.layers}
+    assert "Sóc Sơn" in set(layers["districts"]["title"])
+    assert any(tip.startswith("Bệnh viện Đa khoa Đức Giang") for tip in layers["facilities"]["tip"])
+    heat = charts.occupancy_heatmap(r.occupancy, 2, "hospital", "vi").to_dict(validate=False)
+    rows = next(iter(heat["datasets"].values()))
+    assert any(row["facility"].startswith("Bệnh viện") for row in rows)
