@@ -785,7 +785,7 @@ def main() -> None:
     for tier in unbedded_tiers(scenario):
         st.warning(t("msg.no_beds", beds=t(f"tier.{tier}")))
 
-    posterior = posterior_input()
+    posterior = posterior_input(view, scenario)
     untouched = (posterior is None and cases is None and upload is None and edited_yaml.strip() == base_yaml.strip()
                  and table.equals(levers.facility_table(base)))
     emu, point, outside = emulator_point(source, values, untouched)
@@ -957,20 +957,48 @@ def validate_quick() -> pd.DataFrame:
     return validate(quick=True)
 
 
-def posterior_input() -> bytes | None:
-    """An uploaded posterior (from `flowsim calibrate`), said in the sidebar while it is in use."""
-    upload = st.sidebar.file_uploader(t("sidebar.posterior"), type=["parquet"], key="upload_posterior",
-                                      help=t("sidebar.posterior_help"))
-    if upload is None:
+POSTERIOR_KEY = "posterior-upload"
+"""The posterior in use, kept as (file name, bytes) in the session: an uploader not drawn loses its
+file, and the uploader is drawn on the Overview only."""
+POSTERIOR_VIEWS = ("overview", "bottlenecks", "map")
+"""The views that show the run the posterior acts on (replication i with parameter set i)."""
+
+
+def posterior_input(view: str, scenario: flowsim.Scenario) -> bytes | None:
+    """The posterior in use. The Overview uploads and removes it; the Bottlenecks and Map views say
+    it is in use; Sweep, Compare and Plan say their experiments run on the scenario's own values.
+    One that does not fit the scenario (a field it lacks, a value outside its prior) is said, and not used."""
+    sb = st.sidebar
+    kept: tuple[str, bytes] | None = st.session_state.get(POSTERIOR_KEY)
+    if view == "overview" and kept is None:
+        upload = sb.file_uploader(t("sidebar.posterior"), type=["parquet"], key="upload_posterior",
+                                  help=t("sidebar.posterior_help"))
+        if upload is not None:
+            try:
+                load_posterior(upload.getvalue(), upload.name)
+            except ConfigError as exc:
+                sb.error(t("msg.posterior_not_used", error=exc.named({"posterior": upload.name})))
+            else:
+                kept = st.session_state[POSTERIOR_KEY] = (upload.name, upload.getvalue())
+    if kept is None:
         return None
-    data = upload.getvalue()
+    name, data = kept[0], kept[1]
+    used: bytes | None = data
+    post = load_posterior(data, name)
     try:
-        post = load_posterior(data, upload.name)
+        post.check(scenario)
     except ConfigError as exc:
-        st.sidebar.error(t("msg.posterior_not_used", error=exc.named({"posterior": upload.name})))
-        return None
-    st.sidebar.info(t("sidebar.posterior_in_use", name=upload.name, sets=len(post.weights), fields=", ".join(post.fields)))
-    return data
+        sb.error(t("msg.posterior_not_used", error=exc.named({"posterior": name})))
+        used = None
+    else:
+        if view in POSTERIOR_VIEWS:
+            sb.info(t("sidebar.posterior_in_use", name=name, sets=len(post.weights), fields=", ".join(post.fields)))
+        else:
+            sb.caption(t("sidebar.posterior_not_here", name=name))
+    if view == "overview" and sb.button(t("sidebar.posterior_remove"), key="remove-posterior"):
+        del st.session_state[POSTERIOR_KEY]
+        st.rerun()
+    return used
 
 
 # -- the views ----------------------------------------------------------------------------------------

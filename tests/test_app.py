@@ -751,3 +751,36 @@ def test_each_session_keeps_its_own_language_while_another_draws_its_page(monkey
     assert not english.exception and not vietnamese.exception
     assert english.metric[0].label == "Deaths (patients)" and english.title[0].value.startswith("flowsim")
     assert vietnamese.metric[0].label == "Tử vong (người)"
+
+
+def test_the_posterior_is_uploaded_on_the_overview_and_kept_on_the_views_it_acts_on(app: AppTest, tmp_path):
+    """Streamlit drops a file when its uploader is not drawn: the posterior is kept in the session,
+    its uploader only on the Overview, and each view says whether its numbers use it."""
+    import io
+
+    import pandas as pd
+
+    from flowsim.app import POSTERIOR_KEY
+
+    buffer = io.BytesIO()
+    pd.DataFrame({"clinical.tier2_stay.scale": [2.0, 9.0], "weight": [0.5, 0.5]}).to_parquet(buffer)
+    before = metric(app, "Deaths")
+    app.session_state[POSTERIOR_KEY] = ("post.parquet", buffer.getvalue())
+    app.run()
+    assert not app.exception and not app.error
+    assert any("Posterior in use (post.parquet: 2 parameter sets" in i.value for i in app.sidebar.info)
+    assert metric(app, "Deaths") != before  # the runs draw the stays of the posterior
+    for view, said in (("map", "Posterior in use"), ("sweep", "this view's experiments run on the scenario's own values")):
+        app.radio(key="view:en").set_value(view).run()
+        assert not app.exception
+        assert any(said in e.value for e in [*app.sidebar.info, *app.sidebar.caption]), view
+        assert POSTERIOR_KEY in app.session_state
+    app.radio(key="view:en").set_value("overview").run()
+    app.button(key="remove-posterior").click().run()
+    assert POSTERIOR_KEY not in app.session_state and not app.sidebar.info
+    assert metric(app, "Deaths") == before
+    app.session_state[POSTERIOR_KEY] = ("other.parquet", buffer.getvalue().replace(b"tier2_stay", b"tier9_stay"))
+    app.run()
+    assert not app.exception
+    assert any("other.parquet" in e.value and "tier9_stay" in e.value for e in app.sidebar.error)
+    assert metric(app, "Deaths") == before  # not used
