@@ -992,7 +992,7 @@ def posterior_input(view: str, scenario: flowsim.Scenario) -> bytes | None:
         used = None
     else:
         if view in POSTERIOR_VIEWS:
-            sb.info(t("sidebar.posterior_in_use", name=name, sets=len(post.weights), fields=", ".join(post.fields)))
+            sb.info(t("sidebar.posterior_in_use", name=name, sets=len(post.weights), fields=len(post.fields)))
         else:
             sb.caption(t("sidebar.posterior_not_here", name=name))
     if view == "overview" and sb.button(t("sidebar.posterior_remove"), key="remove-posterior"):

@@ -763,12 +763,13 @@ def test_the_posterior_is_uploaded_on_the_overview_and_kept_on_the_views_it_acts
     from flowsim.app import POSTERIOR_KEY
 
     buffer = io.BytesIO()
-    pd.DataFrame({"clinical.tier2_stay.scale": [2.0, 9.0], "weight": [0.5, 0.5]}).to_parquet(buffer)
+    pd.DataFrame({"clinical.tier2_stay.scale": [2.0, 9.0], "clinical.tier3_stay.scale": [3.0, 6.0],
+                  "weight": [0.5, 0.5]}).to_parquet(buffer)
     before = metric(app, "Deaths")
     app.session_state[POSTERIOR_KEY] = ("post.parquet", buffer.getvalue())
     app.run()
     assert not app.exception and not app.error
-    assert any("Posterior in use (post.parquet: 2 parameter sets" in i.value for i in app.sidebar.info)
+    assert any("Posterior in use (post.parquet: 2 parameter sets of 2 parameters" in i.value for i in app.sidebar.info)
     assert metric(app, "Deaths") != before  # the runs draw the stays of the posterior
     for view, said in (("map", "Posterior in use"), ("sweep", "this view's experiments run on the scenario's own values")):
         app.radio(key="view:en").set_value(view).run()
