@@ -47,6 +47,7 @@ from flowsim.experiments import unique_labels
 from flowsim.headline import Headline, headline, sentence
 from flowsim.i18n import DEFAULT, LANGUAGES, figure_digits, figure_value, has, local_name, named, number, text
 from flowsim.interactive import Counted, Look, Looking, Progress, remember_censuses, warm
+from flowsim.intervals import INTERVAL_MIN
 from flowsim.limits import check_memory, unbedded_tiers
 from flowsim.metrics import MINUTES_PER_DAY
 from flowsim.posterior import load as load_posterior
@@ -55,7 +56,6 @@ from flowsim.routing import ROUTING_RULES
 SOURCES = {"hanoi": BUILTIN_DIR / "hanoi.yaml"}
 SOURCES |= {p.stem: p for p in sorted((BUILTIN_DIR / "teaching").glob("*.yaml"))}
 PAIRED_MIN = 4  # replications at least, for the paired experiments (bottlenecks, sweeps, comparisons)
-INTERVAL_MIN = 5  # below this many replications the cards show the runs' range, not a ±
 VIEWS = ["overview", "bottlenecks", "sweep", "compare", "plan", "map", "teach"]
 KEY_FIGURES = ["died", "died_waiting", "wait_tier2_p90", "wait_tier3_p90", "ambulance_response_p90",
                "peak_tier2", "peak_tier3", "full_days_icu"]

@@ -22,9 +22,8 @@ from . import __version__, levers
 from .config import Scenario, to_yaml
 from .headline import POOL_KEYS, headline, sentence
 from .i18n import DEFAULT, figure_digits, figure_value, has, local_name, named, number, text
+from .intervals import INTERVAL_MIN
 
-INTERVAL_MIN = 5
-"""Below this many replications the report gives the range of the runs, not a 95% interval."""
 KEY_FIGURES = ("died", "died_waiting", "wait_tier2_p90", "wait_tier3_p90", "ambulance_response_p90",
                "peak_tier2", "peak_tier3", "full_days_oxygen", "full_days_icu", "tier1_overflow",
                "utilisation_oxygen", "utilisation_icu", "arrivals", "recovered")

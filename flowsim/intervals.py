@@ -27,6 +27,11 @@ NOT_FIGURES = frozenset({"replication", "seed", "scenario", "window_start", "win
 
 INTERVAL_COLUMNS = ("n", "mean", "sd", "half_width", "lower", "upper")
 
+INTERVAL_MIN = 5
+"""Below this many replications the CLI's table, the app's cards and the report give the range of
+the runs, not the 95% interval: from 2–4 runs the t-interval is wider than the figure ("died 68
+[-123, 259]"), true but useless. The tables written (intervals.csv) keep the interval."""
+
 
 @dataclass(frozen=True)
 class Interval:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .config import to_yaml
 from .experiments import Bottlenecks, Comparison, Sweep
+from .intervals import INTERVAL_MIN
 from .replications import Replications
 
 KEY_FIGURES = ("died", "died_waiting", "wait_tier2_p90", "wait_tier3_p90", "peak_tier2", "peak_tier3")
@@ -64,15 +65,24 @@ def replication_table(result: Replications, executor: str = "") -> str:
     """Every key figure's mean and 95% interval across the replications of one scenario."""
     sc = result.design.scenarios[0]
     head = f"{sc.name} · {sc.horizon_days:g} days · seed {result.design.seed} · {_where(result, executor)}"
-    rows = [[r.figure, number(r.mean), f"[{number(r.lower)}, {number(r.upper)}]", number(r.sd), str(r.n)]
-            for r in result.intervals.itertuples()]
-    header = ["figure", "mean", "95% interval", "sd", "n"]
+    few = result.intervals["n"].max() < INTERVAL_MIN if len(result.intervals) else False
+    if few:  # 2-4 runs: the t-interval is wider than the figure; the runs' own range says more
+        spread = result.table[result.intervals["figure"].tolist()]
+        rows = [[r.figure, number(r.mean), f"{number(spread[r.figure].min())} to {number(spread[r.figure].max())}",
+                 number(r.sd), str(r.n)] for r in result.intervals.itertuples()]
+    else:
+        rows = [[r.figure, number(r.mean), f"[{number(r.lower)}, {number(r.upper)}]", number(r.sd), str(r.n)]
+                for r in result.intervals.itertuples()]
+    header = ["figure", "mean", "range of the runs" if few else "95% interval", "sd", "n"]
     if "posterior_sample" in result.table:  # the spread itself: what a planner should expect, not just the mean
         header.append("5%-95% of runs")
         for row, r in zip(rows, result.intervals.itertuples(), strict=True):
             x = result.table[r.figure].dropna()
             row.append(f"{number(x.quantile(0.05))}-{number(x.quantile(0.95))}" if len(x) else "—")
     text = head + "\n" + _text_table(rows, header)
+    if few:
+        text += (f"\nfewer than {INTERVAL_MIN} replications: the range of the runs, not an interval "
+                 f"(more replications for one; intervals.csv has the 95% interval)")
     if result.auto is not None:
         text += "\n" + result.auto.describe()
     return text

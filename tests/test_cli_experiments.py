@@ -35,8 +35,12 @@ def test_run_with_replications_writes_every_replication_and_the_intervals(config
     assert main(["run", str(config), "--replications", "4", "--executor", "serial", "--out", str(out),
                  "--quiet"]) == 0
     printed = capsys.readouterr().out
-    assert "4 replications (4 run)" in printed and "95% interval" in printed and "died" in printed
+    assert "4 replications (4 run)" in printed and "died" in printed
     summary = pd.read_csv(out / "summary.csv")
+    # below 5 runs the table gives their range, not a t-interval wider than the figure
+    assert "range of the runs" in printed and "95% interval" not in printed.split("fewer than")[0]
+    died = next(line for line in printed.splitlines() if line.startswith("died "))
+    assert f"{summary['died'].min():,} to {summary['died'].max():,}" in died
     assert list(summary["replication"]) == [0, 1, 2, 3] and summary["died"].nunique() > 1
     iv = pd.read_csv(out / "intervals.csv").set_index("figure")
     assert iv.loc["died", "mean"] == pytest.approx(summary["died"].mean()) and iv.loc["died", "n"] == 4
