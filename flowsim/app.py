@@ -45,7 +45,7 @@ from flowsim.epidemic import arrivals_curve, estimate_rt
 from flowsim.executors import Processes
 from flowsim.experiments import unique_labels
 from flowsim.headline import Headline, headline, sentence
-from flowsim.i18n import DEFAULT, LANGUAGES, figure_digits, figure_value, has, local_name, named, number, text
+from flowsim.i18n import DEFAULT, LANGUAGES, count, figure_digits, figure_value, has, local_name, named, number, text
 from flowsim.interactive import Counted, Look, Looking, Progress, remember_censuses, warm
 from flowsim.intervals import INTERVAL_MIN
 from flowsim.limits import check_memory, unbedded_tiers
@@ -1049,13 +1049,14 @@ def key_figure_cards(result: dict[str, Any], yaml_text: str) -> None:
         label = f"{t(f'card.{name}')} ({t(f'figure.{name}.unit')})"
         delta: str | None = None
         colour: Literal["inverse", "off"] = "inverse"
+        arrow: Literal["auto", "off"] = "auto"
         if before is not None and name in before and before[name] == before[name]:
             change = float(x.mean()) - before[name]
             digits, scale = figure_digits(name)
-            if round(change * scale, digits) == 0:  # no change as shown: grey, not a red "↑ 0.0"
-                change, colour = 0.0, "off"
+            if round(change * scale, digits) == 0:  # no change as shown: grey and no arrow, not "↑ 0.0"
+                change, colour, arrow = 0.0, "off", "off"
             delta = t("card.change", delta=("+" if change > 0 else "") + num(change * scale, digits))
-        cols[i % 4].metric(label, value, delta=delta, delta_color=colour,
+        cols[i % 4].metric(label, value, delta=delta, delta_color=colour, delta_arrow=arrow,
                            help=f"{t(f'figure.{name}.label')}. {tip}")
 
 
@@ -1098,7 +1099,7 @@ def overview_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text:
     s = summary.iloc[0]
     if not pending:
         st.caption(t("overview.window", name=local_name(scenario.name, page_lang()), start=num(s["window_start"]), end=num(s["window_end"]),
-                     runs=len(summary), inside=num(s["in_system_start"]), arrivals=num(s["arrivals"]),
+                     runs=count(len(summary), "replications", page_lang()), inside=num(s["in_system_start"]), arrivals=num(s["arrivals"]),
                      recovered=num(s["recovered"]), died=num(s["died"]), left=num(s["in_system_end"])))
     if upload is not None:
         cases_panel(upload[0], upload[1], scenario)
@@ -1202,7 +1203,9 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
     occ = result["occupancy"]
     total = occ[(occ["tier"] == tier) & (occ["kind"] == kind) & (occ["capacity"] > 0)]["facility"].nunique()
     show_chart(cached_specs("heatmap", occ, (tier, kind), page_lang())[""])
-    st.caption(t("bottlenecks.heatmap_caption", shown=min(total, plots.HEATMAP_ROWS), total=total))
+    shown = min(total, plots.HEATMAP_ROWS)
+    which = t("bottlenecks.heatmap_all", total=total) if shown == total else t("bottlenecks.heatmap_some", shown=shown, total=total)
+    st.caption(t("bottlenecks.heatmap_caption", which=which))
     st.subheader(t("bottlenecks.resources_table"))
     st.dataframe(resource_table(result["resources"]), hide_index=True, width="stretch")
     download_table(result["resources"], "resources")
@@ -1233,8 +1236,19 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
         label = t(f"lever.{key}.label")
         c1, c2, c3 = st.columns(3)
         here = float(values[key]) or 1.0
-        low = c1.number_input(t("sweep.from", lever=label), value=round(here * 0.5, 4), key=f"sweep-low-{key}")
-        high = c2.number_input(t("sweep.to", lever=label), value=round(here * 1.5, 4), key=f"sweep-high-{key}")
+        # a whole-number lever (F0/day, stations) is typed as a whole number: "1135", not "1135.00"
+        low: float
+        high: float
+        if lever.whole:
+            low = c1.number_input(t("sweep.from", lever=label), value=int(round(here * 0.5)), format="%d",
+                                  key=f"sweep-low-{key}")
+            high = c2.number_input(t("sweep.to", lever=label), value=int(round(here * 1.5)), format="%d",
+                                   key=f"sweep-high-{key}")
+        else:
+            low = c1.number_input(t("sweep.from", lever=label), value=round(here * 0.5, 4), format="%g",
+                                  key=f"sweep-low-{key}")
+            high = c2.number_input(t("sweep.to", lever=label), value=round(here * 1.5, 4), format="%g",
+                                   key=f"sweep-high-{key}")
         steps = c3.number_input(t("sweep.points", lever=label), 2, 8, 4, key=f"sweep-steps-{key}")
         if high <= low:
             st.error(t("sweep.to_above_from", lever=label))

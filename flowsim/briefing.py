@@ -21,7 +21,7 @@ import pandas as pd
 from . import __version__, levers
 from .config import Scenario, to_yaml
 from .headline import POOL_KEYS, headline, sentence
-from .i18n import DEFAULT, figure_digits, figure_value, has, local_name, named, number, text
+from .i18n import DEFAULT, count, figure_digits, figure_value, has, local_name, named, number, text
 from .intervals import INTERVAL_MIN
 
 KEY_FIGURES = ("died", "died_waiting", "wait_tier2_p90", "wait_tier3_p90", "ambulance_response_p90",
@@ -111,7 +111,7 @@ def _figures(b: Briefing, lang: str) -> str:
         rows.append([text(f"figure.{name}.label", lang), text(f"figure.{name}.unit", lang),
                      figure_value(name, x.mean(), lang), spread])
     spread_head = text("table.interval" if runs >= INTERVAL_MIN else "table.range", lang)
-    note = text("report.interval_note" if runs >= INTERVAL_MIN else "report.range_note", lang, runs=runs)
+    note = text("report.interval_note" if runs >= INTERVAL_MIN else "report.range_note", lang, runs=count(runs, "replications", lang))
     return (_table([text("table.figure", lang), text("table.unit", lang), text("table.mean", lang), spread_head],
                    rows, numeric_from=2) + f"<p class='note'>{html.escape(note)}</p>")
 
@@ -198,7 +198,7 @@ def html_report(b: Briefing, lang: str = DEFAULT, when: dt.datetime | None = Non
         f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
         f"<title>{t('report.title', name=local_name(s.name, lang))}</title><style>{CSS}</style></head><body>",
         f"<h1>{t('report.title', name=local_name(s.name, lang))}</h1>",
-        f"<p class='meta'>{t('report.meta', when=when.strftime('%Y-%m-%d %H:%M UTC'), version=__version__, runs=runs, seed=b.seed, start=number(first['window_start'], 0, lang), end=number(first['window_end'], 0, lang))}</p>",
+        f"<p class='meta'>{t('report.meta', when=when.strftime('%Y-%m-%d %H:%M UTC'), version=__version__, runs=count(runs, 'replications', lang), seed=b.seed, start=number(first['window_start'], 0, lang), end=number(first['window_end'], 0, lang))}</p>",
         f"<p class='headline'>{html.escape(sentence(h, lang))}</p>",
         f"<h2>{t('report.assumptions')}</h2>", _assumptions(s, lang),
         f"<h2>{t('report.key_figures')}</h2>", _figures(b, lang),

@@ -265,7 +265,11 @@ def forest(differences: pd.DataFrame, figures: list[str], lang: str = DEFAULT) -
         base = alt.Chart(d, title=alt.Title(title, fontSize=12))
         y = alt.Y("scenario:N", title=None, sort=list(dict.fromkeys(d["scenario"])))
         zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=TIER_COLOURS[3], strokeDash=[4, 3]).encode(x="x:Q")
-        panels.append((zero + base.mark_rule().encode(alt.X("lower:Q", title=None), alt.X2("upper:Q"), y, tooltip=tip)
+        reach = float(d[["lower", "upper", "difference"]].abs().max().max())
+        # no difference at all: a domain of [0, 0] made Vega tick 0,000000; a unit either side instead
+        x = alt.X("lower:Q", title=None, axis=alt.Axis(format=",~g"),
+                  scale=alt.Scale(domain=[-1, 1]) if not reach > 0 else alt.Scale())
+        panels.append((zero + base.mark_rule().encode(x, alt.X2("upper:Q"), y, tooltip=tip)
                        + base.mark_point(filled=True, color="black", size=60).encode(alt.X("difference:Q"), y,
                                                                                      tooltip=tip)
                        ).properties(width=220, height=alt.Step(32)))
@@ -346,8 +350,10 @@ def facility_over_time(table: pd.DataFrame, name: str, day: float, lang: str = D
     long = table.melt("time", list(series), var_name="series", value_name="waiting")
     long["series"] = long["series"].map(series)
     patients = text("chart.patients", lang)
+    most = float(long["waiting"].max()) if len(long) else 0.0
     queue = (alt.Chart(long, title=text("chart.queue_title", lang)).mark_line(interpolate="step-after").encode(
-        _day(lang), alt.Y("waiting:Q", title=patients),
+        _day(lang), alt.Y("waiting:Q", title=patients, axis=alt.Axis(format=",~g", tickMinStep=1),
+                          scale=alt.Scale(domain=[0, max(most, 1.0)])),
         alt.Color("series:N", title=None, scale=_series_colours(list(series.values()), ["#c0392b", "#7f8c8d"]),
                   legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("time:Q", title=text("chart.day", lang), format=".1f"),

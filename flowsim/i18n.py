@@ -70,6 +70,12 @@ def local_name(name: str, lang: str = DEFAULT) -> str:
     return local_names(lang).get(name, name)
 
 
+def count(n: int, noun: str, lang: str = DEFAULT) -> str:
+    """`n` of `noun` as `lang` says it: "1 replication", "3 replications"; Vietnamese has one form
+    ("3 lần chạy"). The forms are `count.<noun>.one` and `.other`."""
+    return text(f"count.{noun}.{'one' if n == 1 else 'other'}", lang, n=number(n, 0, lang))
+
+
 def has(key: str, lang: str = DEFAULT) -> bool:
     return key in table(lang)
 

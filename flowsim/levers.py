@@ -47,7 +47,7 @@ class Lever:
 
 
 LEVERS: tuple[Lever, ...] = (
-    Lever("daily_f0", 0, 6000, 50),
+    Lever("daily_f0", 0, 6000, 10),  # 10, not 50: Hanoi's 2,270 F0/day is a stop of its slider
     Lever("horizon_days", 7, 180, 1),
     Lever("home_monitoring_scale", 0, 3, 0.05),
     Lever("antiviral_coverage", 0, 1, 0.01),
