@@ -30,6 +30,7 @@ from flowsim import app_plan, charts, levers, plots, teaching
 from flowsim.ambulances import DISPATCH_RULES
 from flowsim.app_language import KEY as LANG_KEY
 from flowsim.app_language import page_lang
+from flowsim.app_widgets import download_table, show_chart, show_charts, spec
 from flowsim.config import (
     BUILTIN_DIR,
     EPIDEMIC_PROFILES,
@@ -294,12 +295,6 @@ def progress_bar() -> tuple[Any, Progress]:
 
 # -- helpers that only format -----------------------------------------------------------------------
 
-def spec(chart: Any) -> dict:
-    """A chart's Vega-Lite spec, data inline."""
-    with alt.data_transformers.disable_max_rows():  # a heatmap of 180 days × 25 rows is more than 5,000
-        return chart.to_dict(validate=False)  # built by our own code: its schema check took half the page's time
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_specs(kind: str, table: pd.DataFrame, option: Any, lang: str) -> dict[str, dict]:
     """The specs of the Bottlenecks view's charts, built once per table and language."""
@@ -308,27 +303,6 @@ def cached_specs(kind: str, table: pd.DataFrame, option: Any, lang: str) -> dict
     if kind == "heatmap":
         return {"": spec(charts.occupancy_heatmap(table, option[0], option[1], lang))}
     raise ValueError(f"unknown chart {kind}")
-
-
-def show_charts(drawn: list) -> None:
-    """Charts side by side, each half the page (a concatenated chart does not stretch to its width)."""
-    for column, chart in zip(st.columns(len(drawn)), drawn, strict=True):
-        with column:
-            show_chart(chart)
-
-
-def show_chart(chart: Any) -> None:
-    """An interactive chart: hover for values with units, scroll or drag to zoom and pan, double-click
-    to reset; its ⋯ menu saves it as PNG or SVG (the CLI writes the same figures as PNG files). Its
-    numbers are written the chosen language's way (`charts.vega_locale`)."""
-    drawn = chart if isinstance(chart, dict) else spec(chart)
-    drawn = {**drawn, "config": {**drawn.get("config", {}), "locale": charts.vega_locale(page_lang())}}
-    st.vega_lite_chart(drawn, width="stretch")
-
-
-def download_table(table: pd.DataFrame, name: str) -> None:
-    st.download_button(t("download.csv", name=name), table.to_csv(index=False).encode(), f"{name}.csv", "text/csv",
-                       key=f"csv-{name}")
 
 
 def pick(widget: Any, label: str, options: list, key: str, words: Callable[[Any, str], str] | None = None,

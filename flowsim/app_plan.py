@@ -2,7 +2,8 @@
 cheapest plan, run on the app's worker pool with progress; the plan loaded as the current scenario.
 
 Only widgets: the work is `flowsim.frontier.frontier` and `flowsim.optimise.optimise`, the
-figures `flowsim.decision_plots`. Hooked into app.py by `loaded_plan` (in its scenario source)
+figures `flowsim.decision_charts` (interactive; the CLI writes `decision_plots`' PNGs), the words
+`flowsim.decision_words`. Hooked into app.py by `loaded_plan` (in its scenario source)
 and `plan_view` (its "Plan" view).
 """
 
@@ -15,9 +16,12 @@ import pandas as pd
 import streamlit as st
 
 import flowsim
+from flowsim import decision_charts
 from flowsim.app_language import page_lang
+from flowsim.app_widgets import download_table, show_chart, show_charts
 from flowsim.config import ConfigError, parse_yaml, to_yaml
 from flowsim.costs import RESOURCE_OF
+from flowsim.decision_words import plan_words, significant, target_words, unit_words, verdict
 from flowsim.i18n import local_name, number, text
 
 PLAN_KEY = "loaded_plan"
@@ -47,18 +51,6 @@ def loaded_plan(choice: str) -> tuple[str, dict] | None:
         return None
     st.sidebar.success(t("plan.running_plan", label=label))
     return f"plan:{label}", parse_yaml(text, "the loaded plan")
-
-
-def _png(fig: Any) -> bytes:
-    """A figure as PNG bytes, its memory freed (app.py imports this module: no import back)."""
-    import io
-
-    from flowsim.plots import plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def _targets(scenario: flowsim.Scenario) -> list[str]:
@@ -118,7 +110,6 @@ def _bar(label: str) -> Any:
 
 def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: Any) -> None:
     """Targets, costs and budget; the frontier and the cheapest plan; load the plan."""
-    from flowsim.decision_plots import frontier_curves, pareto_plot
     from flowsim.frontier import frontier, parse_target
     from flowsim.optimise import default_decisions, optimise
 
@@ -173,50 +164,118 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
     _units()
     found = st.session_state.get("plan-frontier")
     if found is not None:
-        st.subheader(t("plan.frontier"))
-        interval = {"lower": number(found.lower, 0, page_lang()), "upper": number(found.upper, 0, page_lang()),
-                    "binding": found.binding}
-        st.metric(t("plan.frontier_metric"), number(found.rate, 0, page_lang()),
-                  help=t("plan.frontier_help", replications=found.replications, **interval))
-        st.caption(t("plan.frontier_caption", **interval))
-        st.image(_png(frontier_curves(found.evaluations, found.table, lang=page_lang())))
-        st.dataframe(found.table, hide_index=True, width="stretch")
+        _frontier_result(found)
     result = st.session_state.get("plan-optimise")
     if result is not None:
-        st.subheader(t("plan.cheapest"))
-        (st.success if result.chosen is not None else st.warning)(result.verdict)
-        st.image(_png(pareto_plot(result.plans, result.pareto, result.chosen.label if result.chosen else None,
-                                  local_name(result.currency, page_lang()), result.budget, lang=page_lang())))
-        if len(result.confirmation):
-            st.markdown(t("plan.confirmed"))
-            st.dataframe(result.confirmation, hide_index=True, width="stretch")
-        with st.expander(t("plan.every_plan")):
-            st.dataframe(result.plans, hide_index=True, width="stretch")
-        if result.chosen is not None:
-            adds = ", ".join(f"{number(a, 0, page_lang())} {unit_label(u, many=a != 1)}"
-                             for u, a in result.chosen.added.items() if a)
-            st.write(t("plan.plan_adds", adds=adds or t("plan.nothing"), cost=number(result.chosen.cost, 0, page_lang()),
-                       currency=local_name(result.currency, page_lang())))
-            plan_text = to_yaml(result.chosen.scenario)
-            c1, c2 = st.columns(2)
-            c1.download_button(t("plan.download_plan"), plan_text.encode(), "plan.yaml", "application/x-yaml",
-                               key="download-plan")
-            if c2.button(t("plan.load_plan"), key="load-plan"):
-                st.session_state[PLAN_KEY] = (result.chosen.label, plan_text, st.session_state.get("plan-choice"))
-                st.rerun()
+        _optimise_result(result)
+
+
+STATUS = {"found": "found", "met throughout": "met_throughout", "never met": "never_met", "above": "above"}
+"""A target frontier's statuses (`frontier.TargetFrontier.status`) and the keys of their words, `plan.status.*`."""
+
+
+def _yes(flag: bool) -> str:
+    return t("plan.answer_yes") if flag else t("plan.answer_no")
+
+
+def _interval(mean: float, lower: float, upper: float, digits: int = 2) -> str:
+    lang = page_lang()
+    if not (math.isfinite(lower) and math.isfinite(upper)):
+        return number(mean, digits, lang)
+    return f"{number(mean, digits, lang)} [{number(lower, digits, lang)}, {number(upper, digits, lang)}]"
+
+
+def _frontier_result(found: Any) -> None:
+    """The frontier: its rate with interval and the target that sets it, a chart a target, their table."""
+    lang = page_lang()
+    st.subheader(t("plan.frontier"))
+    interval = {"lower": number(found.lower, 0, lang), "upper": number(found.upper, 0, lang),
+                "binding": target_words(found.binding, lang)}
+    st.metric(t("plan.frontier_metric"), number(found.rate, 0, lang),
+              help=t("plan.frontier_help", replications=found.replications, **interval))
+    st.caption(t("plan.frontier_caption", **interval))
+    show_charts(decision_charts.frontier_curves(found.evaluations, found.table, lang))
+    table = found.table
+    st.table(pd.DataFrame({
+        t("plan.column.target"): [target_words(x, lang) for x in table["target"]],
+        t("plan.column.frontier"): [_interval(f, lo, hi, 0) for f, lo, hi in zip(table["frontier"], table["lower"],
+                                                                                 table["upper"], strict=True)],
+        t("plan.column.status"): [t(f"plan.status.{STATUS[x]}") if x in STATUS else x for x in table["status"]],
+        t("plan.column.binding"): [_yes(bool(b)) for b in table["binding"]]}))
+    download_table(table, "frontier")
+
+
+def _optimise_result(result: Any) -> None:
+    """The cheapest plan: the verdict, the plans tried (cost against deaths while waiting), the
+    confirmation, what the chosen plan adds, and its download or load."""
+    lang = page_lang()
+    words = plan_words(result.plans, lang)
+    st.subheader(t("plan.cheapest"))
+    tried = 0 if result.confirmation is None else len(result.confirmation)
+    said = verdict(result.confirmation, result.chosen.label if result.chosen else None, tried, 0.95, lang,
+                   name=lambda label: words.get(label, label))
+    (st.success if result.chosen is not None else st.warning)(said)
+    show_chart(decision_charts.pareto(result.plans, result.pareto, result.chosen.label if result.chosen else None,
+                                      local_name(result.currency, lang), result.budget, lang))
+    figures = [tg.figure for tg in result.targets]
+    if len(result.confirmation):
+        st.markdown(t("plan.confirmed"))
+        c = result.confirmation
+        shown = {t("plan.column.plan"): [words.get(x, x) for x in c["plan"]],
+                 t("plan.column.cost"): [number(x, 0, lang) for x in c["cost"]]}
+        for tg in result.targets:
+            shown[target_words(tg.text, lang)] = [_interval(m, lo, hi, 3) for m, lo, hi in
+                                                  zip(c[tg.figure], c[f"{tg.figure}_lower"], c[f"{tg.figure}_upper"], strict=True)]
+        shown[t("plan.column.died_waiting")] = [_interval(m, lo, hi) for m, lo, hi in
+                                                zip(c["died_waiting"], c["died_waiting_lower"], c["died_waiting_upper"], strict=True)]
+        shown[t("plan.column.meets")] = [_yes(bool(x)) for x in c["meets_targets"]]
+        shown[t("plan.column.sure")] = [_yes(bool(x)) for x in c["meets_with_confidence"]]
+        st.table(pd.DataFrame(shown))
+        download_table(c, "confirmation")
+    with st.expander(t("plan.every_plan")):
+        p = result.plans.drop_duplicates("plan")
+        every = {t("plan.column.plan"): [words.get(x, x) for x in p["plan"]],
+                 t("plan.column.cost"): [number(x, 0, lang) for x in p["cost"]]}
+        for tg, name in zip(result.targets, figures, strict=True):
+            every[target_words(tg.text, lang)] = [number(x, 3, lang) for x in p[name]]
+        every[t("plan.column.died_waiting")] = [number(x, 2, lang) for x in p["died_waiting"]]
+        every[t("plan.column.meets")] = [_yes(bool(x)) for x in p["feasible"]]
+        st.dataframe(pd.DataFrame(every), hide_index=True, width="stretch")
+        download_table(result.plans, "plans")
+    if result.chosen is not None:
+        st.write(t("plan.plan_adds", adds=words.get(result.chosen.label, t("plan.nothing")),
+                   cost=number(result.chosen.cost, 0, lang), currency=local_name(result.currency, lang)))
+        plan_text = to_yaml(result.chosen.scenario)
+        c1, c2 = st.columns(2)
+        c1.download_button(t("plan.download_plan"), plan_text.encode(), "plan.yaml", "application/x-yaml",
+                           key="download-plan")
+        if c2.button(t("plan.load_plan"), key="load-plan"):
+            st.session_state[PLAN_KEY] = (result.chosen.label, plan_text, st.session_state.get("plan-choice"))
+            st.rerun()
 
 
 def _units() -> None:
-    from flowsim.decision_plots import unit_bars
-
+    """Single units ranked: deaths averted with paired intervals (charts), the leader against the
+    runner-up, the table in the page's words."""
     result = st.session_state.get("plan-units")
     if result is None:
         return
-    st.image(_png(unit_bars(result.ranking, lang=page_lang())))
+    lang = page_lang()
+    r = result.ranking
+    names = [unit_words(k, p, lang) for k, p in zip(r["kind"], r["place"], strict=True)]
+    show_charts(decision_charts.unit_ranking(r, lang))
     v = result.leader_vs_runner_up
     if v:
-        first, second = result.ranking["unit"].iloc[0], result.ranking["unit"].iloc[1]
         told = t("plan.better") if v["lower"] > 0 else t("plan.not_told_apart")
-        st.caption(t("plan.leader", first=first, second=second, difference=f"{v['difference']:+.3g}",
-                     lower=f"{v['lower']:.3g}", upper=f"{v['upper']:.3g}", told=told))
-    st.dataframe(result.ranking, hide_index=True, width="stretch")
+        st.caption(t("plan.leader", first=names[0], second=names[1], difference=significant(v["difference"], 3, lang, sign=True),
+                     lower=significant(v["lower"], 3, lang), upper=significant(v["upper"], 3, lang), told=told))
+    st.table(pd.DataFrame({
+        t("plan.column.unit_at"): names,
+        t("plan.column.deaths_averted"): [_interval(m, lo, hi) for m, lo, hi in
+                                          zip(r["deaths_averted"], r["deaths_averted_lower"], r["deaths_averted_upper"], strict=True)],
+        t("plan.column.deaths_waiting_averted"): [_interval(m, lo, hi) for m, lo, hi in
+                                                  zip(r["deaths_waiting_averted"], r["deaths_waiting_averted_lower"],
+                                                      r["deaths_waiting_averted_upper"], strict=True)],
+        t("plan.column.time_full"): [number(100 * x, 0, lang) + " %" if x == x else "—" for x in r["share_time_full"]],
+        t("plan.column.screen_rank"): [number(x, 0, lang) for x in r["screen_rank"]]}))
+    download_table(r, "units")

@@ -12,8 +12,8 @@ import altair as alt
 import pandas as pd
 
 from .headline import POOL_KEYS
-from .i18n import DEFAULT, gain_title, has, local_name, number, text
-from .plots import HEATMAP_ROWS, TIER_COLOURS, factor_label, figure_label
+from .i18n import DEFAULT, figure_label, gain_title, has, local_name, number, text
+from .plots import HEATMAP_ROWS, TIER_COLOURS, factor_label
 
 WIDTH = "container"
 
@@ -26,7 +26,7 @@ def vega_locale(lang: str) -> dict:
     return {"number": {"decimal": written[-2], "thousands": written[1], "grouping": [3], "currency": ["", ""]}}
 
 
-def _zoom_x() -> alt.Parameter:
+def zoom_x() -> alt.Parameter:
     return alt.selection_interval(bind="scales", encodings=["x"])
 
 
@@ -34,7 +34,7 @@ def _day(lang: str) -> alt.X:
     return alt.X("time:Q", title=text("chart.day", lang))
 
 
-def _series_colours(names: list[str], colours: list[str]) -> alt.Scale:
+def series_colours(names: list[str], colours: list[str]) -> alt.Scale:
     return alt.Scale(domain=names, range=colours)
 
 
@@ -101,12 +101,12 @@ def overview_chart(name: str, data: pd.DataFrame | alt.NamedData, series: Series
             alt.Y("value:Q", title=text("chart.patients_log", lang) if census else w["patients"],
                   scale=alt.Scale(type="symlog") if census else alt.Undefined,
                   axis=alt.Axis(values=LOG_TICKS) if census else alt.Undefined),
-            alt.Color("series:N", title=None, scale=_series_colours(names, colours),
+            alt.Color("series:N", title=None, scale=series_colours(names, colours),
                       legend=alt.Legend(orient="bottom" if census else "top-left", labelLimit=LEGEND_LABEL_PX,
                                         columns=2 if census else alt.Undefined)),
             tooltip=[alt.Tooltip("time:Q", title=w["day"], format=".1f"), alt.Tooltip("series:N", title=text("chart.what", lang)),
                      alt.Tooltip("value:Q", title=w["patients"], format=",.0f")],
-        ).add_params(_zoom_x()).properties(width=WIDTH, height=CENSUS_HEIGHT if census else 260)
+        ).add_params(zoom_x()).properties(width=WIDTH, height=CENSUS_HEIGHT if census else 260)
     tier = {"oxygen": 2, "icu": 3}[name]
     tip = [alt.Tooltip("time:Q", title=w["day"], format=".1f"),
            alt.Tooltip("occupied:Q", title=f"{text('chart.occupied', lang)} ({w['beds']})", format=",.0f"),
@@ -121,7 +121,7 @@ def overview_chart(name: str, data: pd.DataFrame | alt.NamedData, series: Series
         _day(lang), alt.Y("occupied:Q", title=w["beds"]), tooltip=tip)
     cap = base.mark_line(color="black", strokeWidth=1).encode(_day(lang), alt.Y("capacity:Q"))
     full = base.transform_filter("datum.full").mark_tick(color="red", thickness=3).encode(_day(lang), alt.Y("capacity:Q"))
-    return (area + cap + full).add_params(_zoom_x()).properties(width=WIDTH, height=230)
+    return (area + cap + full).add_params(zoom_x()).properties(width=WIDTH, height=230)
 
 
 def resource_ranking(resources: pd.DataFrame, lang: str = DEFAULT) -> alt.Chart:
@@ -159,7 +159,7 @@ def held_back(transfers: pd.DataFrame, lang: str = DEFAULT) -> alt.Chart:
     return alt.Chart(frame, title=text("plot.held_title", lang)).mark_bar().encode(
         alt.X("why:N", sort=names, title=None, axis=alt.Axis(labelAngle=0)),
         alt.Y("count:Q", title=text("plot.transfers", lang)),
-        alt.Color("why:N", legend=None, scale=_series_colours(names, ["#4c9f70", "#e0a030", "#2c6fbb", "#c0392b"])),
+        alt.Color("why:N", legend=None, scale=series_colours(names, ["#4c9f70", "#e0a030", "#2c6fbb", "#c0392b"])),
         tooltip=[alt.Tooltip("why:N", title=text("chart.what", lang)), alt.Tooltip("count:Q", title=text("plot.transfers", lang), format=",.0f"),
                  alt.Tooltip("share:Q", title="%", format=".1f")],
     ).properties(width=WIDTH, height=260)
@@ -235,7 +235,7 @@ def sweep_chart(intervals: pd.DataFrame, factors: list[str], figure: str, lang: 
                     alt.X("x:Q", title=factor_label(x, lang)), alt.Y("lower:Q", title=y_title), alt.Y2("upper:Q"),
                     tooltip=tip)
                 + base.mark_line(point=True, color=TIER_COLOURS[2]).encode(alt.X("x:Q"), alt.Y("mean:Q"), tooltip=tip)
-                ).add_params(_zoom_x()).properties(width=WIDTH, height=340)
+                ).add_params(zoom_x()).properties(width=WIDTH, height=340)
     y = factors[1]
     table["x"] = table[x].map(_label)
     table["y"] = table[y].map(_label)
@@ -298,7 +298,7 @@ def epidemic_curve(curve: pd.DataFrame, timeseries: pd.DataFrame | None,
         layers.append(alt.Chart(d).mark_point(color=TIER_COLOURS[3], size=12, filled=True).encode(
             alt.X("mid:Q"), alt.Y("drawn:Q"),
             tooltip=[alt.Tooltip("drawn:Q", title=text("plot.f0_drawn", lang), format=",.0f")]))
-    return alt.layer(*layers).add_params(_zoom_x()).properties(width=WIDTH, height=300)
+    return alt.layer(*layers).add_params(zoom_x()).properties(width=WIDTH, height=300)
 
 
 def uploaded_cases(cases: pd.DataFrame, horizon: int, lang: str = DEFAULT) -> alt.Chart:
@@ -314,11 +314,11 @@ def uploaded_cases(cases: pd.DataFrame, horizon: int, lang: str = DEFAULT) -> al
     return alt.Chart(data).mark_bar().encode(
         alt.X("day:Q", title=text("upload.x", lang), scale=alt.Scale(domain=[-1, horizon])),
         alt.Y("cases:Q", title=text("upload.y", lang)),
-        alt.Color("source:N", title=None, scale=_series_colours(names, ["#2c6fbb", "#f1b0a8"]),
+        alt.Color("source:N", title=None, scale=series_colours(names, ["#2c6fbb", "#f1b0a8"]),
                   legend=alt.Legend(orient="top-left")),
         tooltip=[alt.Tooltip("day:Q", title=text("upload.x", lang)),
                  alt.Tooltip("cases:Q", title=text("upload.y", lang), format=",.0f"), alt.Tooltip("source:N", title=text("chart.what", lang))],
-    ).add_params(_zoom_x()).properties(width=WIDTH, height=220)
+    ).add_params(zoom_x()).properties(width=WIDTH, height=220)
 
 
 
@@ -337,7 +337,7 @@ def facility_over_time(table: pd.DataFrame, name: str, day: float, lang: str = D
     beds = (base.mark_area(opacity=0.5, color=TIER_COLOURS[2]).encode(
                 _day(lang), alt.Y("occupied:Q", title=text("chart.beds", lang)), tooltip=tip)
             + base.mark_line(color="black", strokeWidth=1).encode(_day(lang), alt.Y("capacity:Q"), tooltip=tip)
-            + marker).add_params(_zoom_x()).properties(width=WIDTH, height=220)
+            + marker).add_params(zoom_x()).properties(width=WIDTH, height=220)
     if "waiting_own" not in table:
         return [beds]
     series: dict[str, str] = {}
@@ -354,11 +354,11 @@ def facility_over_time(table: pd.DataFrame, name: str, day: float, lang: str = D
     queue = (alt.Chart(long, title=text("chart.queue_title", lang)).mark_line(interpolate="step-after").encode(
         _day(lang), alt.Y("waiting:Q", title=patients, axis=alt.Axis(format=",~g", tickMinStep=1),
                           scale=alt.Scale(domain=[0, max(most, 1.0)])),
-        alt.Color("series:N", title=None, scale=_series_colours(list(series.values()), ["#c0392b", "#7f8c8d"]),
+        alt.Color("series:N", title=None, scale=series_colours(list(series.values()), ["#c0392b", "#7f8c8d"]),
                   legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("time:Q", title=text("chart.day", lang), format=".1f"),
                  alt.Tooltip("series:N", title=text("chart.what", lang)), alt.Tooltip("waiting:Q", title=patients, format=",.0f")])
-        + marker).add_params(_zoom_x()).properties(width=WIDTH, height=260)
+        + marker).add_params(zoom_x()).properties(width=WIDTH, height=260)
     return [beds, queue]
 
 
@@ -384,7 +384,7 @@ def mmc_lesson(theory: pd.DataFrame, simulated: pd.DataFrame, lang: str = DEFAUL
     height, and a long axis title leaves no room for the plot."""
     load = text("lesson.load", lang)
     theory_name, simulated_name = text("lesson.theory", lang), text("lesson.simulated", lang)
-    legend = _series_colours([theory_name, simulated_name], ["black", TIER_COLOURS[3]])
+    legend = series_colours([theory_name, simulated_name], ["black", TIER_COLOURS[3]])
     charts = []
     for col, title, axis, digits, log in (("p_wait", text("lesson.p_wait", lang), "P(wait)", ".1%", False),
                                           ("wq", text("lesson.wq", lang), text("lesson.days", lang), ",.3f", True)):
@@ -401,7 +401,7 @@ def mmc_lesson(theory: pd.DataFrame, simulated: pd.DataFrame, lang: str = DEFAUL
             x, alt.Y(f"{col}:Q", title=axis, scale=alt.Scale(type="log") if log else alt.Scale()),
             alt.Color("source:N", title=None, scale=legend, legend=alt.Legend(orient="top-left")), tooltip=line_tip)
         dots = _with_interval(simulated.assign(source=simulated_name), x, col, axis, TIER_COLOURS[3], dot_tip, log)
-        charts.append((line + dots).add_params(_zoom_x()).properties(title=title, width=WIDTH, height=280))
+        charts.append((line + dots).add_params(zoom_x()).properties(title=title, width=WIDTH, height=280))
     return charts
 
 
@@ -415,7 +415,7 @@ def tandem_lesson(table: pd.DataFrame, lang: str = DEFAULT) -> list[alt.LayerCha
         tip = [alt.Tooltip("oxygen_beds:Q", title=downstream), alt.Tooltip(f"{col}:Q", title=title, format=",.2f"),
                alt.Tooltip(f"{col}_half_width:Q", title="± (95%)", format=",.2f")]
         line = alt.Chart(table).mark_line(color=TIER_COLOURS[2]).encode(x, alt.Y(f"{col}:Q"))
-        charts.append((line + _with_interval(table, x, col, axis, TIER_COLOURS[2], tip)).add_params(_zoom_x())
+        charts.append((line + _with_interval(table, x, col, axis, TIER_COLOURS[2], tip)).add_params(zoom_x())
                       .properties(title=title, width=WIDTH, height=260))
     return charts
 
@@ -424,7 +424,7 @@ def epidemic_lesson(series: pd.DataFrame, lang: str = DEFAULT) -> list[alt.Layer
     """Expected F0/day and mean ICU demand per day, one line per variant (`variant` holds the
     words shown), the ICU beds as a dashed line."""
     names = list(dict.fromkeys(series["variant"]))
-    colours = _series_colours(names, ["#223355", TIER_COLOURS[3]][:len(names)])
+    colours = series_colours(names, ["#223355", TIER_COLOURS[3]][:len(names)])
     day = alt.X("day:Q", title=text("chart.day", lang))
     what = text("chart.what", lang)
     charts: list[alt.LayerChart | alt.FacetChart] = []
@@ -440,5 +440,5 @@ def epidemic_lesson(series: pd.DataFrame, lang: str = DEFAULT) -> list[alt.Layer
             rule = pd.DataFrame({"beds": [float(series["icu_beds"].iloc[0])], "what": [beds]})
             layers.append(alt.Chart(rule).mark_rule(color="grey", strokeDash=[5, 4]).encode(
                 alt.Y("beds:Q"), tooltip=[alt.Tooltip("what:N", title=what), alt.Tooltip("beds:Q", title=beds)]))
-        charts.append(alt.layer(*layers).add_params(_zoom_x()).properties(title=title, width=WIDTH, height=260))
+        charts.append(alt.layer(*layers).add_params(zoom_x()).properties(title=title, width=WIDTH, height=260))
     return charts

@@ -13,9 +13,12 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from .i18n import DEFAULT, text  # noqa: E402
 from .plots import TIER_COLOURS  # noqa: E402
+from .unit_bottlenecks import UNIT_OF_KIND  # noqa: E402
 
-KIND_COLOURS = {"station bed": TIER_COLOURS[1], "hospital tier-1 bed": "#7fbf9a", "oxygen bed": TIER_COLOURS[2],
-                "ICU bed": TIER_COLOURS[3], "vehicle": "#3b6ea8"}
+UNIT_COLOURS = {"station_bed": TIER_COLOURS[1], "hospital_tier1_bed": "#7fbf9a", "oxygen_bed": TIER_COLOURS[2],
+                "icu_bed": TIER_COLOURS[3], "vehicle": "#3b6ea8"}
+"""Each costed unit's colour, in these figures and in the app's (`decision_charts`)."""
+KIND_COLOURS = {kind: UNIT_COLOURS[unit] for kind, unit in UNIT_OF_KIND.items()}
 
 
 def unit_bars(ranking: pd.DataFrame, title: str = "", lang: str = DEFAULT) -> Figure:

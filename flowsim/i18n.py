@@ -87,6 +87,11 @@ def named(kind: str, name: str, lang: str = DEFAULT) -> str:
     return f"{label} ({text(unit_key, lang)})" if has(unit_key, lang) and table(lang)[unit_key] else label
 
 
+def figure_label(name: str, lang: str = DEFAULT) -> str:
+    """A key figure's plain label with its unit ("Deaths (patients)"); an unknown name as it is."""
+    return named("figure", name, lang) if has(f"figure.{name}.label", lang) else name
+
+
 def number(value: float | None, digits: int = 0, lang: str = DEFAULT) -> str:
     """A number as `lang` writes it: 2,270.5 in English, 2.270,5 in Vietnamese; — when unknown."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

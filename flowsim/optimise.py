@@ -39,6 +39,7 @@ import pandas as pd
 
 from .config import CapacityScale, ConfigError, Scenario
 from .costs import RESOURCE_OF, UnitCost
+from .decision_words import verdict
 from .evaluations import Evaluator
 from .experiments import parse_vary, variant
 from .frontier import DEFAULT_TARGETS, Target, parse_target
@@ -46,7 +47,7 @@ from .intervals import CONFIDENCE, t_interval
 from .options import ExecutorLike
 from .plan import CapacityChange
 from .posterior import Posterior
-from .unit_bottlenecks import KIND_TIER, UNIT_KINDS, candidates
+from .unit_bottlenecks import KIND_TIER, UNIT_KINDS, UNIT_OF_KIND, candidates
 
 MAX_TRIALS = 5000
 CONFIRM_SEED_OFFSET = 1_000_003
@@ -102,11 +103,6 @@ def facility_groups(scenario: Scenario) -> dict[str, tuple[int, ...]]:
     return {name: tuple(members) for name, members in sorted(out.items())}
 
 
-def _unit_of_kind(kind: str) -> str:
-    return {"station bed": "station_bed", "hospital tier-1 bed": "hospital_tier1_bed", "oxygen bed": "oxygen_bed",
-            "ICU bed": "icu_bed", "vehicle": "vehicle"}[kind]
-
-
 def parse_decision(scenario: Scenario, text: str) -> Decision:
     """`oxygen_beds=1:1.5:0.1` (a capacity_scale multiplier), `icu_beds @ level-3 hospitals=1:2:0.25`
     (the beds of a group of facilities, `facility_groups`, multiplied) or `oxygen bed @ East
@@ -147,7 +143,7 @@ def parse_decision(scenario: Scenario, text: str) -> Decision:
         if any(v < 0 or v != int(v) for v in levels):
             raise ConfigError.at("decide", "extra units must be whole numbers ≥ 0", text)
         u = units[name]
-        return Decision(name, _unit_of_kind(u.kind), "units", u.path, levels)
+        return Decision(name, UNIT_OF_KIND[u.kind], "units", u.path, levels)
     raise ConfigError.at("decide", f"not a capacity_scale field ({', '.join(CapacityScale.model_fields)}), a bed "
                          f"field at a group of facilities (e.g. 'icu_beds @ level-3 hospitals'; groups: "
                          f"{', '.join(groups)}), nor a unit at a facility or base (e.g. 'oxygen bed @ <facility>', "
@@ -177,7 +173,7 @@ def _dated(scenario: Scenario, text: str, m: re.Match[str], days: tuple[float, .
             raise ConfigError.at("decide", f"'{place}' is a {facility.kind}: its tier-1 beds are "
                                  f"{'station beds' if facility.kind == 'station' else 'hospital tier-1 beds'}", text)
         change = CapacityChange(day=0, facility=place, tier=tier, add=add)
-    return Decision(m.group(0), _unit_of_kind(kind), "day", f"capacity_changes:{place}:{kind}",
+    return Decision(m.group(0), UNIT_OF_KIND[kind], "day", f"capacity_changes:{place}:{kind}",
                     (NEVER, *sorted(set(days), reverse=True)), change=change)
 
 
@@ -402,8 +398,7 @@ def _confirm(scenario: Scenario, best: list[str], plans: dict[str, Plan], target
              ) -> tuple[pd.DataFrame, Plan | None, str, int, int]:
     """The best plans on fresh replications (another seed), paired; the winner and the verdict."""
     if not best:
-        return (pd.DataFrame(), None, "no plan tried meets every target within the budget: raise the budget, widen "
-                "the decisions, or relax a target", 0, 0)
+        return pd.DataFrame(), None, verdict(pd.DataFrame(), None, 0, confidence), 0, 0
     shares = [t.share for t in targets if t.share is not None]
     names = [t.figure for t in targets] + ["died_waiting"]
     ev = Evaluator(replications, seed, executor=executor, workers=workers, scheduler=scheduler,
@@ -438,34 +433,15 @@ def _confirm(scenario: Scenario, best: list[str], plans: dict[str, Plan], target
         if winner_label is None and row["meets_targets"]:
             winner_label = label
     if winner_label is None:
-        return (pd.DataFrame(rows), None, "none of the best plans meets every target on fresh replications (they "
-                "met them on the search's own): run more --replications, or allow more capacity", ev.ran, ev.reused)
+        return pd.DataFrame(rows), None, verdict(pd.DataFrame(rows), None, len(best), confidence), ev.ran, ev.reused
     for row in rows:  # paired difference from the winner (plan − winner), replication by replication
         for name in names:
             iv = t_interval(figures[row["plan"]][name] - figures[winner_label][name], confidence)
             row[f"{name}_vs_winner"] = iv.mean
             row[f"{name}_vs_winner_lower"], row[f"{name}_vs_winner_upper"] = iv.lower, iv.upper
     conf = pd.DataFrame(rows)
-    w = conf.set_index("plan").loc[winner_label]
-    others = conf[(conf["plan"] != winner_label) & conf["meets_targets"]]
-    pct = f"{confidence:.0%}"
-    if w["meets_with_confidence"]:
-        verdict = f"chosen: {winner_label} — the cheapest confirmed plan; it meets every target with {pct} confidence"
-    else:
-        verdict = (f"chosen: {winner_label} — the cheapest confirmed plan; it meets the targets on average, but not "
-                   f"with {pct} confidence (an interval crosses its limit)")
-    if len(others):
-        r = others.iloc[0]
-        d = (f"deaths while waiting {r['died_waiting_vs_winner']:+.3g} [{r['died_waiting_vs_winner_lower']:+.3g}, "
-             f"{r['died_waiting_vs_winner_upper']:+.3g}]")
-        if r["meets_with_confidence"] and not w["meets_with_confidence"]:
-            verdict += (f"; a tie on the targets with the runner-up {r['plan']} (costs {r['cost'] - w['cost']:,.4g} "
-                        f"more and meets them with {pct} confidence; {d}): choose by the risk you accept")
-        else:
-            verdict += f"; the runner-up {r['plan']} costs {r['cost'] - w['cost']:,.4g} more ({d}, paired {pct})"
-    elif len(best) > 1:
-        verdict += "; no other confirmed plan meets every target"
-    return conf, plans[winner_label], verdict, ev.ran, ev.reused
+    said = verdict(conf, winner_label, len(best), confidence)
+    return conf, plans[winner_label], said, ev.ran, ev.reused
 
 
 def cost_table(scenario: Scenario) -> pd.DataFrame:

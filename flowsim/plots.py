@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from .i18n import DEFAULT, gain_title, has, named, text  # noqa: E402
+from .i18n import DEFAULT, figure_label, gain_title, has, named, text  # noqa: E402
 
 TIER_COLOURS = {1: "#4c9f70", 2: "#e0a030", 3: "#c0392b"}
 
@@ -177,11 +177,6 @@ def _label(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value) if not isinstance(value, dict | list) else yaml.safe_dump(value, default_flow_style=True).strip()
-
-
-def figure_label(name: str, lang: str = DEFAULT) -> str:
-    """A key figure's plain label with its unit ("Deaths (patients)"); an unknown name as it is."""
-    return named("figure", name, lang) if has(f"figure.{name}.label", lang) else name
 
 
 def factor_label(path: str, lang: str = DEFAULT) -> str:

@@ -48,6 +48,9 @@ from .store import ExperimentStore
 
 UNIT_KINDS = ("station bed", "hospital tier-1 bed", "oxygen bed", "ICU bed", "vehicle")
 """The kinds of single unit a planner can add, in the order tables show them."""
+UNIT_OF_KIND = {"station bed": "station_bed", "hospital tier-1 bed": "hospital_tier1_bed", "oxygen bed": "oxygen_bed",
+                "ICU bed": "icu_bed", "vehicle": "vehicle"}
+"""Each kind of unit and the costed unit it is (`costs.RESOURCE_OF`), whose words are `plan.unit.*`."""
 KIND_TIER: dict[str, Literal[1, 2, 3]] = {"station bed": 1, "hospital tier-1 bed": 1, "oxygen bed": 2, "ICU bed": 3}
 """The bed tier of each kind of bed."""
 BASELINE = "baseline"

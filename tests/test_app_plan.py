@@ -34,7 +34,14 @@ def test_plan_view_finds_the_frontier_and_the_cheapest_plan_and_loads_it(plan: A
     assert any(m.label.startswith("Highest constant F0/day") for m in plan.metric)
     plan.button(key="run-optimise").click().run()
     assert not plan.exception, plan.exception
-    assert any(m.value.startswith("chosen:") for m in plan.success), [m.value for m in plan.warning]
+    assert any(m.value.startswith("chosen: +") for m in plan.success), [m.value for m in plan.warning]  # what it adds
+    confirmed = next(t.value for t in plan.table if "Plan (what it adds)" in t.value.columns)
+    assert not [c for c in confirmed.columns if "_" in c or "p_wait" in c]
+    assert not plan.get("image")  # the frontier and the plans tried are interactive charts
+    plan.selectbox(key="lang").set_value("vi").run()
+    assert any(m.value.startswith("chọn: +") for m in plan.success), [m.value for m in plan.success]
+    assert any("quá 2 giờ" in c for t in plan.table for c in t.value.columns)  # the target in words
+    plan.selectbox(key="lang").set_value("en").run()
     plan.button(key="load-plan").click().run()
     assert not plan.exception, plan.exception
     assert any("Running the plan" in s.value for s in plan.sidebar.success)
@@ -54,9 +61,15 @@ def test_a_bad_target_is_a_message_not_a_traceback(plan: AppTest):
 def test_plan_view_ranks_single_units(plan: AppTest):
     plan.button(key="run-units").click().run()
     assert not plan.exception, plan.exception
-    tables = [d.value for d in plan.dataframe if "deaths_averted" in d.value.columns]
-    assert tables and {"unit", "deaths_averted_lower", "deaths_averted_upper", "screen_rank"} <= set(tables[0].columns)
+    table = next(t.value for t in plan.table if "One more unit" in t.value.columns)
+    assert {"Deaths averted [paired 95% interval]", "Rank in the screen"} <= set(table.columns)
+    assert table.iloc[0, 0].endswith(", Town Hospital") or "," in table.iloc[0, 0]  # "ICU bed, Town Hospital"
+    assert not [c for c in table.columns if "_" in c]  # no internal column name on screen
+    assert len(plan.get("vega_lite_chart")) >= 2 and not plan.get("image")  # interactive, not PNGs
     assert any("deaths averted" in c.value for c in plan.caption)
+    plan.selectbox(key="lang").set_value("vi").run()
+    table = next(t.value for t in plan.table if "Thêm một đơn vị" in t.value.columns)
+    assert "Bệnh viện Thị trấn" in " ".join(table.iloc[:, 0]) and "," in table.iloc[0, 1]  # Vietnamese decimals
 
 
 def test_plan_view_speaks_vietnamese(monkeypatch):

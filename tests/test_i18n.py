@@ -33,7 +33,7 @@ def test_placeholders_match_between_languages():
 
 def test_every_key_the_code_asks_for_exists():
     used = set()
-    for name in ("app.py", "app_plan.py", "decision_plots.py", "plots.py", "charts.py", "maps.py", "headline.py", "reports.py", "briefing.py"):
+    for name in ("app.py", "app_plan.py", "app_widgets.py", "decision_plots.py", "decision_charts.py", "decision_words.py", "plots.py", "charts.py", "maps.py", "headline.py", "reports.py", "briefing.py"):
         path = ROOT / name
         if path.exists():
             used |= set(re.findall(r'\b(?:t|text)\(\s*"([a-z_]+\.[a-z0-9_.]+)"', path.read_text(encoding="utf-8")))

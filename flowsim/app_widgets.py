@@ -1,0 +1,42 @@
+"""Streamlit helpers every view of the app shares (app.py, app_plan.py): an interactive chart in
+the page's language, charts side by side, a table's download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from flowsim import charts
+from flowsim.app_language import page_lang
+from flowsim.i18n import text
+
+
+def spec(chart: Any) -> dict:
+    """A chart's Vega-Lite spec, data inline."""
+    with alt.data_transformers.disable_max_rows():  # a heatmap of 180 days × 25 rows is more than 5,000
+        return chart.to_dict(validate=False)  # built by our own code: its schema check took half the page's time
+
+
+def show_chart(chart: Any) -> None:
+    """An interactive chart: hover for values with units, scroll or drag to zoom and pan, double-click
+    to reset; its ⋯ menu saves it as PNG or SVG (the CLI writes the same figures as PNG files). Its
+    numbers are written the chosen language's way (`charts.vega_locale`)."""
+    drawn = chart if isinstance(chart, dict) else spec(chart)
+    drawn = {**drawn, "config": {**drawn.get("config", {}), "locale": charts.vega_locale(page_lang())}}
+    st.vega_lite_chart(drawn, width="stretch")
+
+
+def show_charts(drawn: list) -> None:
+    """Charts side by side, each a share of the page (a concatenated chart does not stretch to its width)."""
+    for column, chart in zip(st.columns(len(drawn)), drawn, strict=True):
+        with column:
+            show_chart(chart)
+
+
+def download_table(table: pd.DataFrame, name: str) -> None:
+    """A table as CSV, its numbers as computed (the page shows them rounded, in its language)."""
+    st.download_button(text("download.csv", page_lang(), name=name), table.to_csv(index=False).encode(),
+                       f"{name}.csv", "text/csv", key=f"csv-{name}")
