@@ -46,7 +46,19 @@ from flowsim.epidemic import arrivals_curve, estimate_rt
 from flowsim.executors import Processes
 from flowsim.experiments import unique_labels
 from flowsim.headline import Headline, headline, sentence
-from flowsim.i18n import DEFAULT, LANGUAGES, count, figure_digits, figure_value, has, local_name, named, number, text
+from flowsim.i18n import (
+    DEFAULT,
+    LANGUAGES,
+    count,
+    error_words,
+    figure_digits,
+    figure_value,
+    has,
+    local_name,
+    named,
+    number,
+    text,
+)
 from flowsim.interactive import Counted, Look, Looking, Progress, remember_censuses, warm
 from flowsim.intervals import INTERVAL_MIN
 from flowsim.limits import check_memory, unbedded_tiers
@@ -360,8 +372,8 @@ def source_data(problems: list[str]) -> tuple[str, dict]:
             build(data)
             return f"upload:{upload.name}", data
         except ConfigError as exc:
-            st.sidebar.error(t("msg.upload_not_used", error=exc))
-            problems.append(t("msg.upload_rejected_main", name=upload.name, error=exc, fallback=source_name(choice, page_lang())))
+            st.sidebar.error(t("msg.upload_not_used", error=error_words(exc, page_lang())))
+            problems.append(t("msg.upload_rejected_main", name=upload.name, error=error_words(exc, page_lang()), fallback=source_name(choice, page_lang())))
     plan = app_plan.loaded_plan(choice)  # a plan the Plan view loaded
     if plan is not None:
         return plan
@@ -377,7 +389,7 @@ def daily_cases_upload(problems: list[str]) -> tuple[list[float], str] | None:
         table = pd.read_csv(io.BytesIO(upload.getvalue()))
         return cases_from_table(table, upload.name), upload.name
     except ConfigError as exc:
-        error = str(exc)
+        error = error_words(exc, page_lang())
     except Exception as exc:  # noqa: BLE001 - any unreadable upload is reported, never raised
         error = t("msg.cases_unreadable", name=upload.name, kind=exc.__class__.__name__)
     st.sidebar.error(t("msg.cases_not_used", error=error))
@@ -705,7 +717,7 @@ def main() -> None:
     try:
         base = build(data)
     except ConfigError as exc:
-        st.error(t("msg.scenario_invalid", error=exc))
+        st.error(t("msg.scenario_invalid", error=error_words(exc, page_lang())))
         return
     built = data
     data, source = epidemic_demand(data, source)
@@ -717,7 +729,7 @@ def main() -> None:
         if data is not built:  # an epidemic preset or a case history changed it (12 ms a build)
             base = build(data)
     except ConfigError as exc:
-        st.error(t("msg.case_history_not_used", error=exc))
+        st.error(t("msg.case_history_not_used", error=error_words(exc, page_lang())))
         return
     if cases is not None and upload is not None:
         st.sidebar.info(t("sidebar.cases_in_use", name=upload[1]))
@@ -742,7 +754,7 @@ def main() -> None:
         scenario = levers.scenario_with(data, values, table, cases)
     except ConfigError as exc:
         ends = at_an_end(values)
-        st.error(t("msg.not_applied", error=exc))
+        st.error(t("msg.not_applied", error=error_words(exc, page_lang())))
         if ends:
             st.info(t("msg.lever_extreme", levers="; ".join(ends)))
         return
@@ -754,7 +766,7 @@ def main() -> None:
     try:
         check_memory([scenario], worker_pool().workers, override=None)
     except ConfigError as exc:
-        st.error(t("msg.not_run", error=exc))
+        st.error(t("msg.not_run", error=error_words(exc, page_lang())))
         return
     for tier in unbedded_tiers(scenario):
         st.warning(t("msg.no_beds", beds=t(f"tier.{tier}")))
@@ -775,7 +787,7 @@ def main() -> None:
     try:
         job = simulation(yaml_text, replications, seed, posterior, scenario=scenario)
     except ConfigError as exc:
-        st.error(str(exc))
+        st.error(error_words(exc, page_lang()))
         return
     superseded = st.session_state.get("following")
     if superseded is None or superseded[1] is not job:
@@ -792,7 +804,7 @@ def main() -> None:
     try:
         found = job.now()
     except ConfigError as exc:
-        st.error(str(exc))
+        st.error(error_words(exc, page_lang()))
         return
     follow(job, found)
     if found is None:  # replication 0 still runs: the estimate (if any) above, the previous setting's results below

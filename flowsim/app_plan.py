@@ -22,7 +22,7 @@ from flowsim.app_widgets import download_table, show_chart, show_charts
 from flowsim.config import ConfigError, parse_yaml, to_yaml
 from flowsim.costs import RESOURCE_OF
 from flowsim.decision_words import plan_words, significant, target_words, unit_words, verdict
-from flowsim.i18n import local_name, number, text
+from flowsim.i18n import error_words, local_name, number, text
 
 PLAN_KEY = "loaded_plan"
 MIN_REPLICATIONS = 4
@@ -119,7 +119,7 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
         targets = [parse_target(target, "target") for target in texts]
         priced = _costs(scenario)
     except ConfigError as exc:
-        st.error(t("plan.not_used", error=exc))
+        st.error(t("plan.not_used", error=error_words(exc, page_lang())))
         return
     if not targets:
         st.info(t("plan.choose_target"))
@@ -136,7 +136,7 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
             st.session_state["plan-frontier"] = frontier(scenario, targets, reps, seed, rtol=0.03, executor=pool,
                                                          report=report)
         except ConfigError as exc:
-            st.error(str(exc))
+            st.error(error_words(exc, page_lang()))
         bar.empty()
     if right.button(t("plan.find_cheapest"), key="run-optimise"):
         import importlib.util
@@ -153,7 +153,7 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
                     priced, targets, budget if budget > 0 else math.inf, decisions, trials, reps, seed,
                     confirm=2, executor=pool, report=report)
             except ConfigError as exc:
-                st.error(str(exc))
+                st.error(error_words(exc, page_lang()))
             bar.empty()
     st.markdown(t("plan.units_intro"))
     if st.button(t("plan.rank_units"), key="run-units"):

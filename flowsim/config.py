@@ -608,7 +608,9 @@ def _check_fleet(s: Scenario, districts: list[str]) -> None:
             raise ConfigError(f"ambulances.rush_hours[{i}].to_hour: must be after from_hour")
 
 
-def _format(err: ValidationError) -> str:
+def _format(err: ValidationError) -> ConfigError:
+    """Pydantic's first error as one line, `field.path: reason (and N more problems)`, its type and
+    context kept (`ConfigError.code`, `.params`) so the app can say it in the page's language."""
     first = err.errors()[0]
     parts: list[str] = []
     for p in first["loc"]:
@@ -621,7 +623,9 @@ def _format(err: ValidationError) -> str:
     path = "".join(parts) or "(top level)"
     msg = first["msg"].removeprefix("Value error, ")
     more = err.error_count() - 1
-    return f"{path}: {msg}" + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+    reason = msg + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+    params = {k: v for k, v in (first.get("ctx") or {}).items() if isinstance(v, str | int | float)}
+    return ConfigError.coded(path, reason, str(first["type"]), {**params, "more": more})
 
 
 def _parse_value(text: str) -> Any:
@@ -876,7 +880,7 @@ def build(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_format(err)) from None
+        raise _format(err) from None
     _cross_check(scenario)
     return scenario
 

@@ -26,6 +26,11 @@ class InputError(ValueError):
     field: str | None = None
     value: str | None = None
     reason: str = ""
+    code: str | None = None
+    """What kind of error, for a front end that says it in another language (`i18n.error_words`):
+    pydantic's error type for a field that failed validation (`greater_than_equal`, `missing`, ...)."""
+    params: dict[str, object] | None = None
+    """The numbers and names the coded reason is made of (pydantic's `ctx`)."""
 
     @classmethod
     def at(cls, field: str, reason: str, value: object = _NO_VALUE) -> Self:
@@ -33,6 +38,13 @@ class InputError(ValueError):
         shown = None if value is _NO_VALUE else str(value)
         exc = cls(f"{field}{'' if shown is None else ' ' + shown}: {reason}")
         exc.field, exc.value, exc.reason = field, shown, reason
+        return exc
+
+    @classmethod
+    def coded(cls, field: str, reason: str, code: str, params: Mapping[str, object] | None = None) -> Self:
+        """`at(field, reason)`, with the reason's `code` and `params` kept for a translation."""
+        exc = cls.at(field, reason)
+        exc.code, exc.params = code, dict(params or {})
         return exc
 
     def named(self, names: Mapping[str, str]) -> str:

@@ -76,6 +76,30 @@ def count(n: int, noun: str, lang: str = DEFAULT) -> str:
     return text(f"count.{noun}.{'one' if n == 1 else 'other'}", lang, n=number(n, 0, lang))
 
 
+def error_words(exc: Exception, lang: str = DEFAULT) -> str:
+    """An input error as `lang` says it. English: the library's own line. Another language: a
+    field that failed validation in its words (below a minimum, missing, unknown, not a number,
+    not one of the words allowed: pydantic's error type, `InputError.code`), with the field's path
+    as the scenario file writes it; any other reason in the library's English, said to be English
+    (each of the library's ~200 messages is not translated)."""
+    from .errors import InputError
+
+    if lang == DEFAULT or not isinstance(exc, InputError):
+        return str(exc)
+    params = dict(exc.params or {})
+    key = f"error.{exc.code}"
+    if exc.field is None or exc.code is None or not has(key, lang):
+        return text("error.in_english", lang, error=str(exc))
+    point = number(1.5, 1, lang)[1]  # this language's decimal sign
+    shown = {k: (f"{v:g}".replace(".", point) if isinstance(v, float) else str(v)) for k, v in params.items()}
+    try:
+        reason = text(key, lang, **shown)
+    except KeyError:  # a context pydantic did not give: the English line, said to be English
+        return text("error.in_english", lang, error=str(exc))
+    more = params.get("more", 0)
+    return f"{exc.field}: {reason}" + (" " + text("error.more", lang, more=shown["more"]) if more else "")
+
+
 def has(key: str, lang: str = DEFAULT) -> bool:
     return key in table(lang)
 

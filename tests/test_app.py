@@ -785,3 +785,15 @@ def test_the_posterior_is_uploaded_on_the_overview_and_kept_on_the_views_it_acts
     assert not app.exception
     assert any("other.parquet" in e.value and "tier9_stay" in e.value for e in app.sidebar.error)
     assert metric(app, "Deaths") == before  # not used
+
+
+def test_a_bad_value_is_said_in_the_pages_language_naming_its_field(app: AppTest):
+    app.selectbox(key="lang").set_value("vi").run()
+    area = next(t for t in app.text_area if t.key.startswith("yaml:"))
+    area.set_value(area.value.replace("record_step_days: 0.5", "record_step_days: -1", 1)).run()
+    assert not app.exception
+    said = [e.value for e in app.error]
+    assert any("record_step_days: giá trị phải lớn hơn 0" in e for e in said), said
+    area = next(t for t in app.text_area if t.key.startswith("yaml:"))
+    area.set_value(area.value.replace("record_step_days: -1", "record_step_days: 0.5\nnosuch_field: 1", 1)).run()
+    assert any("nosuch_field: không có trường này" in e.value for e in app.error), [e.value for e in app.error]
