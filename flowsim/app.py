@@ -758,6 +758,8 @@ def main() -> None:
         if ends:
             st.info(t("msg.lever_extreme", levers="; ".join(ends)))
         return
+    if edited_yaml.strip() != base_yaml.strip():
+        overridden_edits(base, data, scenario)
     yaml_text = to_yaml(scenario)
     st.session_state["yaml_text"] = yaml_text
     st.sidebar.download_button(t("sidebar.download_scenario"), yaml_text.encode(), "scenario.yaml",
@@ -910,6 +912,25 @@ def _map_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
                                                local_name(name, page_lang()), day, page_lang()):
             show_chart(chart)
     download_table(fac, f"map_day{day}_tier{tier}")
+
+
+def overridden_edits(base: flowsim.Scenario, data: dict, scenario: flowsim.Scenario) -> None:
+    """Say which edits of the YAML the sidebar undoes: a field a lever sets (the slider's value is
+    used) or a facility's beds (the beds table's are). Silently running the slider's value was
+    a wrong answer to the edit."""
+    try:
+        edited = build(data)
+    except ConfigError:
+        return
+    was, wanted, used = levers.current(base), levers.current(edited), levers.current(scenario)
+    undone = [named("lever", k, page_lang()) for k in wanted if has(f"lever.{k}.label", page_lang())
+              and wanted[k] != was.get(k) and used.get(k) != wanted[k]]
+    beds = {f.name: f.beds for f in base.facilities}
+    final = {f.name: f.beds for f in scenario.facilities}
+    undone += [t("msg.beds_of", facility=local_name(f.name, page_lang())) for f in edited.facilities
+               if f.name in beds and f.beds != beds[f.name] and f.name in final and final[f.name] != f.beds]
+    if undone:
+        st.warning(t("msg.edit_overridden", fields="; ".join(undone)))
 
 
 def report_controls(scenario: flowsim.Scenario, result: dict[str, Any], yaml_text: str, seed: int) -> None:

@@ -797,3 +797,17 @@ def test_a_bad_value_is_said_in_the_pages_language_naming_its_field(app: AppTest
     area = next(t for t in app.text_area if t.key.startswith("yaml:"))
     area.set_value(area.value.replace("record_step_days: -1", "record_step_days: 0.5\nnosuch_field: 1", 1)).run()
     assert any("nosuch_field: không có trường này" in e.value for e in app.error), [e.value for e in app.error]
+
+
+def test_a_yaml_edit_the_sidebar_undoes_is_said_not_dropped_silently(app: AppTest):
+    """The horizon lever and the beds table set their fields after the YAML: an edit of them is
+    not used, and the page says so (it ran the slider's 60 days without a word)."""
+    area = next(t for t in app.text_area if t.key.startswith("yaml:"))
+    area.set_value(area.value.replace("horizon_days: 60.0", "horizon_days: 90", 1)).run()
+    assert not app.exception
+    warned = [w.value for w in app.warning if "is not used" in w.value]
+    assert warned and "Horizon" in warned[0], [w.value for w in app.warning]
+    area = next(t for t in app.text_area if t.key.startswith("yaml:"))
+    area.set_value(area.value.replace("horizon_days: 90", "horizon_days: 60.0", 1)
+                   .replace("record_step_days: 0.5", "record_step_days: 0.25", 1)).run()
+    assert not [w for w in app.warning if "is not used" in w.value]  # an edit the sidebar leaves alone
