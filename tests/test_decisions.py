@@ -138,6 +138,7 @@ def test_the_frontier_of_an_mmc_matches_erlang_c_precisely(target, wait, share):
     assert f.lower <= theory <= f.upper and f.upper - f.lower < 0.1 * theory
 
 
+@pytest.mark.slow  # a search of many points (7-10 s): CI runs it; the quick loop keeps under 3 min
 def test_with_several_targets_the_frontier_is_the_lowest_and_only_those_that_can_bind_get_an_interval():
     from flowsim.frontier import frontier
 
@@ -199,6 +200,7 @@ def _toy(two_wards: flowsim.Scenario) -> flowsim.Scenario:
     return flowsim.variant(two_wards, {"costs": {"oxygen_bed": {"one_off": 10, "per_day": 0.1}}})
 
 
+@pytest.mark.slow  # a search of many points (7-10 s): CI runs it; the quick loop keeps under 3 min
 def test_the_optimiser_finds_the_known_cheapest_plan_on_a_toy_cost_surface(two_wards):
     from flowsim.evaluations import Evaluator
     from flowsim.optimise import make_plan, optimise, parse_decision
