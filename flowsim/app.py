@@ -404,7 +404,12 @@ def _slider(lever: levers.Lever, low: float, high: float, key: str, disabled: bo
         return st.sidebar.slider(named("lever", lever.key, page_lang()), int(low), int(high), step=int(lever.step), key=key,
                                  help=t(f"lever.{lever.key}.help"), disabled=disabled)
     return st.sidebar.slider(named("lever", lever.key, page_lang()), float(low), float(high), step=float(lever.step), key=key,
-                             help=t(f"lever.{lever.key}.help"), disabled=disabled)
+                             help=t(f"lever.{lever.key}.help"), disabled=disabled, format=step_format(lever.step))
+
+
+def step_format(step: float) -> str:
+    """A float slider's printf format with as many decimals as its step has ("1.5", not "1.50")."""
+    return f"%.{max(0, len(f'{step:g}'.partition('.')[2]))}f"
 
 
 def lever_inputs(scenario: flowsim.Scenario, source: str, cases_in_use: bool) -> dict[str, Any]:
@@ -1325,14 +1330,15 @@ def teach_view() -> None:
     sb.caption(t("sidebar.teach_caption"))
     sb.subheader(t("teach.mmc_title"))
     servers = sb.slider(t("teach.beds"), 1, 20, 5, key="teach-beds", help=t("teach.beds_help"))
-    stay = sb.slider(t("teach.stay"), 1.0, 10.0, 2.0, step=0.5, key="teach-stay", help=t("teach.stay_help"))
+    stay = sb.slider(t("teach.stay"), 1.0, 10.0, 2.0, step=0.5, key="teach-stay", help=t("teach.stay_help"),
+                     format=step_format(0.5))
     sb.subheader(t("teach.tandem_title"))
     low, high = sb.slider(t("teach.tandem_beds"), 4, 16, (6, 12), key="teach-tandem")
     sb.subheader(t("teach.epidemic_title"))
-    doubling = sb.slider(t("teach.doubling"), 3.0, 12.0, 6.0, step=0.5, key="teach-doubling",
+    doubling = sb.slider(t("teach.doubling"), 3.0, 12.0, 6.0, step=0.5, key="teach-doubling", format=step_format(0.5),
                          help=t("teach.doubling_help"))
     day = sb.slider(t("teach.day"), 10, 60, 30, key="teach-distancing-day", help=t("teach.day_help"))
-    effect = sb.slider(t("teach.effect"), 0.1, 0.8, 0.5, step=0.05, key="teach-distancing-effect",
+    effect = sb.slider(t("teach.effect"), 0.1, 0.8, 0.5, step=0.05, key="teach-distancing-effect", format=step_format(0.05),
                        help=t("teach.effect_help"))
 
     st.subheader(t("teach.mmc_title"))

@@ -128,7 +128,7 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
     c1, c2, c3 = st.columns(3)
     budget = c1.number_input(t("plan.budget", currency=local_name(priced.costs.currency, page_lang())), 0.0, 1e15, 0.0, key="plan-budget")
     trials = c2.slider(t("plan.trials"), 4, 60, 12, key="plan-trials")
-    most = c3.slider(t("plan.at_most"), 1.1, 3.0, 2.0, 0.1, key="plan-most")
+    most = c3.slider(t("plan.at_most"), 1.1, 3.0, 2.0, 0.1, key="plan-most", format="%.1f")
     left, right = st.columns(2)
     if left.button(t("plan.find_frontier"), key="run-frontier"):
         bar, report = _bar(t("plan.frontier_label"))
