@@ -612,11 +612,18 @@ def beds_editor(base: flowsim.Scenario, source: str) -> pd.DataFrame:
     if not box.open:
         st.session_state.pop(opened, None)
         return table
-    start = st.session_state.setdefault(opened, table)
+    lang = page_lang()
+    if st.session_state.get(opened, (None, None))[0] != lang:  # opened now, or in the other language
+        st.session_state[opened] = (lang, table)
+    start = st.session_state[opened][1]
+    names = ["name", "kind", "district"]
+    shown = start.assign(name=[local_name(x, lang) for x in start["name"]],  # the page's words; the
+                         district=[local_name(x, lang) for x in start["district"]],  # scenario's names
+                         kind=[t(f"kind.{k}") if has(f"kind.{k}", lang) else k for k in start["kind"]])  # kept below
     with box:
-        table = st.data_editor(start, key=f"beds:{source}", disabled=["name", "kind", "district"], hide_index=True,
-                               width="stretch",
-                               column_config={c: t(f"editor.{c}") for c in ("name", "kind", "district", *levers.BED_COLUMNS)})
+        edited = st.data_editor(shown, key=f"beds:{source}:{lang}", disabled=names, hide_index=True, width="stretch",
+                                column_config={c: t(f"editor.{c}") for c in (*names, *levers.BED_COLUMNS)})
+    table = edited.assign(**{c: start[c].to_numpy() for c in names})  # rows are fixed: the same order
     st.session_state[kept] = table
     return table
 
@@ -756,6 +763,7 @@ def main() -> None:
     try:
         if edited_yaml.strip() != base_yaml.strip():
             data = parse_yaml(edited_yaml, "edited YAML")
+            build(data)  # the edit itself must be valid: a lever or the beds table set over it hid "tier2: -5"
         scenario = levers.scenario_with(data, values, table, cases)
     except ConfigError as exc:
         ends = at_an_end(values)
@@ -923,10 +931,7 @@ def overridden_edits(base: flowsim.Scenario, data: dict, scenario: flowsim.Scena
     """Say which edits of the YAML the sidebar undoes: a field a lever sets (the slider's value is
     used) or a facility's beds (the beds table's are). Silently running the slider's value was
     a wrong answer to the edit."""
-    try:
-        edited = build(data)
-    except ConfigError:
-        return
+    edited = build(data)  # valid: checked before the levers were applied
     was, wanted, used = levers.current(base), levers.current(edited), levers.current(scenario)
     undone = [named("lever", k, page_lang()) for k in wanted if has(f"lever.{k}.label", page_lang())
               and wanted[k] != was.get(k) and used.get(k) != wanted[k]]

@@ -611,7 +611,10 @@ def _check_fleet(s: Scenario, districts: list[str]) -> None:
 def _format(err: ValidationError) -> ConfigError:
     """Pydantic's first error as one line, `field.path: reason (and N more problems)`, its type and
     context kept (`ConfigError.code`, `.params`) so the app can say it in the page's language."""
-    first = err.errors()[0]
+    errors = err.errors()
+    # an unknown field first: a misspelt key ("xname:") also makes its true name "missing", and
+    # "name: Field required" hid the cause
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     parts: list[str] = []
     for p in first["loc"]:
         if isinstance(p, int):

@@ -157,7 +157,8 @@ def network_deck(scenario: Scenario, occupancy: pd.DataFrame, day: float, tier: 
         pdk.Layer("ScatterplotLayer", d, get_position=["lon", "lat"], get_radius="radius",
                   get_fill_color="fill", get_line_color=[90, 90, 90, 120], stroked=True,
                   line_width_min_pixels=1, pickable=True, id="districts"),
-        pdk.Layer("TextLayer", d, get_position=["lon", "lat"], get_text="title", get_size=11,
+        # character_set "auto": deck.gl's text atlas holds only ASCII by default, and drew "Sóc Sơn" as "S c"
+        pdk.Layer("TextLayer", d, get_position=["lon", "lat"], get_text="title", get_size=11, character_set="auto",
                   get_color=[70, 70, 70, 200], id="district-names"),
         pdk.Layer("ScatterplotLayer", fac, get_position=["lon", "lat"], get_radius="radius", get_fill_color="colour",
                   get_line_color=[30, 30, 30, 200], stroked=True, line_width_min_pixels=1, pickable=True,

@@ -716,6 +716,12 @@ def test_the_first_page_draws_no_data_grid_and_the_beds_kept_while_their_editor_
     app.session_state["beds-open:town"] = True
     app.run()
     assert app.dataframe[0].value["tier2"].tolist()[:2] == [2, 30]
+    app.selectbox(key="lang").set_value("vi").run()  # the editor in the page's words, the edit kept
+    app.session_state["beds-open:town"] = True
+    app.run()
+    shown = app.dataframe[0].value
+    assert shown["name"].tolist()[:2] == ["Trạm y tế Ven Sông", "Bệnh viện Thị trấn"] and shown["tier2"].tolist()[:2] == [2, 30]
+    assert "tier2: 30" in app.session_state["yaml_text"] and "Town Hospital" in app.session_state["yaml_text"]
 
 
 def test_each_session_keeps_its_own_language_while_another_draws_its_page(monkeypatch):
@@ -811,3 +817,13 @@ def test_a_yaml_edit_the_sidebar_undoes_is_said_not_dropped_silently(app: AppTes
     area.set_value(area.value.replace("horizon_days: 90", "horizon_days: 60.0", 1)
                    .replace("record_step_days: 0.5", "record_step_days: 0.25", 1)).run()
     assert not [w for w in app.warning if "is not used" in w.value]  # an edit the sidebar leaves alone
+
+
+def test_an_invalid_yaml_edit_under_a_lever_is_an_error_not_hidden_by_the_lever(app: AppTest):
+    """The beds table and the levers apply after the YAML: a negative bed count typed in the YAML
+    was silently replaced by the table's, and the run went on."""
+    area = next(t for t in app.text_area if t.key.startswith("yaml:"))
+    area.set_value(area.value.replace("tier2: 14", "tier2: -5", 1)).run()
+    assert not app.exception
+    assert any("tier2" in e.value and "greater than or equal to 0" in e.value for e in app.error), \
+        [e.value for e in app.error]
