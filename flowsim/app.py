@@ -649,7 +649,8 @@ def epidemic_demand(data: dict, source: str) -> tuple[dict, str]:
         return data, source
     off = "off"
     choice = pick(st.sidebar.selectbox, t("sidebar.epidemic"), [off, *choices], key=f"epidemic:{source}",
-                                  words=lambda c, lang: text("sidebar.epidemic_off", lang) if c == off else c,
+                                  words=lambda c, lang: text("sidebar.epidemic_off", lang) if c == off else
+                                  text(f"preset.{c}", lang) if has(f"preset.{c}", lang) else c,
                                   help=t("sidebar.epidemic_help"))
     if choice not in choices:
         return data, source
@@ -956,7 +957,7 @@ def report_controls(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
         with st.spinner(t("report.building")):
             saved = st.session_state.get("bottlenecks")
             ranking = saved[1] if saved is not None and saved[0] == yaml_text else None
-            comparison = st.session_state.get("comparison")
+            comparison = current_comparison(yaml_text)
             validation = remembered(("validation",), lambda: validate_quick()) if checks else None
             b = briefing.Briefing(scenario, seed, result["summary"], result["intervals"], result["timeseries"],
                                   result["resources"], result["waits"], result["transfers"], ranking=ranking,
@@ -1237,7 +1238,10 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
     if saved is not None:
         if saved[0] != yaml_text:
             st.info(t("msg.ranked_earlier"))
-        show_chart(charts.bottleneck_bars(saved[1], 0.10, page_lang()))
+        st.markdown(f"**{t('plot.bottlenecks_title', step=f'{0.10:.0%}')}**")
+        panels = charts.bottleneck_bars(saved[1], page_lang())
+        for i in range(0, len(panels), 2):
+            show_charts(panels[i:i + 2])
         download_table(saved[1], "bottlenecks")
 
 
@@ -1288,12 +1292,36 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
         download_table(saved[1], "sweep")
 
 
+COMPARISON_KEY = "comparison"
+"""The comparison last run, as `Compared`: the setting it was made for and the name its current row had."""
+
+
+def _save_setting(yaml_text: str) -> None:
+    """The Save button's action: keep the setting under its name, and offer the next default name
+    (a widget's typed value cannot change in the run that drew it: hence a callback)."""
+    saved: list[tuple[str, str]] = st.session_state.setdefault("saved_scenarios", [])
+    saved.append((st.session_state.get("save-name") or t("compare.default_name", n=len(saved) + 1), yaml_text))
+    st.session_state["save-name"] = t("compare.default_name", n=len(saved) + 1)
+
+
+def current_comparison(yaml_text: str) -> pd.DataFrame | None:
+    """The comparison made for this setting, its current row named in the page's language (it was
+    named in the language of the page that ran it); None when the levers have moved since."""
+    kept = st.session_state.get(COMPARISON_KEY)
+    if kept is None or kept[0] != yaml_text:
+        return None
+    _, current, diffs = kept
+    rename = {current: t("compare.current")}
+    return diffs.assign(scenario=diffs["scenario"].replace(rename), baseline=diffs["baseline"].replace(rename))
+
+
 def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, seed: int) -> None:
     saved: list[tuple[str, str]] = st.session_state.setdefault("saved_scenarios", [])
     st.caption(t("compare.caption"))
-    name = st.text_input(t("compare.name"), t("compare.default_name", n=len(saved) + 1), key="save-name")
-    if st.button(t("compare.save"), key="save-scenario"):
-        saved.append((name, yaml_text))
+    if "save-name" not in st.session_state:
+        st.session_state["save-name"] = t("compare.default_name", n=len(saved) + 1)
+    st.text_input(t("compare.name"), key="save-name")
+    st.button(t("compare.save"), key="save-scenario", on_click=_save_setting, args=(yaml_text,))
     if not saved:
         st.info(t("msg.nothing_saved"))
         return
@@ -1302,13 +1330,16 @@ def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, 
         names = unique_labels([*(n for n, _ in saved), t("compare.current")])
         named_yaml = tuple(zip(names, [*(text_ for _, text_ in saved), yaml_text], strict=True))
         bar, tell = progress_bar()
-        st.session_state["comparison"] = run_compare(named_yaml, max(replications, PAIRED_MIN), seed, tell)
+        st.session_state[COMPARISON_KEY] = (yaml_text, names[-1],
+                                            run_compare(named_yaml, max(replications, PAIRED_MIN), seed, tell))
         bar.empty()
-    diffs = st.session_state.get("comparison")
+    diffs = current_comparison(yaml_text)
     if diffs is not None:
         figures = [k for k in KEY_FIGURES if k in set(diffs["figure"])]
         show_chart(charts.forest(diffs, figures, page_lang()))
         download_table(diffs, "comparison")
+    elif st.session_state.get(COMPARISON_KEY) is not None:
+        st.info(t("compare.stale"))
 
 
 # -- Teach: small scenarios with their own controls --------------------------------------------------

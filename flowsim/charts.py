@@ -192,8 +192,10 @@ def occupancy_heatmap(occupancy: pd.DataFrame, tier: int, kind: str, lang: str =
     ).properties(width=WIDTH, height=alt.Step(24))
 
 
-def bottleneck_bars(ranking: pd.DataFrame, step: float, lang: str = DEFAULT) -> alt.HConcatChart:
-    """What +step of each resource buys, one panel per gain in its own unit, with paired 95% intervals."""
+def bottleneck_bars(ranking: pd.DataFrame, lang: str = DEFAULT) -> list[alt.LayerChart]:
+    """What +step of each resource buys, one chart per gain in its own unit, with paired 95%
+    intervals; separate charts, each a share of the page (four concatenated panels of fixed width
+    ran off it). The caller titles them (`plot.bottlenecks_title`)."""
     gains = ["deaths_averted", *[c for c in ranking.columns if c.endswith("_p90_reduction")]]
     names = [text(f"resource.{r}", lang) if has(f"resource.{r}", lang) else r for r in ranking["resource"]]
     panels: list[alt.LayerChart] = []
@@ -204,14 +206,16 @@ def bottleneck_bars(ranking: pd.DataFrame, step: float, lang: str = DEFAULT) -> 
         tip = [alt.Tooltip("resource:N", title=text("chart.what", lang)), alt.Tooltip("value:Q", title=title, format=",.2f"),
                alt.Tooltip("lower:Q", title=f"{text('plot.interval', lang)} ↓", format=",.2f"),
                alt.Tooltip("upper:Q", title=f"{text('plot.interval', lang)} ↑", format=",.2f")]
-        y = alt.Y("resource:N", sort=names, title=None, axis=alt.Axis(labels=not panels, labelLimit=260,
-                                                                     labelOverlap=False))
+        y = alt.Y("resource:N", sort=names, title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False))
+        reach = float(frame[["value", "lower", "upper"]].abs().max().max())
+        x = alt.X("value:Q", title=None, axis=alt.Axis(format=",~f"),  # nothing gained: a unit either side, not 0,000000
+                  scale=alt.Scale(domain=[-1, 1]) if not reach > 0 else alt.Scale())
         base = alt.Chart(frame, title=alt.Title(title, fontSize=12))
         panels.append((base.mark_bar(color=TIER_COLOURS[1] if col == "deaths_averted" else TIER_COLOURS[2]).encode(
-            alt.X("value:Q", title=None), y, tooltip=tip)
+            x, y, tooltip=tip)
             + base.mark_rule(color="black").encode(alt.X("lower:Q"), alt.X2("upper:Q"), y, tooltip=tip)
-        ).properties(width=180, height=alt.Step(30)))
-    return alt.hconcat(*panels).properties(title=text("plot.bottlenecks_title", lang, step=f"{step:.0%}"))
+        ).properties(width=WIDTH, height=alt.Step(30)))
+    return panels
 
 
 def _label(value: object) -> str:
@@ -267,7 +271,7 @@ def forest(differences: pd.DataFrame, figures: list[str], lang: str = DEFAULT) -
         zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=TIER_COLOURS[3], strokeDash=[4, 3]).encode(x="x:Q")
         reach = float(d[["lower", "upper", "difference"]].abs().max().max())
         # no difference at all: a domain of [0, 0] made Vega tick 0,000000; a unit either side instead
-        x = alt.X("lower:Q", title=None, axis=alt.Axis(format=",~g"),
+        x = alt.X("lower:Q", title=None, axis=alt.Axis(format=",~f"),  # ~g wrote 5e+2 (Vega sets its precision)
                   scale=alt.Scale(domain=[-1, 1]) if not reach > 0 else alt.Scale())
         panels.append((zero + base.mark_rule().encode(x, alt.X2("upper:Q"), y, tooltip=tip)
                        + base.mark_point(filled=True, color="black", size=60).encode(alt.X("difference:Q"), y,
@@ -352,10 +356,10 @@ def facility_over_time(table: pd.DataFrame, name: str, day: float, lang: str = D
     patients = text("chart.patients", lang)
     most = float(long["waiting"].max()) if len(long) else 0.0
     queue = (alt.Chart(long, title=text("chart.queue_title", lang)).mark_line(interpolate="step-after").encode(
-        _day(lang), alt.Y("waiting:Q", title=patients, axis=alt.Axis(format=",~g", tickMinStep=1),
+        _day(lang), alt.Y("waiting:Q", title=patients, axis=alt.Axis(format=",~f", tickMinStep=1),
                           scale=alt.Scale(domain=[0, max(most, 1.0)])),
         alt.Color("series:N", title=None, scale=series_colours(list(series.values()), ["#c0392b", "#7f8c8d"]),
-                  legend=alt.Legend(orient="top")),
+                  legend=alt.Legend(orient="top", direction="vertical", labelLimit=600)),
         tooltip=[alt.Tooltip("time:Q", title=text("chart.day", lang), format=".1f"),
                  alt.Tooltip("series:N", title=text("chart.what", lang)), alt.Tooltip("waiting:Q", title=patients, format=",.0f")])
         + marker).add_params(zoom_x()).properties(width=WIDTH, height=260)
@@ -386,7 +390,7 @@ def mmc_lesson(theory: pd.DataFrame, simulated: pd.DataFrame, lang: str = DEFAUL
     theory_name, simulated_name = text("lesson.theory", lang), text("lesson.simulated", lang)
     legend = series_colours([theory_name, simulated_name], ["black", TIER_COLOURS[3]])
     charts = []
-    for col, title, axis, digits, log in (("p_wait", text("lesson.p_wait", lang), "P(wait)", ".1%", False),
+    for col, title, axis, digits, log in (("p_wait", text("lesson.p_wait", lang), text("lesson.p_wait_axis", lang), ".1%", False),
                                           ("wq", text("lesson.wq", lang), text("lesson.days", lang), ",.3f", True)):
         x = alt.X("rho:Q", title=load, scale=alt.Scale(domain=[0, 1]))
         line_tip = [alt.Tooltip("rho:Q", title=load, format=".2f"), alt.Tooltip(f"{col}:Q", title=theory_name, format=digits)]
@@ -399,7 +403,8 @@ def mmc_lesson(theory: pd.DataFrame, simulated: pd.DataFrame, lang: str = DEFAUL
             shown = theory[theory[col] >= simulated[col].min() / 10]
         line = alt.Chart(shown.assign(source=theory_name)).mark_line().encode(
             x, alt.Y(f"{col}:Q", title=axis, scale=alt.Scale(type="log") if log else alt.Scale()),
-            alt.Color("source:N", title=None, scale=legend, legend=alt.Legend(orient="top-left")), tooltip=line_tip)
+            alt.Color("source:N", title=None, scale=legend, legend=alt.Legend(orient="top-left", labelLimit=400)),
+            tooltip=line_tip)
         dots = _with_interval(simulated.assign(source=simulated_name), x, col, axis, TIER_COLOURS[3], dot_tip, log)
         charts.append((line + dots).add_params(zoom_x()).properties(title=title, width=WIDTH, height=280))
     return charts

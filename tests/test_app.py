@@ -124,8 +124,17 @@ def test_compare_view_gives_paired_differences(app: AppTest):
     app.slider(key="lever:oxygen_beds_scale").set_value(2.0).run()
     app.button(key="run-compare").click().run()
     assert not app.exception
-    diffs = app.session_state["comparison"]
-    assert "current" in set(diffs["scenario"])
+    made_for, current, diffs = app.session_state["comparison"]
+    assert current == "current" and "current" in set(diffs["scenario"])
+    assert len(app.get("vega_lite_chart")) >= 1
+    app.button(key="save-scenario").click().run()  # saved twice without a name: two names, not one
+    assert app.session_state["saved_scenarios"][0][0] != app.session_state["saved_scenarios"][1][0]
+    app.selectbox(key="lang").set_value("vi").run()  # the current row in the page's language
+    import json
+    assert any("hiện tại" in json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in app.get("vega_lite_chart"))
+    app.selectbox(key="lang").set_value("en").run()
+    app.slider(key="lever:oxygen_beds_scale").set_value(1.0).run()  # the levers moved: no stale comparison
+    assert any("compare again" in i.value for i in app.info) and not app.get("vega_lite_chart")
 
 
 def test_results_survive_switching_views(app: AppTest):
@@ -279,7 +288,7 @@ def test_hanoi_offers_the_omicron_fit_as_epidemic_demand(monkeypatch):
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     chooser = next(s for s in at.selectbox if s.label == "Epidemic-driven demand")
-    assert "omicron_fit" in chooser.options
+    assert "Hanoi's Omicron wave from 25 January 2022 (fitted)" in chooser.options  # words, not the preset's name
     chooser.set_value("omicron_fit").run()
     assert not at.exception and not at.error
     assert at.slider(key="lever:rt").value == pytest.approx(1.085)
