@@ -49,6 +49,7 @@ from flowsim.headline import Headline, headline, sentence
 from flowsim.i18n import (
     DEFAULT,
     LANGUAGES,
+    bracket,
     count,
     error_words,
     figure_digits,
@@ -1093,8 +1094,8 @@ def figure_table(result: dict[str, Any]) -> pd.DataFrame:
         row = {t("table.figure"): t(f"figure.{name}.label"), t("table.unit"): t(f"figure.{name}.unit"),
                t("table.mean"): show_value(name, float(x.mean()))}
         if runs >= INTERVAL_MIN and ci is not None and name in ci.index:
-            row[t("table.interval")] = f"[{num(ci.loc[name, 'lower'] * scale, digits)}, " \
-                                       f"{num(ci.loc[name, 'upper'] * scale, digits)}]"
+            row[t("table.interval")] = bracket(ci.loc[name, "lower"] * scale, ci.loc[name, "upper"] * scale, digits,
+                                               page_lang())
         else:
             low, high = show_value(name, float(x.min())), show_value(name, float(x.max()))
             row[t("table.range")] = low if low == high else t("card.range", low=low, high=high)

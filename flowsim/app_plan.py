@@ -22,7 +22,7 @@ from flowsim.app_widgets import download_table, show_chart, show_charts
 from flowsim.config import ConfigError, parse_yaml, to_yaml
 from flowsim.costs import RESOURCE_OF
 from flowsim.decision_words import plan_words, significant, target_words, unit_words, verdict
-from flowsim.i18n import error_words, local_name, number, text
+from flowsim.i18n import bracket, error_words, local_name, number, text
 
 PLAN_KEY = "loaded_plan"
 MIN_REPLICATIONS = 4
@@ -182,7 +182,7 @@ def _interval(mean: float, lower: float, upper: float, digits: int = 2) -> str:
     lang = page_lang()
     if not (math.isfinite(lower) and math.isfinite(upper)):
         return number(mean, digits, lang)
-    return f"{number(mean, digits, lang)} [{number(lower, digits, lang)}, {number(upper, digits, lang)}]"
+    return f"{number(mean, digits, lang)} {bracket(lower, upper, digits, lang)}"
 
 
 def _frontier_result(found: Any) -> None:

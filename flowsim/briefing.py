@@ -21,7 +21,7 @@ import pandas as pd
 from . import __version__, levers
 from .config import Scenario, to_yaml
 from .headline import POOL_KEYS, headline, sentence
-from .i18n import DEFAULT, count, figure_digits, figure_value, has, local_name, named, number, text
+from .i18n import DEFAULT, bracket, count, figure_digits, figure_value, has, local_name, named, number, text
 from .intervals import INTERVAL_MIN
 
 KEY_FIGURES = ("died", "died_waiting", "wait_tier2_p90", "wait_tier3_p90", "ambulance_response_p90",
@@ -105,7 +105,7 @@ def _figures(b: Briefing, lang: str) -> str:
         x = b.summary[name].dropna()
         digits, scale = figure_digits(name)
         if runs >= INTERVAL_MIN and ci is not None and name in ci.index:
-            spread = f"[{number(ci.loc[name, 'lower'] * scale, digits, lang)}, {number(ci.loc[name, 'upper'] * scale, digits, lang)}]"
+            spread = bracket(ci.loc[name, "lower"] * scale, ci.loc[name, "upper"] * scale, digits, lang)
         else:
             spread = f"{figure_value(name, x.min(), lang)} – {figure_value(name, x.max(), lang)}"
         rows.append([text(f"figure.{name}.label", lang), text(f"figure.{name}.unit", lang),
@@ -131,8 +131,7 @@ def _ranking(b: Briefing, lang: str) -> str:
     rows = [[f"{int(r['rank'])}. " + (text(f"resource.{r['resource']}", lang) if has(f"resource.{r['resource']}", lang)
                                        else str(r["resource"])),
              number(r["added"], 0, lang),
-             f"{number(r['deaths_averted'], 1, lang)} [{number(r['deaths_averted_lower'], 1, lang)}, "
-             f"{number(r['deaths_averted_upper'], 1, lang)}]"]
+             f"{number(r['deaths_averted'], 1, lang)} {bracket(r['deaths_averted_lower'], r['deaths_averted_upper'], 1, lang)}"]
             for r in b.ranking.sort_values("rank").to_dict("records")]
     return _table([text("resources.resource", lang), text("report.added", lang), text("plot.deaths_averted", lang)],
                   rows)
@@ -147,7 +146,7 @@ def _comparison(b: Briefing, lang: str) -> str:
         digits, scale = figure_digits(name)
         rows.append([str(r["scenario"]), text(f"figure.{name}.label", lang), figure_value(name, r["mean_baseline"], lang),
                      figure_value(name, r["mean"], lang), number(r["difference"] * scale, max(digits, 1), lang),
-                     f"[{number(r['lower'] * scale, max(digits, 1), lang)}, {number(r['upper'] * scale, max(digits, 1), lang)}]"])
+                     bracket(r["lower"] * scale, r["upper"] * scale, max(digits, 1), lang)])
     baseline = str(b.comparison["baseline"].iloc[0]) if len(b.comparison) else ""
     return (f"<p>{html.escape(text('report.baseline', lang, baseline=baseline))}</p>"
             + _table([text("report.scenario", lang), text("table.figure", lang), text("report.baseline_value", lang),

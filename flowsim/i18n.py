@@ -111,6 +111,12 @@ def named(kind: str, name: str, lang: str = DEFAULT) -> str:
     return f"{label} ({text(unit_key, lang)})" if has(unit_key, lang) and table(lang)[unit_key] else label
 
 
+def bracket(lower: float, upper: float, digits: int = 0, lang: str = DEFAULT) -> str:
+    """An interval as `lang` writes it: "[-1.6, 2.6]" in English, "[-1,6; 2,6]" in Vietnamese
+    (where the comma is the decimal sign, "[-1,6, 2,6]" could be read three ways)."""
+    return text("table.bracket", lang, lower=number(lower, digits, lang), upper=number(upper, digits, lang))
+
+
 def figure_label(name: str, lang: str = DEFAULT) -> str:
     """A key figure's plain label with its unit ("Deaths (patients)"); an unknown name as it is."""
     return named("figure", name, lang) if has(f"figure.{name}.label", lang) else name

@@ -29,12 +29,12 @@ def test_the_report_says_what_a_planner_needs_in_their_language(town, lang):
     assert f"<html lang='{lang}'>" in page
     assert "<script" not in page and "http://" not in page and "https://" not in page  # self-contained
     assert len(re.findall(r"src='data:image/png;base64,", page)) >= 2  # over time, and the pools' chart its caption describes
-    from flowsim.i18n import figure_value, number
+    from flowsim.i18n import bracket, figure_value
 
     ci = result.intervals.set_index("figure").loc["died"]
     row = f"<td class='n'>{figure_value('died', result.table['died'].mean(), lang)}</td>"
     assert row in page  # the mean of every replication, written the language's way
-    assert f"[{number(ci['lower'], 0, lang)}, {number(ci['upper'], 0, lang)}]" in page
+    assert bracket(ci['lower'], ci['upper'], 0, lang) in page  # "[1; 4]" in Vietnamese, where the comma is the decimal sign
 
 
 def test_few_replications_give_the_range_and_say_so(town):
