@@ -94,7 +94,7 @@ def overview_chart(name: str, data: pd.DataFrame | alt.NamedData, series: Series
     names, colours = [n for n, _ in series], [c for _, c in series]
     if name in ("census", "waiting"):
         census = name == "census"
-        return alt.Chart(data, title=text(f"chart.{name}", lang)).mark_line().encode(
+        lines = alt.Chart(data, title=text(f"chart.{name}", lang)).mark_line().encode(
             _day(lang),
             # census: tier 1 is ~30 times the others, so a log scale, said in the axis title, with
             # ticks at each power of ten (it chose only 0 and 40,000)
@@ -106,7 +106,15 @@ def overview_chart(name: str, data: pd.DataFrame | alt.NamedData, series: Series
                                         columns=2 if census else alt.Undefined)),
             tooltip=[alt.Tooltip("time:Q", title=w["day"], format=".1f"), alt.Tooltip("series:N", title=text("chart.what", lang)),
                      alt.Tooltip("value:Q", title=w["patients"], format=",.0f")],
-        ).add_params(zoom_x()).properties(width=WIDTH, height=CENSUS_HEIGHT if census else 260)
+        )
+        # the hover anywhere over a day: a near-invisible rule a sample, its tooltip every series
+        # that moment (a 2-px line alone was hard to hit: no hover on the census, a tester found)
+        tips = [alt.Tooltip("time:Q", title=w["day"], format=".1f"),
+                *(alt.Tooltip(f"{n.replace('.', chr(92) + '.')}:Q", title=f"{n} ({w['patients']})", format=",.0f")
+                  for n in names)]
+        over = alt.Chart(data).transform_pivot("series", value="value", groupby=["time"]).mark_rule(
+            opacity=0.001, strokeWidth=6).encode(_day(lang), tooltip=tips)
+        return (lines + over).add_params(zoom_x()).properties(width=WIDTH, height=CENSUS_HEIGHT if census else 260)
     tier = {"oxygen": 2, "icu": 3}[name]
     tip = [alt.Tooltip("time:Q", title=w["day"], format=".1f"),
            alt.Tooltip("occupied:Q", title=f"{text('chart.occupied', lang)} ({w['beds']})", format=",.0f"),

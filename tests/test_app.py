@@ -836,3 +836,18 @@ def test_an_invalid_yaml_edit_under_a_lever_is_an_error_not_hidden_by_the_lever(
     assert not app.exception
     assert any("tier2" in e.value and "greater than or equal to 0" in e.value for e in app.error), \
         [e.value for e in app.error]
+
+
+def test_the_census_and_waiting_charts_hover_every_series_anywhere_over_a_day():
+    """A tooltip on a 2-px line alone is hard to hit (a tester found no hover on the census): a
+    near-invisible rule a sample carries every series' value at that moment."""
+    import flowsim
+    from flowsim import charts
+
+    r = flowsim.run(flowsim.load_scenario("town"), seed=1)
+    for name, (table, series) in charts.overview_data(r.timeseries).items():
+        if name not in ("census", "waiting"):
+            continue
+        layers = charts.overview_chart(name, table, series).to_dict(validate=False)["layer"]
+        rule = next(layer for layer in layers if layer["mark"]["type"] == "rule")
+        assert {t["title"].rsplit(" (", 1)[0] for t in rule["encoding"]["tooltip"][1:]} == {n for n, _ in series}
