@@ -21,8 +21,8 @@ from flowsim.app_language import page_lang
 from flowsim.app_widgets import download_table, show_chart, show_charts
 from flowsim.config import ConfigError, parse_yaml, to_yaml
 from flowsim.costs import RESOURCE_OF
-from flowsim.decision_words import plan_words, significant, target_words, unit_words, verdict
-from flowsim.i18n import bracket, error_words, local_name, number, text
+from flowsim.decision_words import plan_words, target_words, unit_words, verdict
+from flowsim.i18n import bracket, error_words, local_name, number, significant, text
 
 PLAN_KEY = "loaded_plan"
 MIN_REPLICATIONS = 4

@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 
 from .headline import POOL_KEYS
-from .i18n import DEFAULT, figure_label, gain_title, has, local_name, number, text
+from .i18n import DEFAULT, figure_digits, figure_label, gain_title, has, local_name, number, significant, text
 from .plots import HEATMAP_ROWS, TIER_COLOURS, factor_label
 
 WIDTH = "container"
@@ -226,22 +226,29 @@ def bottleneck_bars(ranking: pd.DataFrame, lang: str = DEFAULT) -> list[alt.Laye
     return panels
 
 
-def _label(value: object) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+def _label(value: object, lang: str) -> str:
+    return significant(value, 6, lang) if isinstance(value, float) else str(value)
+
+
+def figure_format(name: str) -> str:
+    """A key figure's d3 format, with the decimals its card has (`i18n.figure_digits`): shares as %."""
+    digits, scale = figure_digits(name)
+    return f".{digits}%" if scale == 100 else f",.{digits}f"
 
 
 def sweep_chart(intervals: pd.DataFrame, factors: list[str], figure: str, lang: str = DEFAULT) -> alt.Chart:
     """A key figure over one factor (mean, 95% band) or two (a heatmap of means, hover for the interval)."""
     table = intervals[intervals["figure"] == figure].copy()
     y_title = figure_label(figure, lang)
-    tip = [alt.Tooltip("mean:Q", title=f"{y_title}, {text('plot.mean', lang)}", format=",.2f"),
-           alt.Tooltip("lower:Q", title=f"{text('plot.interval', lang)} ↓", format=",.2f"),
-           alt.Tooltip("upper:Q", title=f"{text('plot.interval', lang)} ↑", format=",.2f")]
+    shown = figure_format(figure)  # deaths as whole patients, not "1.043,75"
+    tip = [alt.Tooltip("mean:Q", title=f"{y_title}, {text('plot.mean', lang)}", format=shown),
+           alt.Tooltip("lower:Q", title=f"{text('plot.interval', lang)} ↓", format=shown),
+           alt.Tooltip("upper:Q", title=f"{text('plot.interval', lang)} ↑", format=shown)]
     title = text("plot.sweep_title", lang, figure=y_title)
     x = factors[0]
     table["x"] = table[x]
     if len(factors) == 1:
-        tip = [alt.Tooltip("x:Q", title=factor_label(x, lang)), *tip]
+        tip = [alt.Tooltip("x:Q", title=factor_label(x, lang), format=",~f"), *tip]
         base = alt.Chart(table, title=title)
         return (base.mark_area(opacity=0.25, color=TIER_COLOURS[2]).encode(
                     alt.X("x:Q", title=factor_label(x, lang)), alt.Y("lower:Q", title=y_title), alt.Y2("upper:Q"),
@@ -249,14 +256,14 @@ def sweep_chart(intervals: pd.DataFrame, factors: list[str], figure: str, lang: 
                 + base.mark_line(point=True, color=TIER_COLOURS[2]).encode(alt.X("x:Q"), alt.Y("mean:Q"), tooltip=tip)
                 ).add_params(zoom_x()).properties(width=WIDTH, height=340)
     y = factors[1]
-    table["x"] = table[x].map(_label)
-    table["y"] = table[y].map(_label)
+    table["x"] = [_label(v, lang) for v in table[x]]
+    table["y"] = [_label(v, lang) for v in table[y]]
     tip = [alt.Tooltip("x:N", title=factor_label(x, lang)), alt.Tooltip("y:N", title=factor_label(y, lang)), *tip]
     base = alt.Chart(table, title=title).encode(
         alt.X("x:N", title=factor_label(x, lang), sort=list(dict.fromkeys(table["x"])), axis=alt.Axis(labelAngle=0)),
         alt.Y("y:N", title=factor_label(y, lang), sort=list(dict.fromkeys(table["y"]))[::-1]))
     return (base.mark_rect().encode(alt.Color("mean:Q", title=y_title, scale=alt.Scale(scheme="viridis")), tooltip=tip)
-            + base.mark_text(fontSize=12).encode(alt.Text("mean:Q", format=",.3~g"), color=alt.value("white"),
+            + base.mark_text(fontSize=12).encode(alt.Text("mean:Q", format=shown), color=alt.value("white"),
                                                  tooltip=tip)
             ).properties(width=WIDTH, height=60 * table["y"].nunique() + 40)
 
@@ -264,7 +271,8 @@ def sweep_chart(intervals: pd.DataFrame, factors: list[str], figure: str, lang: 
 def forest(differences: pd.DataFrame, figures: list[str], lang: str = DEFAULT) -> alt.VConcatChart:
     """Each scenario's difference from the baseline with its paired 95% interval, one row of panels
     per three figures, each in its own unit."""
-    figures = [f for f in figures if f in set(differences["figure"])]
+    defined = set(differences.loc[differences["difference"].notna(), "figure"])
+    figures = [f for f in figures if f in defined]  # a figure undefined in every run (no ICU beds: no "days full") has no panel
     baseline = str(differences["baseline"].iloc[0]) if len(differences) else ""
     panels = []
     for name in figures:

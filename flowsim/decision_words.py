@@ -10,17 +10,8 @@ from collections.abc import Callable
 import pandas as pd
 
 from .frontier import parse_target
-from .i18n import DEFAULT, figure_label, local_name, number, text
+from .i18n import DEFAULT, figure_label, local_name, number, significant, text
 from .unit_bottlenecks import UNIT_OF_KIND
-
-
-def significant(value: float, digits: int, lang: str = DEFAULT, sign: bool = False) -> str:
-    """`value` to `digits` significant figures, written the way `lang` writes numbers (2.270,5 in
-    Vietnamese): the verdict's differences, as `f"{x:+.3g}"` would write them in English."""
-    written = f"{value:{'+' if sign else ''},.{digits}g}"
-    shown = number(1234.5, 1, lang)  # "1,234.5" or "1.234,5": this language's separators
-    swap: dict[str, str | int | None] = {",": shown[1], ".": shown[-2]}
-    return written.translate(str.maketrans(swap))
 
 
 def target_words(target: str, lang: str = DEFAULT) -> str:

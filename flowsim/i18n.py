@@ -117,6 +117,15 @@ def bracket(lower: float, upper: float, digits: int = 0, lang: str = DEFAULT) ->
     return text("table.bracket", lang, lower=number(lower, digits, lang), upper=number(upper, digits, lang))
 
 
+def significant(value: float, digits: int, lang: str = DEFAULT, sign: bool = False) -> str:
+    """`value` to `digits` significant figures, written the way `lang` writes numbers (2.270,5 in
+    Vietnamese): e.g. a verdict's differences, as `f"{x:+.3g}"` would write them in English."""
+    written = f"{value:{'+' if sign else ''},.{digits}g}"
+    shown = number(1234.5, 1, lang)  # "1,234.5" or "1.234,5": this language's separators
+    swap: dict[str, str | int | None] = {",": shown[1], ".": shown[-2]}
+    return written.translate(str.maketrans(swap))
+
+
 def figure_label(name: str, lang: str = DEFAULT) -> str:
     """A key figure's plain label with its unit ("Deaths (patients)"); an unknown name as it is."""
     return named("figure", name, lang) if has(f"figure.{name}.label", lang) else name
