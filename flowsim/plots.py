@@ -30,7 +30,7 @@ def overview(timeseries: pd.DataFrame, title: str = "", lang: str = DEFAULT) -> 
     ax.set_yscale("symlog", linthresh=100)
     ax.set_title(text("chart.census", lang))
     ax.set_ylabel(text("chart.patients", lang))
-    ax.legend(loc="upper left")
+    ax.legend(loc="best")  # "upper left" lay over the tier-1 line, at the top of a log axis
 
     ax = axes[0, 1]
     for tier in (1, 2, 3):
@@ -288,9 +288,15 @@ def bottleneck_bars(ranking: pd.DataFrame, step: float, title: str = "", lang: s
     panels = [*gains, "share_time_full"]
     labels = [text(f"resource.{r}", lang) if has(f"resource.{r}", lang) else r for r in ranking["resource"]]
     ypos = np.arange(len(labels))[::-1]
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels) + 1.5, 0.45 * len(labels) + 2),
+    # three panels a row: five in one row made a figure 19 in wide, its text 5 px high in a report
+    cols = min(3, len(panels))
+    rows = math.ceil(len(panels) / cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(4.2 * cols + 2, (0.45 * len(labels) + 1.8) * rows),
                              layout="constrained", sharey=True, squeeze=False)
-    for ax, col in zip(axes[0], panels, strict=True):
+    axes = grid.reshape(1, -1)
+    for ax in axes[0][len(panels):]:
+        ax.set_visible(False)
+    for ax, col in zip(axes[0], panels, strict=False):
         if col == "share_time_full":
             ax.barh(ypos + 0.2, ranking["share_time_full"] * 100, height=0.4, color="#888",
                     label=text("plot.whole_pool", lang))
@@ -307,7 +313,8 @@ def bottleneck_bars(ranking: pd.DataFrame, step: float, title: str = "", lang: s
                 capsize=3)
         ax.axvline(0, color="black", lw=0.8)
         ax.set_title(textwrap.fill(gain_title(col, lang), 30), fontsize=10)
-    axes[0, 0].set_yticks(ypos, labels)
+    for row in grid:
+        row[0].set_yticks(ypos, labels)
     fig.suptitle(title or text("plot.bottlenecks_title", lang, step=f"{step:.0%}"))
     return fig
 
