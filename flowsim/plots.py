@@ -71,33 +71,6 @@ HEATMAP_ROWS = 25
 """Facilities shown in an occupancy heatmap at most (the busiest): more rows cannot be read."""
 
 
-def occupancy_heatmap(occupancy: pd.DataFrame, tier: int, title: str = "", kind: str | None = None,
-                      lang: str = DEFAULT, rows: int = HEATMAP_ROWS) -> Figure:
-    """Share of beds taken per facility (rows) over time (columns), for one tier and (optionally)
-    one kind of facility: where and when wards are full. The `rows` busiest facilities only."""
-    occ = occupancy[(occupancy["tier"] == tier) & (occupancy["capacity"] > 0)].copy()
-    if kind is not None:
-        occ = occ[occ["kind"] == kind]
-    shown = min(rows, occ["facility"].nunique())
-    fig, ax = plt.subplots(figsize=(12, max(3.0, 0.3 * shown + 1.5)), layout="constrained")
-    if occ.empty:
-        ax.text(0.5, 0.5, text("bottlenecks.no_beds", lang, tier=text(f"tier.{tier}", lang),
-                               kind=text(f"bottlenecks.kind_{kind or 'hospital'}", lang)), ha="center", va="center")
-        ax.set_axis_off()
-        return fig
-    occ["share"] = occ["occupied"] / occ["capacity"]
-    grid = occ.pivot_table(index="facility", columns="time", values="share", aggfunc="mean")
-    grid = grid.loc[grid.mean(axis=1).sort_values(ascending=False).index[:rows]]
-    times = grid.columns.to_numpy(float)
-    image = ax.imshow(grid.to_numpy(), aspect="auto", cmap="RdYlGn_r", vmin=0, vmax=1, interpolation="nearest",
-                      extent=(times[0], times[-1], len(grid) - 0.5, -0.5))
-    ax.set_yticks(range(len(grid)), grid.index, fontsize=9)
-    ax.set_xlabel(text("chart.day", lang))
-    fig.colorbar(image, ax=ax, label=text("plot.share_taken", lang))
-    ax.set_title(title or text("plot.heatmap_title", lang, tier=text(f"tier.{tier}", lang)))
-    return fig
-
-
 def resource_ranking(resources: pd.DataFrame, lang: str = DEFAULT) -> Figure:
     """Pools ranked by the share of time they were entirely full, with their utilisation."""
     from .headline import POOL_KEYS
@@ -113,57 +86,6 @@ def resource_ranking(resources: pd.DataFrame, lang: str = DEFAULT) -> Figure:
     ax.set_xlim(0, 100)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)  # below: inside, it hid a dot
     ax.set_title(text("bottlenecks.ranking_title", lang))
-    return fig
-
-
-def held_back(transfers: pd.DataFrame, lang: str = DEFAULT) -> Figure:
-    """Transfers by what delayed them: the bed, the vehicle, both or neither."""
-    order = ["none", "bed", "vehicle", "both"]
-    counts = transfers["held_back_by"].value_counts().reindex(order, fill_value=0) if len(transfers) else pd.Series(0, order)
-    fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
-    colours = ["#4c9f70", "#e0a030", "#2c6fbb", "#c0392b"]
-    ax.bar([text(f"plot.held_{k}", lang) for k in order], counts.to_numpy(), color=colours)
-    total = max(int(counts.sum()), 1)
-    for i, v in enumerate(counts.to_numpy()):
-        ax.text(i, v, f"{v / total:.0%}", ha="center", va="bottom")
-    ax.set_ylabel(text("plot.transfers", lang))
-    ax.set_title(text("plot.held_title", lang))
-    return fig
-
-
-def network_map(scenario, resources: pd.DataFrame, lang: str = DEFAULT) -> Figure:  # noqa: ANN001 - a Scenario
-    """Districts (circles by population), facilities coloured by their busiest pool's mean
-    utilisation, and ambulance bases (triangles). Coordinates only: no map tiles needed."""
-    fig, ax = plt.subplots(figsize=(8, 8), layout="constrained")
-    d = pd.DataFrame([{"name": x.name, "lat": x.lat, "lon": x.lon, "pop": x.population} for x in scenario.districts])
-    ax.scatter(d["lon"], d["lat"], s=d["pop"] / d["pop"].max() * 900, color="#dddddd", edgecolor="#999999", zorder=1)
-    for r in d.itertuples():
-        ax.annotate(r.name, (r.lon, r.lat), fontsize=7, ha="center", va="center", color="#555555", zorder=2)
-    centroid = {x.name: (x.lat, x.lon) for x in scenario.districts}
-    wards = resources[resources["level"] == "ward"]
-    load = wards.groupby("facility")["utilisation"].max()
-    rows = []
-    for f in scenario.facilities:
-        lat, lon = (f.lat, f.lon) if f.lat is not None else centroid[f.district]
-        rows.append({"lat": lat, "lon": lon, "kind": f.kind, "load": load.get(f.name, float("nan")),
-                     "beds": f.beds.tier1 + f.beds.tier2 + f.beds.tier3})
-    fac = pd.DataFrame(rows)
-    for kind, marker in (("hospital", "s"), ("station", "o")):
-        sub = fac[fac["kind"] == kind]
-        if len(sub):
-            sc = ax.scatter(sub["lon"], sub["lat"], c=sub["load"], cmap="RdYlGn_r", vmin=0, vmax=1, marker=marker,
-                            s=60 if kind == "hospital" else 30, edgecolor="black", zorder=3, label=text(f"kind.{kind}", lang))
-    if len(fac):
-        fig.colorbar(sc, ax=ax, shrink=0.6, label=text("plot.map_colour", lang))
-    if scenario.ambulances is not None:
-        bases = [(b.lat, b.lon) if b.lat is not None else centroid[b.district] for b in scenario.ambulances.bases]
-        ax.scatter([b[1] for b in bases], [b[0] for b in bases], marker="^", s=90, color="#2c6fbb",
-                   edgecolor="black", zorder=4, label=text("plot.ambulance_base", lang))
-    ax.set_xlabel(text("plot.longitude", lang))
-    ax.set_ylabel(text("plot.latitude", lang))
-    ax.set_aspect(1 / 0.93)  # ≈ cos(21°): degrees of longitude are shorter
-    ax.legend(loc="upper left")
-    ax.set_title(text("plot.map_title", lang, name=scenario.name))
     return fig
 
 
@@ -369,43 +291,6 @@ def census_comparison(table: pd.DataFrame, series: pd.DataFrame, window: tuple[f
     ax.set_ylabel("patients in care")
     ax.set_title(f"Steady state (days {window[0]:g}-{window[1]:g}) against the report, relative error")
     ax.legend(fontsize=8)
-    return fig
-
-
-def uploaded_cases(cases: pd.DataFrame, horizon: int, lang: str = DEFAULT) -> Figure:
-    """An uploaded daily-cases series as the run uses it: the days given (bars) and, beyond its
-    last day up to the horizon, the last value held (hatched) — so an extrapolation is seen."""
-    fig, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
-    given = cases[cases["day"] < horizon]
-    ax.bar(given["day"], given["cases"], width=0.9, color="#2c6fbb", label=text("upload.observed", lang))
-    if len(cases) < horizon:
-        held = np.arange(len(cases), horizon)
-        ax.bar(held, np.full(len(held), float(cases["cases"].iloc[-1])), width=0.9, color="none", edgecolor="#c0392b",
-               hatch="//", lw=0.5, label=text("upload.held", lang))
-    ax.set_xlim(-1, horizon)
-    ax.set_xlabel(text("upload.x", lang))
-    ax.set_ylabel(text("upload.y", lang))
-    ax.legend(loc="upper left")
-    return fig
-
-
-def epidemic_curve(curve: pd.DataFrame, timeseries: pd.DataFrame | None = None, title: str = "",
-                   lang: str = DEFAULT) -> Figure:
-    """Expected F0/day with the 95% band of one day's count, and the F0 a run drew (per day)."""
-    fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
-    ax.fill_between(curve["day"] + 0.5, curve["lower"], curve["upper"], color="#9ab", alpha=0.4,
-                    label=text("plot.day_band", lang), step=None)
-    ax.plot(curve["day"] + 0.5, curve["expected"], color="#235", label=text("plot.expected_f0", lang))
-    if timeseries is not None and len(timeseries):
-        day = np.floor(timeseries["time"].to_numpy() - 1e-9).astype(int)
-        drawn = pd.Series(timeseries["arrivals"].to_numpy()).groupby(day).sum()
-        drawn = drawn[(drawn.index >= 0) & (drawn.index < len(curve))]
-        ax.plot(drawn.index + 0.5, drawn.to_numpy(), ".", color=TIER_COLOURS[3], ms=4, label=text("plot.f0_drawn", lang))
-    ax.set_xlabel(text("chart.day", lang))
-    ax.set_ylabel(text("upload.y", lang))
-    ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", fontsize=8)
-    ax.set_title(title or text("plot.projected_f0", lang))
     return fig
 
 
