@@ -26,7 +26,7 @@ import streamlit as st
 import yaml
 
 import flowsim
-from flowsim import app_plan, charts, levers, plots, teaching
+from flowsim import app_plan, charts, levers, teaching
 from flowsim.ambulances import DISPATCH_RULES
 from flowsim.app_language import KEY as LANG_KEY
 from flowsim.app_language import page_lang
@@ -1222,7 +1222,7 @@ def bottleneck_view(scenario: flowsim.Scenario, result: dict[str, Any], yaml_tex
     occ = result["occupancy"]
     total = occ[(occ["tier"] == tier) & (occ["kind"] == kind) & (occ["capacity"] > 0)]["facility"].nunique()
     show_chart(cached_specs("heatmap", occ, (tier, kind), page_lang())[""])
-    shown = min(total, plots.HEATMAP_ROWS)
+    shown = min(total, charts.HEATMAP_ROWS)
     which = t("bottlenecks.heatmap_all", total=total) if shown == total else t("bottlenecks.heatmap_some", shown=shown, total=total)
     st.caption(t("bottlenecks.heatmap_caption", which=which))
     st.subheader(t("bottlenecks.resources_table"))

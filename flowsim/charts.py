@@ -13,9 +13,11 @@ import pandas as pd
 
 from .headline import POOL_KEYS
 from .i18n import DEFAULT, figure_digits, figure_label, gain_title, has, local_name, number, significant, text
-from .plots import HEATMAP_ROWS, TIER_COLOURS, factor_label
+from .plots import TIER_COLOURS, factor_label
 
 WIDTH = "container"
+HEATMAP_ROWS = 25
+"""Facilities shown in an occupancy heatmap at most (the busiest): more rows cannot be read."""
 
 
 def vega_locale(lang: str) -> dict:

@@ -67,8 +67,6 @@ def save(fig: Figure, path: str) -> None:
     plt.close(fig)
 
 
-HEATMAP_ROWS = 25
-"""Facilities shown in an occupancy heatmap at most (the busiest): more rows cannot be read."""
 
 
 def resource_ranking(resources: pd.DataFrame, lang: str = DEFAULT) -> Figure:
