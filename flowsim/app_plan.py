@@ -96,13 +96,16 @@ STAGES = ("runs", "search", "trials", "confirm")
 """Stages the tools report progress in, each worded in the locale files (others are shown as given)."""
 
 
-def _bar(label: str) -> Any:
+def _bar(label: str, growing: bool = False) -> Any:
+    """A progress bar. `growing`: the total is what is known so far (the frontier's search adds
+    rates as it narrows), said so, or "8 of 8" then "16 of 16" looked finished twice."""
     bar = st.progress(0.0, text=label)
 
     def report(*args: Any) -> None:
         stage, done, total = args if len(args) == 3 else ("runs", *args)
         bar.progress(min(1.0, done / total) if total else 0.0,
-                     text=t("plan.progress", what=label, stage=t(f"plan.stage.{stage}") if stage in STAGES else stage,
+                     text=t("plan.progress_growing" if growing else "plan.progress", what=label,
+                            stage=t(f"plan.stage.{stage}") if stage in STAGES else stage,
                             done=number(done, 0, page_lang()), total=number(total, 0, page_lang())))
 
     return bar, report
@@ -131,7 +134,7 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
     most = c3.slider(t("plan.at_most"), 1.1, 3.0, 2.0, 0.1, key="plan-most", format="%.1f")
     left, right = st.columns(2)
     if left.button(t("plan.find_frontier"), key="run-frontier"):
-        bar, report = _bar(t("plan.frontier_label"))
+        bar, report = _bar(t("plan.frontier_label"), growing=True)
         try:
             st.session_state["plan-frontier"] = frontier(scenario, targets, reps, seed, rtol=0.03, executor=pool,
                                                          report=report)

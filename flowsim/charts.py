@@ -392,6 +392,8 @@ def _with_interval(data: pd.DataFrame, x: alt.X, col: str, axis: str, colour: st
     d = data.assign(lo=data[col] - data[f"{col}_half_width"].fillna(0), hi=data[col] + data[f"{col}_half_width"].fillna(0))
     if log:  # a log axis cannot show a bar reaching 0 or below: it stops at a tenth of the point
         d["lo"] = d["lo"].where(d["lo"] > 0, d[col] / 10)
+    else:  # a lesson's quantities (shares, waits, beds) are never below 0: nor is their interval drawn so
+        d["lo"] = d["lo"].clip(lower=0)
     scale = alt.Scale(type="log") if log else alt.Scale(zero=True)
     base = alt.Chart(d)
     return (base.mark_rule(color=colour, strokeWidth=2).encode(x, alt.Y("lo:Q", title=axis, scale=scale), alt.Y2("hi:Q"),
