@@ -715,9 +715,27 @@ def language() -> str:
     return str(choice or DEFAULT)
 
 
+def streamlit_words() -> None:
+    """Streamlit's own words on the page (the uploaders' "Upload" and "200MB per file") in the
+    page's language: Streamlit has no translation of them, so a style sheet writes ours over them
+    (`app.upload_button`, `app.upload_limit`). English keeps Streamlit's."""
+    if page_lang() == DEFAULT:
+        return
+    button = t("app.upload_button").replace('"', "'")
+    limit = t("app.upload_limit").replace('"', "'")
+    zone = '[data-testid="stFileUploaderDropzone"]'
+    st.html(f"""<style>
+{zone} button [data-testid="stMarkdownContainer"] p {{font-size: 0}}
+{zone} button [data-testid="stMarkdownContainer"] p::after {{content: "{button}"; font-size: 0.875rem}}
+[data-testid="stFileUploaderDropzoneInstructions"] span {{font-size: 0}}
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {{content: "{limit}"; font-size: 0.75rem}}
+</style>""")
+
+
 def main() -> None:
     st.set_page_config(page_title="flowsim · patient flow", page_icon="🏥", layout="wide")
     language()
+    streamlit_words()
     st.title(t("app.title"))
     view = pick(st.radio, t("app.view"), VIEWS, horizontal=True, key="view", label_visibility="collapsed",
                     words=lambda v, lang: text(f"view.{v}", lang))

@@ -102,7 +102,8 @@ def overview_chart(name: str, data: pd.DataFrame | alt.NamedData, series: Series
             # ticks at each power of ten (it chose only 0 and 40,000)
             alt.Y("value:Q", title=text("chart.patients_log", lang) if census else w["patients"],
                   scale=alt.Scale(type="symlog") if census else alt.Undefined,
-                  axis=alt.Axis(values=LOG_TICKS) if census else alt.Undefined),
+                  # patients are counted whole: no "0,000000" tick when nobody waits
+                  axis=alt.Axis(values=LOG_TICKS) if census else alt.Axis(format=",~f", tickMinStep=1)),
             alt.Color("series:N", title=None, scale=series_colours(names, colours),
                       legend=alt.Legend(orient="bottom" if census else "top-left", labelLimit=LEGEND_LABEL_PX,
                                         columns=2 if census else alt.Undefined)),

@@ -851,3 +851,11 @@ def test_the_census_and_waiting_charts_hover_every_series_anywhere_over_a_day():
         layers = charts.overview_chart(name, table, series).to_dict(validate=False)["layer"]
         rule = next(layer for layer in layers if layer["mark"]["type"] == "rule")
         assert {t["title"].rsplit(" (", 1)[0] for t in rule["encoding"]["tooltip"][1:]} == {n for n, _ in series}
+
+
+def test_streamlits_own_uploader_words_follow_the_language(app: AppTest):
+    assert not app.get("html")  # English: Streamlit's own words
+    app.selectbox(key="lang").set_value("vi").run()
+    assert not app.exception
+    styles = " ".join(h.proto.body for h in app.get("html"))
+    assert 'content: "Tải lên"' in styles and "tối đa 200 MB mỗi tệp" in styles
