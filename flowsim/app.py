@@ -780,10 +780,11 @@ def main() -> None:
     base_yaml = to_yaml(base)
     with st.expander(t("editor.yaml")):
         edited_yaml = st.text_area(t("editor.yaml_area"), base_yaml, height=200, key=f"yaml:{source}")
+    edited: flowsim.Scenario | None = None
     try:
         if edited_yaml.strip() != base_yaml.strip():
             data = parse_yaml(edited_yaml, "edited YAML")
-            build(data)  # the edit itself must be valid: a lever or the beds table set over it hid "tier2: -5"
+            edited = build(data)  # the edit itself must be valid: a lever or the beds table set over it hid "tier2: -5"
         scenario = levers.scenario_with(data, values, table, cases)
     except ConfigError as exc:
         ends = at_an_end(values)
@@ -791,8 +792,8 @@ def main() -> None:
         if ends:
             st.info(t("msg.lever_extreme", levers="; ".join(ends)))
         return
-    if edited_yaml.strip() != base_yaml.strip():
-        overridden_edits(base, data, scenario)
+    if edited is not None:
+        overridden_edits(base, edited, scenario)
     yaml_text = to_yaml(scenario)
     st.session_state["yaml_text"] = yaml_text
     st.sidebar.download_button(t("sidebar.download_scenario"), yaml_text.encode(), "scenario.yaml",
@@ -947,11 +948,10 @@ def _map_panel(scenario: flowsim.Scenario, result: dict[str, Any]) -> None:
     download_table(fac, f"map_day{day}_tier{tier}")
 
 
-def overridden_edits(base: flowsim.Scenario, data: dict, scenario: flowsim.Scenario) -> None:
-    """Say which edits of the YAML the sidebar undoes: a field a lever sets (the slider's value is
-    used) or a facility's beds (the beds table's are). Silently running the slider's value was
+def overridden_edits(base: flowsim.Scenario, edited: flowsim.Scenario, scenario: flowsim.Scenario) -> None:
+    """Say which edits of the YAML (`edited`, as typed) the sidebar undoes: a field a lever sets
+    (the slider's value is used) or a facility's beds (the beds table's are). Silently running the slider's value was
     a wrong answer to the edit."""
-    edited = build(data)  # valid: checked before the levers were applied
     was, wanted, used = levers.current(base), levers.current(edited), levers.current(scenario)
     undone = [named("lever", k, page_lang()) for k in wanted if has(f"lever.{k}.label", page_lang())
               and wanted[k] != was.get(k) and used.get(k) != wanted[k]]
