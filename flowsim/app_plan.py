@@ -227,8 +227,10 @@ def _optimise_result(result: Any) -> None:
         shown = {t("plan.column.plan"): [words.get(x, x) for x in c["plan"]],
                  t("plan.column.cost"): [number(x, 0, lang) for x in c["cost"]]}
         for tg in result.targets:
-            shown[target_words(tg.text, lang)] = [_interval(m, lo, hi, 3) for m, lo, hi in
-                                                  zip(c[tg.figure], c[f"{tg.figure}_lower"], c[f"{tg.figure}_upper"], strict=True)]
+            k = 100.0 if tg.share is not None else 1.0  # a share as %, as its target says it
+            shown[target_words(tg.text, lang) + (" (%)" if tg.share is not None else "")] = [
+                _interval(k * m, k * lo, k * hi, 1 if tg.share is not None else 3) for m, lo, hi in
+                zip(c[tg.figure], c[f"{tg.figure}_lower"], c[f"{tg.figure}_upper"], strict=True)]
         shown[t("plan.column.died_waiting")] = [_interval(m, lo, hi) for m, lo, hi in
                                                 zip(c["died_waiting"], c["died_waiting_lower"], c["died_waiting_upper"], strict=True)]
         shown[t("plan.column.meets")] = [_yes(bool(x)) for x in c["meets_targets"]]
@@ -240,7 +242,8 @@ def _optimise_result(result: Any) -> None:
         every = {t("plan.column.plan"): [words.get(x, x) for x in p["plan"]],
                  t("plan.column.cost"): [number(x, 0, lang) for x in p["cost"]]}
         for tg, name in zip(result.targets, figures, strict=True):
-            every[target_words(tg.text, lang)] = [number(x, 3, lang) for x in p[name]]
+            every[target_words(tg.text, lang) + (" (%)" if tg.share is not None else "")] = [
+                number(100 * x, 1, lang) if tg.share is not None else number(x, 3, lang) for x in p[name]]
         every[t("plan.column.died_waiting")] = [number(x, 2, lang) for x in p["died_waiting"]]
         every[t("plan.column.meets")] = [_yes(bool(x)) for x in p["feasible"]]
         st.dataframe(pd.DataFrame(every), hide_index=True, width="stretch")
