@@ -754,29 +754,32 @@ def cases_from_table(table: Any, where: str) -> list[float]:
     """Daily cases from a table with columns `day` and `cases` (one row per day, from 0)."""
     cols = {str(c).strip().lower(): c for c in table.columns}
     if "cases" not in cols:
-        raise ConfigError(f"{where}: the table needs a 'cases' column (has {list(table.columns)})")
+        raise ConfigError.coded(where, f"the table needs a 'cases' column (has {list(table.columns)})", "cases_column",
+                                {"columns": ", ".join(map(str, table.columns))})
     import pandas as pd
 
     cases = pd.to_numeric(table[cols["cases"]], errors="coerce")
     if cases.isna().any():
         row = int(cases.isna().to_numpy().argmax())
-        raise ConfigError(f"{where}: row {row + 1}: 'cases' is not a number")
+        raise ConfigError.coded(where, f"row {row + 1}: 'cases' is not a number", "cases_number", {"row": row + 1})
     bad = ~((cases >= 0) & (cases <= MAX_RATE_PER_DAY))
     if bad.any():
         row = int(bad.to_numpy().argmax())
-        raise ConfigError(f"{where}: row {row + 1}: 'cases' must be from 0 to {MAX_RATE_PER_DAY:,.0f} a day")
+        raise ConfigError.coded(where, f"row {row + 1}: 'cases' must be from 0 to {MAX_RATE_PER_DAY:,.0f} a day",
+                                "cases_range", {"row": row + 1, "most": int(MAX_RATE_PER_DAY)})
     if "day" in cols:
         day = pd.to_numeric(table[cols["day"]], errors="coerce")
         if day.isna().any() or not (np.diff(day.to_numpy()) > 0).all():
-            raise ConfigError(f"{where}: 'day' must be increasing numbers")
+            raise ConfigError.coded(where, "'day' must be increasing numbers", "cases_day_order")
         if not ((day >= 0) & (day <= MAX_HORIZON_DAYS) & (day == day.round())).all():
-            raise ConfigError(f"{where}: 'day' must be whole days from 0 to {MAX_HORIZON_DAYS:g}")
+            raise ConfigError.coded(where, f"'day' must be whole days from 0 to {MAX_HORIZON_DAYS:g}", "cases_day_whole",
+                                    {"most": int(MAX_HORIZON_DAYS)})
         order = day.to_numpy()
         series = np.zeros(int(order.max()) + 1)
         series[order.astype(int)] = cases.to_numpy()
         return series.tolist()
     if len(cases) == 0:
-        raise ConfigError(f"{where}: no rows")
+        raise ConfigError.coded(where, "no rows", "cases_empty")
     return cases.astype(float).tolist()
 
 

@@ -91,7 +91,8 @@ def error_words(exc: Exception, lang: str = DEFAULT) -> str:
     if exc.field is None or exc.code is None or not has(key, lang):
         return text("error.in_english", lang, error=str(exc))
     point = number(1.5, 1, lang)[1]  # this language's decimal sign
-    shown = {k: (f"{v:g}".replace(".", point) if isinstance(v, float) else str(v)) for k, v in params.items()}
+    shown = {k: (f"{v:g}".replace(".", point) if isinstance(v, float) else
+                 number(v, 0, lang) if isinstance(v, int) and not isinstance(v, bool) else str(v)) for k, v in params.items()}
     try:
         reason = text(key, lang, **shown)
     except KeyError:  # a context pydantic did not give: the English line, said to be English

@@ -98,3 +98,14 @@ def test_the_vietnamese_map_and_tables_name_places_with_their_diacritics():
     heat = charts.occupancy_heatmap(r.occupancy, 2, "hospital", "vi").to_dict(validate=False)
     rows = next(iter(heat["datasets"].values()))
     assert any(row["facility"].startswith("Bệnh viện") for row in rows)
+
+
+def test_an_uploaded_cases_table_is_refused_in_the_readers_language():
+    import pandas as pd
+
+    from flowsim.config import ConfigError, cases_from_table
+
+    with pytest.raises(ConfigError) as caught:
+        cases_from_table(pd.DataFrame({"cases": [5, -1]}), "cases.csv")
+    assert str(caught.value) == "cases.csv: row 2: 'cases' must be from 0 to 1,000,000 a day"  # the CLI's line
+    assert i18n.error_words(caught.value, "vi") == "cases.csv: dòng 2: 'cases' phải từ 0 đến 1.000.000 ca mỗi ngày"
