@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import altair as alt
 import pandas as pd
@@ -64,6 +64,7 @@ from flowsim.interactive import Counted, Look, Looking, Progress, remember_censu
 from flowsim.intervals import INTERVAL_MIN
 from flowsim.limits import check_memory, unbedded_tiers
 from flowsim.metrics import MINUTES_PER_DAY
+from flowsim.posterior import Posterior
 from flowsim.posterior import load as load_posterior
 from flowsim.routing import ROUTING_RULES
 
@@ -1001,6 +1002,12 @@ POSTERIOR_VIEWS = ("overview", "bottlenecks", "map")
 """The views that show the run the posterior acts on (replication i with parameter set i)."""
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def posterior_of(data: bytes, name: str) -> Posterior:
+    """An uploaded posterior, read once (not again on every lever move of the session)."""
+    return load_posterior(data, name)
+
+
 def posterior_input(view: str, scenario: flowsim.Scenario) -> bytes | None:
     """The posterior in use. The Overview uploads and removes it; the Bottlenecks and Map views say
     it is in use; Sweep, Compare and Plan say their experiments run on the scenario's own values.
@@ -1012,7 +1019,7 @@ def posterior_input(view: str, scenario: flowsim.Scenario) -> bytes | None:
                                   help=t("sidebar.posterior_help"))
         if upload is not None:
             try:
-                load_posterior(upload.getvalue(), upload.name)
+                posterior_of(upload.getvalue(), upload.name)
             except ConfigError as exc:
                 sb.error(t("msg.posterior_not_used", error=exc.named({"posterior": upload.name})))
             else:
@@ -1021,7 +1028,7 @@ def posterior_input(view: str, scenario: flowsim.Scenario) -> bytes | None:
         return None
     name, data = kept[0], kept[1]
     used: bytes | None = data
-    post = load_posterior(data, name)
+    post = posterior_of(data, name)
     try:
         post.check(scenario)
     except ConfigError as exc:
@@ -1312,7 +1319,17 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
 
 
 COMPARISON_KEY = "comparison"
-"""The comparison last run, as `Compared`: the setting it was made for and the name its current row had."""
+"""The comparison last run, as `Compared`."""
+
+
+class Compared(NamedTuple):
+    """A comparison and what it was made for: its rows read "current" only for that setting."""
+
+    made_for: str
+    """The YAML of the setting compared as the current one."""
+    current: str
+    """The name its current row had (in the language of the page that ran it)."""
+    differences: pd.DataFrame
 
 
 def _save_setting(yaml_text: str) -> None:
@@ -1327,10 +1344,10 @@ def current_comparison(yaml_text: str) -> pd.DataFrame | None:
     """The comparison made for this setting, its current row named in the page's language (it was
     named in the language of the page that ran it); None when the levers have moved since."""
     kept = st.session_state.get(COMPARISON_KEY)
-    if kept is None or kept[0] != yaml_text:
+    if kept is None or kept.made_for != yaml_text:
         return None
-    _, current, diffs = kept
-    rename = {current: t("compare.current")}
+    rename = {kept.current: t("compare.current")}
+    diffs = kept.differences
     return diffs.assign(scenario=diffs["scenario"].replace(rename), baseline=diffs["baseline"].replace(rename))
 
 
@@ -1349,8 +1366,8 @@ def compare_view(scenario: flowsim.Scenario, yaml_text: str, replications: int, 
         names = unique_labels([*(n for n, _ in saved), t("compare.current")])
         named_yaml = tuple(zip(names, [*(text_ for _, text_ in saved), yaml_text], strict=True))
         bar, tell = progress_bar()
-        st.session_state[COMPARISON_KEY] = (yaml_text, names[-1],
-                                            run_compare(named_yaml, max(replications, PAIRED_MIN), seed, tell))
+        st.session_state[COMPARISON_KEY] = Compared(yaml_text, names[-1],
+                                                    run_compare(named_yaml, max(replications, PAIRED_MIN), seed, tell))
         bar.empty()
     diffs = current_comparison(yaml_text)
     if diffs is not None:

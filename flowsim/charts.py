@@ -12,7 +12,17 @@ import altair as alt
 import pandas as pd
 
 from .headline import POOL_KEYS
-from .i18n import DEFAULT, figure_digits, figure_label, gain_title, has, local_name, number, significant, text
+from .i18n import (
+    DEFAULT,
+    figure_digits,
+    figure_label,
+    gain_title,
+    has,
+    local_name,
+    separators,
+    significant,
+    text,
+)
 from .plots import TIER_COLOURS, factor_label
 
 WIDTH = "container"
@@ -24,8 +34,8 @@ def vega_locale(lang: str) -> dict:
     """Vega's number locale for `lang` (a spec's `config.locale`), read off `i18n.number`, the one
     rule for writing numbers: axes and hovers then write 2.270,5 in Vietnamese, as the cards do
     (Vega's own default is English)."""
-    written = number(1234.5, 1, lang)  # "1,234.5" or "1.234,5"
-    return {"number": {"decimal": written[-2], "thousands": written[1], "grouping": [3], "currency": ["", ""]}}
+    thousands, decimal = separators(lang)
+    return {"number": {"decimal": decimal, "thousands": thousands, "grouping": [3], "currency": ["", ""]}}
 
 
 def zoom_x() -> alt.Parameter:
@@ -34,6 +44,12 @@ def zoom_x() -> alt.Parameter:
 
 def _day(lang: str) -> alt.X:
     return alt.X("time:Q", title=text("chart.day", lang))
+
+
+def room(values: pd.DataFrame) -> alt.Scale:
+    """A value axis's scale: Vega's own, or a unit either side of 0 when every value is 0 (a
+    domain of [0, 0] made it tick "0,000000")."""
+    return alt.Scale() if float(values.abs().max().max()) > 0 else alt.Scale(domain=[-1, 1])
 
 
 def series_colours(names: list[str], colours: list[str]) -> alt.Scale:
@@ -218,9 +234,7 @@ def bottleneck_bars(ranking: pd.DataFrame, lang: str = DEFAULT) -> list[alt.Laye
                alt.Tooltip("lower:Q", title=f"{text('plot.interval', lang)} ↓", format=",.2f"),
                alt.Tooltip("upper:Q", title=f"{text('plot.interval', lang)} ↑", format=",.2f")]
         y = alt.Y("resource:N", sort=names, title=None, axis=alt.Axis(labelLimit=220, labelOverlap=False))
-        reach = float(frame[["value", "lower", "upper"]].abs().max().max())
-        x = alt.X("value:Q", title=None, axis=alt.Axis(format=",~f"),  # nothing gained: a unit either side, not 0,000000
-                  scale=alt.Scale(domain=[-1, 1]) if not reach > 0 else alt.Scale())
+        x = alt.X("value:Q", title=None, axis=alt.Axis(format=",~f"), scale=room(frame[["value", "lower", "upper"]]))
         base = alt.Chart(frame, title=alt.Title(title, fontSize=12))
         panels.append((base.mark_bar(color=TIER_COLOURS[1] if col == "deaths_averted" else TIER_COLOURS[2]).encode(
             x, y, tooltip=tip)
@@ -288,10 +302,8 @@ def forest(differences: pd.DataFrame, figures: list[str], lang: str = DEFAULT) -
         base = alt.Chart(d, title=alt.Title(title, fontSize=12))
         y = alt.Y("scenario:N", title=None, sort=list(dict.fromkeys(d["scenario"])))
         zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color=TIER_COLOURS[3], strokeDash=[4, 3]).encode(x="x:Q")
-        reach = float(d[["lower", "upper", "difference"]].abs().max().max())
-        # no difference at all: a domain of [0, 0] made Vega tick 0,000000; a unit either side instead
         x = alt.X("lower:Q", title=None, axis=alt.Axis(format=",~f"),  # ~g wrote 5e+2 (Vega sets its precision)
-                  scale=alt.Scale(domain=[-1, 1]) if not reach > 0 else alt.Scale())
+                  scale=room(d[["lower", "upper", "difference"]]))
         panels.append((zero + base.mark_rule().encode(x, alt.X2("upper:Q"), y, tooltip=tip)
                        + base.mark_point(filled=True, color="black", size=60).encode(alt.X("difference:Q"), y,
                                                                                      tooltip=tip)

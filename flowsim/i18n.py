@@ -90,8 +90,7 @@ def error_words(exc: Exception, lang: str = DEFAULT) -> str:
     key = f"error.{exc.code}"
     if exc.field is None or exc.code is None or not has(key, lang):
         return text("error.in_english", lang, error=str(exc))
-    point = number(1.5, 1, lang)[1]  # this language's decimal sign
-    shown = {k: (f"{v:g}".replace(".", point) if isinstance(v, float) else
+    shown = {k: (significant(v, 6, lang) if isinstance(v, float) else
                  number(v, 0, lang) if isinstance(v, int) and not isinstance(v, bool) else str(v)) for k, v in params.items()}
     try:
         reason = text(key, lang, **shown)
@@ -122,9 +121,15 @@ def significant(value: float, digits: int, lang: str = DEFAULT, sign: bool = Fal
     """`value` to `digits` significant figures, written the way `lang` writes numbers (2.270,5 in
     Vietnamese): e.g. a verdict's differences, as `f"{x:+.3g}"` would write them in English."""
     written = f"{value:{'+' if sign else ''},.{digits}g}"
-    shown = number(1234.5, 1, lang)  # "1,234.5" or "1.234,5": this language's separators
-    swap: dict[str, str | int | None] = {",": shown[1], ".": shown[-2]}
+    thousands, decimal = separators(lang)
+    swap: dict[str, str | int | None] = {",": thousands, ".": decimal}
     return written.translate(str.maketrans(swap))
+
+
+def separators(lang: str = DEFAULT) -> tuple[str, str]:
+    """The thousands and decimal signs `lang` writes (`number`'s rule): (",", ".") or (".", ",")."""
+    written = number(1234.5, 1, lang)  # "1,234.5" or "1.234,5"
+    return written[1], written[-2]
 
 
 def figure_label(name: str, lang: str = DEFAULT) -> str:
