@@ -118,7 +118,7 @@ and 2.03 s — no cost, and no gain beyond the noise on an otherwise idle machin
 def _results() -> dict[str, Any]:
     """Results of every setting simulated, for every session (the last RESULTS_KEPT of each kind),
     with one lock per setting so that two pages wanting it at once compute it once."""
-    return {"lock": threading.Lock(), "items": OrderedDict(), "computing": {}}
+    return {"lock": threading.Lock(), "items": OrderedDict(), "computing": {}, "levers": OrderedDict()}
 
 
 RESULTS_KEPT = 32
@@ -513,6 +513,7 @@ def prepare(stem: str = "hanoi") -> None:
         table(lang)
     yaml_text, replications, seed = opening_setting(stem)
     job = simulation(yaml_text, replications, seed, None, alongside=replications)  # no page to share the cores with yet
+    remember_levers(stem, start_values(builtin_base(stem)), yaml_text)  # a first page shows it, not an estimate
     emu, point, _ = emulator_point(stem, start_values(builtin_base(stem)), untouched=True)
     if emu is not None:  # its first answer paid scikit-learn's first-use costs in a planner's first move
         emu.predict(pd.DataFrame([point]))
@@ -584,6 +585,40 @@ def emulator_point(stem: str, values: dict[str, Any], untouched: bool) -> tuple[
 def builtin_base(stem: str) -> flowsim.Scenario:
     """A built-in scenario, built once (read only)."""
     return build(builtin_data(stem))
+
+
+def _levers_key(source: str, values: dict[str, Any]) -> tuple:
+    return source, tuple(sorted(values.items()))
+
+
+def remember_levers(source: str, values: dict[str, Any], yaml_text: str) -> None:
+    """The YAML of a built-in scenario with only its levers moved, for `simulated_in_full`."""
+    store = _results()
+    with store["lock"]:
+        store["levers"][_levers_key(source, values)] = yaml_text
+        while len(store["levers"]) > RESULTS_KEPT:
+            store["levers"].popitem(last=False)
+
+
+def simulated_in_full(source: str, values: dict[str, Any], replications: int, seed: int) -> bool:
+    """Whether a built-in scenario with these levers has every replication in the cache (its results
+    then show in this run: no estimate), known before its scenario is made and written."""
+    store = _results()
+    with store["lock"]:
+        yaml_text = store["levers"].get(_levers_key(source, values))
+        known = store["items"].get(("look", yaml_text, replications, seed, None)) if yaml_text else None
+    return isinstance(known, Looking) and known.complete
+
+
+@st.cache_data(show_spinner=False, max_entries=RESULTS_KEPT)
+def _yaml_of(fingerprint: str, _scenario: flowsim.Scenario) -> str:
+    return to_yaml(_scenario)
+
+
+def scenario_yaml(scenario: flowsim.Scenario) -> str:
+    """`to_yaml(scenario)`, written once per distinct scenario (keyed by its JSON, 0.1 ms): the
+    built-in scenario's, which the YAML editor shows, is the same on every move and took 6–16 ms."""
+    return _yaml_of(scenario.model_dump_json(), scenario)
 
 
 def estimate_cards(emu: Any, point: dict[str, float]) -> None:
@@ -778,9 +813,23 @@ def main() -> None:
         st.error(line)
 
     table = beds_editor(base, source)
-    base_yaml = to_yaml(base)
+    base_yaml = scenario_yaml(base)
     with st.expander(t("editor.yaml")):
         edited_yaml = st.text_area(t("editor.yaml_area"), base_yaml, height=200, key=f"yaml:{source}")
+    # The emulator's estimate is drawn before the scenario is made and written (15–35 ms a move):
+    # the settings it answers for are the built-in scenario with only its levers moved, which
+    # the levers alone decide. A posterior kept or being uploaded is not such a setting.
+    untouched = (st.session_state.get(POSTERIOR_KEY) is None and st.session_state.get("upload_posterior") is None
+                 and cases is None and upload is None and edited_yaml.strip() == base_yaml.strip()
+                 and table.equals(levers.facility_table(base)))
+    emu, point, outside = emulator_point(source, values, untouched)
+    if emu is not None and outside:
+        st.caption(t("emulator.outside", factors=", ".join(named("lever", k, page_lang()) for k, p in EMULATED_LEVERS.items()
+                                                           if p in outside)))
+    estimate = st.empty()
+    if emu is not None and not outside and not simulated_in_full(source, values, replications, seed):
+        with estimate.container():  # first: the estimate is on screen before the simulation is even set up
+            estimate_cards(emu, point)
     edited: flowsim.Scenario | None = None
     try:
         if edited_yaml.strip() != base_yaml.strip():
@@ -788,6 +837,7 @@ def main() -> None:
             edited = build(data)  # the edit itself must be valid: a lever or the beds table set over it hid "tier2: -5"
         scenario = levers.scenario_with(data, values, table, cases)
     except ConfigError as exc:
+        estimate.empty()
         ends = at_an_end(values)
         st.error(t("msg.not_applied", error=error_words(exc, page_lang())))
         if ends:
@@ -795,7 +845,9 @@ def main() -> None:
         return
     if edited is not None:
         overridden_edits(base, edited, scenario)
-    yaml_text = to_yaml(scenario)
+    yaml_text = scenario_yaml(scenario)
+    if emu is not None:
+        remember_levers(source, values, yaml_text)
     st.session_state["yaml_text"] = yaml_text
     st.sidebar.download_button(t("sidebar.download_scenario"), yaml_text.encode(), "scenario.yaml",
                                "application/x-yaml", key="download-scenario")
@@ -803,27 +855,18 @@ def main() -> None:
     try:
         check_memory([scenario], worker_pool().workers, override=None)
     except ConfigError as exc:
+        estimate.empty()
         st.error(t("msg.not_run", error=error_words(exc, page_lang())))
         return
     for tier in unbedded_tiers(scenario):
         st.warning(t("msg.no_beds", beds=t(f"tier.{tier}")))
 
     posterior = posterior_input(view, scenario)
-    untouched = (posterior is None and cases is None and upload is None and edited_yaml.strip() == base_yaml.strip()
-                 and table.equals(levers.facility_table(base)))
-    emu, point, outside = emulator_point(source, values, untouched)
-    if emu is not None and outside:
-        st.caption(t("emulator.outside", factors=", ".join(named("lever", k, page_lang()) for k, p in EMULATED_LEVERS.items()
-                                                           if p in outside)))
     setting = ("look", yaml_text, replications, seed, posterior)
-    known = _results()["items"].get(setting)
-    estimate = st.empty()
-    if emu is not None and not outside and not (isinstance(known, Looking) and known.complete):
-        with estimate.container():  # first: the estimate is on screen before the simulation is even set up
-            estimate_cards(emu, point)
     try:
         job = simulation(yaml_text, replications, seed, posterior, scenario=scenario)
     except ConfigError as exc:
+        estimate.empty()
         st.error(error_words(exc, page_lang()))
         return
     superseded = st.session_state.get("following")
@@ -841,6 +884,7 @@ def main() -> None:
     try:
         found = job.now()
     except ConfigError as exc:
+        estimate.empty()
         st.error(error_words(exc, page_lang()))
         return
     follow(job, found)

@@ -644,6 +644,30 @@ def test_looking_shows_replication_0_first_then_the_others_as_they_finish():
     assert job.wait(120) and not job.complete and not job.usable and job.done < 3
 
 
+def test_a_setting_simulated_in_full_shows_its_results_without_the_estimate(monkeypatch):
+    """The estimate is drawn before the setting's scenario is made (it answers sooner); a setting
+    whose every replication is cached is known from its levers alone and shows its results, with
+    no estimate drawn first."""
+    from flowsim import app as app_module
+
+    if app_module.shipped_emulator("town") is None:
+        pytest.skip("no emulator shipped for the town")
+    monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
+    app_module._results.clear()  # nothing simulated yet (other tests' settings are in the server's cache)
+    app = AppTest.from_file(APP, default_timeout=120).run()
+    app.slider(key="lever:icu_beds_scale").set_value(1.3).run()  # new: the estimate, then every replication
+    assert app.session_state["estimate"]["point"]["capacity_scale.icu_beds"] == 1.3
+    assert "–" in metric(app, "Deaths")
+    start = app_module.start_values(app_module.builtin_base("town"))["icu_beds_scale"]
+    for value in (start, 1.3):  # back to settings simulated in full: no estimate
+        app.session_state["estimate"] = None  # set again only where an estimate is drawn
+        app.slider(key="lever:icu_beds_scale").set_value(value).run()
+        assert not app.exception and app.session_state["estimate"] is None
+        assert "–" in metric(app, "Deaths")
+    app.slider(key="lever:icu_beds_scale").set_value(1.2).run()  # one never simulated: the estimate again
+    assert app.session_state["estimate"]["point"]["capacity_scale.icu_beds"] == 1.2
+
+
 def test_the_emulator_does_not_answer_for_an_edited_scenario(monkeypatch):
     """Its estimate is for the built-in scenario with only its levers moved: an edited beds table
     or YAML is a setting it never saw, and only the simulation answers."""
