@@ -1436,7 +1436,7 @@ def teach_tandem(beds: tuple[int, ...]) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def teach_epidemic_run(doubling: float, day: float, effect: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return teaching.epidemic_lesson(doubling, day, delay_days=14, effect=effect, replications=3)
+    return teaching.epidemic_lesson(doubling, day, delay_days=14, effect=effect, replications=LESSON_RUNS)
 
 
 def teach_view() -> None:
@@ -1477,7 +1477,8 @@ def teach_view() -> None:
         table, series = teach_epidemic_run(doubling, float(day), effect)
     show_charts(charts.epidemic_lesson(series.assign(variant=series["delay_days"].map(variant_words)), page_lang()))
     st.table(epidemic_lesson_table(table))
-    st.caption(t("teach.epidemic_caption"))
+    st.caption(t("teach.epidemic_caption" if LESSON_RUNS >= INTERVAL_MIN else "teach.epidemic_caption_range",
+                 runs=LESSON_RUNS))
     download_table(table, "epidemic_lesson")
 
 
@@ -1486,6 +1487,8 @@ def variant_words(delay_days: float) -> str:
     return t("teach.on_time") if delay_days == 0 else t("teach.late", days=number(delay_days, 0, page_lang()))
 
 
+LESSON_RUNS = 3
+"""Replications of each variant of the epidemic lesson (seconds on the page, not a minute)."""
 LESSON_FIGURES = (("peak_f0_day", 0), ("peak_f0", 0), ("peak_icu_demand", 1), ("peak_icu_day", 1), ("died", 1),
                   ("died_waiting", 1))
 """The epidemic lesson's figures as the page shows them, with their decimals (`teach.column.*` names them)."""
@@ -1493,13 +1496,21 @@ LESSON_FIGURES = (("peak_f0_day", 0), ("peak_f0", 0), ("peak_icu_demand", 1), ("
 
 def epidemic_lesson_table(table: pd.DataFrame) -> pd.DataFrame:
     """The epidemic lesson's key figures in the page's words: one row per variant, a mean with the
-    half-width of its 95% interval where it has one (the CSV keeps the numbers)."""
+    half-width of its 95% interval from INTERVAL_MIN runs on, and below that the range of the runs in
+    brackets, as the key-figure cards show it (the CSV keeps the numbers)."""
     lang = page_lang()
     shown = {t("teach.column.variant"): table["delay_days"].map(variant_words),
              t("teach.column.distancing_day"): [number(v, 0, lang) for v in table["distancing_day"]]}
     for name, digits in LESSON_FIGURES:
-        widths = table.get(f"{name}_half_width")
-        shown[t(f"teach.column.{name}")] = [
-            number(v, digits, lang) if widths is None or not math.isfinite(w) else f"{number(v, digits, lang)} ± {number(w, digits, lang)}"
-            for v, w in zip(table[name], widths if widths is not None else table[name], strict=True)]
+        cells = []
+        for _, row in table.iterrows():
+            mean, width = number(row[name], digits, lang), row.get(f"{name}_half_width", math.nan)
+            if f"{name}_low" in row and LESSON_RUNS < INTERVAL_MIN:
+                ends = (row[f"{name}_low"], row[f"{name}_high"])
+                whole = all(float(e).is_integer() for e in ends)  # runs' deaths are counts: "40 – 44", not "40.0 – 44.0"
+                low, high = (number(e, 0 if whole else digits, lang) for e in ends)
+                cells.append(mean if low == high else f"{mean} ({t('card.range', low=low, high=high)})")
+            else:
+                cells.append(f"{mean} ± {number(width, digits, lang)}" if math.isfinite(width) else mean)
+        shown[t(f"teach.column.{name}")] = cells
     return pd.DataFrame(shown)

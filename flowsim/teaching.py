@@ -92,7 +92,8 @@ def epidemic_lesson(doubling_days: float, distancing_day: float, delay_days: flo
     """The town's SEIR epidemic (configs/teaching/epidemic.yaml) with distancing on time and
     `delay_days` late (`delay_days` 0 or that; `variant` names it in English): key figures with
     95% intervals (one row per variant), and per-day series of
-    expected F0 and mean ICU demand (census by clinical need, waiting included)."""
+    expected F0 and mean ICU demand (census by clinical need, waiting included). Each figure also
+    has the range of the runs (`_low`, `_high`): from 2–4 runs an interval is wider than it says."""
     from .epidemic import arrivals_curve
 
     rows, series = [], []
@@ -111,6 +112,7 @@ def epidemic_lesson(doubling_days: float, distancing_day: float, delay_days: flo
         for name, values in figures.items():
             ci = t_interval(np.asarray(values, float))
             row[name], row[f"{name}_half_width"] = ci.mean, ci.half_width
+            row[f"{name}_low"], row[f"{name}_high"] = float(min(values)), float(max(values))
         rows.append(row)
         icu = pd.concat([r.timeseries[["time", "census_tier3"]] for r in runs]).groupby("time").mean()
         day_of = np.floor(icu.index.to_numpy() - 1e-9).astype(int)

@@ -7,6 +7,7 @@ one shipped in the package (what `flowsim app` runs), so these tests also hold f
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -245,7 +246,11 @@ def test_teach_view_shows_theory_beside_simulation(app: AppTest):
     assert len(app.get("vega_lite_chart")) == 6 and not app.get("image")  # two interactive charts a lesson
     table = app.table[-1].value
     assert list(table.iloc[:, 0]) == ["distancing on time", "distancing 14 days late"]
-    assert "±" in table.iloc[0, 4] and "." in table.iloc[0, 4] and len(table.iloc[0, 4].split(" ± ")[0].split(".")[1]) == 1
+    # 3 runs a variant: the mean and the range of the runs (as the cards show them), not a ± wider than the figure
+    cells = [c for c in table.iloc[:, 4:].to_numpy().ravel()]
+    assert not any("±" in c for c in cells) and any(re.fullmatch(r"[\d,.]+ \([\d,.]+ – [\d,.]+\)", c) for c in cells)
+    assert len(table.iloc[0, 4].split(" ")[0].split(".")[1]) == 1  # one decimal
+    assert any("range of the runs" in c.value for c in app.caption)
 
 
 def test_the_app_shows_the_same_numbers_as_replicate():
