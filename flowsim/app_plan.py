@@ -177,12 +177,24 @@ STATUS = {"found": "found", "met throughout": "met_throughout", "never met": "ne
 """A target frontier's statuses (`frontier.TargetFrontier.status`) and the keys of their words, `plan.status.*`."""
 
 
+BOUNDS = {"met throughout": "≥", "above": "≥", "never met": "≤"}
+"""Statuses whose rate is an end of the search, a bound and not a frontier: shown as one ("≥ 3,600"),
+without the interval the search computed around that end."""
+
+
+def frontier_cell(rate: float, lower: float, upper: float, status: str, lang: str) -> str:
+    """A target's frontier as the Plan view shows it: a found one with its interval, a bound as a bound."""
+    if status in BOUNDS:
+        return f"{BOUNDS[status]} {number(rate, 0, lang)}"
+    return _interval(rate, lower, upper, 0, lang)
+
+
 def _yes(flag: bool) -> str:
     return t("plan.answer_yes") if flag else t("plan.answer_no")
 
 
-def _interval(mean: float, lower: float, upper: float, digits: int = 2) -> str:
-    lang = page_lang()
+def _interval(mean: float, lower: float, upper: float, digits: int = 2, lang: str | None = None) -> str:
+    lang = lang or page_lang()
     if not (math.isfinite(lower) and math.isfinite(upper)):
         return number(mean, digits, lang)
     return f"{number(mean, digits, lang)} {bracket(lower, upper, digits, lang)}"
@@ -194,15 +206,18 @@ def _frontier_result(found: Any) -> None:
     st.subheader(t("plan.frontier"))
     interval = {"lower": number(found.lower, 0, lang), "upper": number(found.upper, 0, lang),
                 "binding": target_words(found.binding, lang)}
-    st.metric(t("plan.frontier_metric"), number(found.rate, 0, lang),
-              help=t("plan.frontier_help", replications=found.replications, **interval))
+    table = found.table
+    binding = table.loc[table["binding"], "status"]
+    status = str(binding.iloc[0]) if len(binding) else "found"
+    st.metric(t("plan.frontier_metric"), frontier_cell(found.rate, math.nan, math.nan, status, lang),
+              help=t("plan.frontier_help", replications=found.replications, **interval)
+              + (" " + t(f"plan.status.{STATUS[status]}") if status in BOUNDS else ""))
     st.caption(t("plan.frontier_caption", **interval))
     show_charts(decision_charts.frontier_curves(found.evaluations, found.table, lang))
-    table = found.table
     st.table(pd.DataFrame({
         t("plan.column.target"): [target_words(x, lang) for x in table["target"]],
-        t("plan.column.frontier"): [_interval(f, lo, hi, 0) for f, lo, hi in zip(table["frontier"], table["lower"],
-                                                                                 table["upper"], strict=True)],
+        t("plan.column.frontier"): [frontier_cell(f, lo, hi, s, lang) for f, lo, hi, s in
+                                    zip(table["frontier"], table["lower"], table["upper"], table["status"], strict=True)],
         t("plan.column.status"): [t(f"plan.status.{STATUS[x]}") if x in STATUS else x for x in table["status"]],
         t("plan.column.binding"): [_yes(bool(b)) for b in table["binding"]]}))
     download_table(table, "frontier")

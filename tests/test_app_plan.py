@@ -88,3 +88,17 @@ def test_plan_view_speaks_vietnamese(monkeypatch):
     at.checkbox(key="plan-icu-on").uncheck().run()
     at.checkbox(key="plan-o2-on").uncheck().run()
     assert any(i.value == "Hãy chọn ít nhất một mục tiêu." for i in at.info)
+
+
+def test_a_frontier_at_an_end_of_the_search_is_shown_as_a_bound_without_an_interval():
+    """'met throughout' and 'above' give the highest rate tried (a lower bound), 'never met' the
+    lowest (an upper bound): the Plan view says so, not "3,600 [3,600, 3,600]" as if found."""
+    import math
+
+    from flowsim.app_plan import frontier_cell
+
+    assert frontier_cell(3600.0, 3600.0, 3600.0, "met throughout", "en") == "≥ 3,600"
+    assert frontier_cell(2400.0, math.nan, math.nan, "above", "vi") == "≥ 2.400"
+    assert frontier_cell(5.0, 5.0, 5.0, "never met", "en") == "≤ 5"
+    found = frontier_cell(1234.4, 1100.0, 1300.0, "found", "en")
+    assert found.startswith("1,234 ") and "1,100" in found and "1,300" in found
