@@ -1065,7 +1065,7 @@ def posterior_input(view: str, scenario: flowsim.Scenario) -> bytes | None:
             try:
                 posterior_of(upload.getvalue(), upload.name)
             except ConfigError as exc:
-                sb.error(t("msg.posterior_not_used", error=exc.named({"posterior": upload.name})))
+                sb.error(t("msg.posterior_not_used", error=error_words(exc, page_lang(), {"posterior": t("msg.posterior_file")})))
             else:
                 kept = st.session_state[POSTERIOR_KEY] = (upload.name, upload.getvalue())
     if kept is None:
@@ -1076,7 +1076,7 @@ def posterior_input(view: str, scenario: flowsim.Scenario) -> bytes | None:
     try:
         post.check(scenario)
     except ConfigError as exc:
-        sb.error(t("msg.posterior_not_used", error=exc.named({"posterior": name})))
+        sb.error(t("msg.posterior_not_used", error=error_words(exc, page_lang(), {"posterior": t("msg.posterior_file")})))
         used = None
     else:
         if view in POSTERIOR_VIEWS:

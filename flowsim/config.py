@@ -27,7 +27,7 @@ from pydantic import (
 
 from .costs import Costs
 from .distributions import Distribution, Exponential, Fixed
-from .errors import ConfigError
+from .errors import ConfigError, invalid
 from .plan import CapacityChange, problems
 from .pools import bed_pool
 from .priors import Prior
@@ -121,9 +121,9 @@ class Seir(Strict):
     @model_validator(mode="after")
     def _one_speed(self) -> Seir:
         if (self.r0 is None) == (self.doubling_days is None):
-            raise ValueError("give exactly one of 'r0' and 'doubling_days'")
+            raise invalid("seir_speed", "give exactly one of 'r0' and 'doubling_days'")
         if self.initial_infected > self.population * (1 - self.immune_share):
-            raise ValueError("initial_infected is more than the non-immune population")
+            raise invalid("seir_infected", "initial_infected is more than the non-immune population")
         return self
 
 
@@ -151,7 +151,7 @@ class Renewal(Strict):
     @model_validator(mode="after")
     def _check(self) -> Renewal:
         if self.generation_interval.mean_days < 1:
-            raise ValueError("generation_interval.mean_days must be at least 1 day")
+            raise invalid("generation_interval", "generation_interval.mean_days must be at least 1 day")
         return self
 
 
@@ -192,18 +192,18 @@ class Arrivals(Strict):
         }[self.profile]
         for name in need:
             if getattr(self, name) is None:
-                raise ValueError(f"profile '{self.profile}' needs '{name}'")
+                raise invalid("profile_needs", "profile '{profile}' needs '{name}'", profile=self.profile, name=name)
         if self.profile == "steps" and not self.steps:
-            raise ValueError("profile 'steps' needs at least one step")
+            raise invalid("steps_empty", "profile 'steps' needs at least one step")
         if self.profile == "daily" and not self.daily_cases:
-            raise ValueError("profile 'daily' needs at least one day of cases")
+            raise invalid("daily_empty", "profile 'daily' needs at least one day of cases")
         if self.interventions and self.profile not in EPIDEMIC_PROFILES:
-            raise ValueError("interventions need an epidemic profile (seir or renewal)")
+            raise invalid("interventions_profile", "interventions need an epidemic profile (seir or renewal)")
         if self.overdispersion is not None and self.profile not in ("daily", *EPIDEMIC_PROFILES):
-            raise ValueError("overdispersion applies to daily counts: profile daily, seir or renewal")
+            raise invalid("overdispersion_profile", "overdispersion applies to daily counts: profile daily, seir or renewal")
         days = [iv.day for iv in self.interventions]
         if days != sorted(days):
-            raise ValueError("interventions must be in order of day")
+            raise invalid("interventions_order", "interventions must be in order of day")
         if self.profile == "renewal":
             _check_renewal(self)
         return self
@@ -216,15 +216,15 @@ def _check_renewal(a: Arrivals) -> None:
     r = a.renewal
     assert r is not None
     if r.rt is None and not a.daily_cases:
-        raise ValueError("profile 'renewal' needs 'renewal.rt' or a case history (daily_cases or csv) to fit it to")
+        raise invalid("renewal_rt", "profile 'renewal' needs 'renewal.rt' or a case history (daily_cases or csv) to fit it to")
     if r.rt is None:
         from .epidemic import estimate_rt
 
         fit = estimate_rt(a.daily_cases or [], r.fit_window_days, r.generation_interval)
         if int(fit["day"].iloc[-1]) != len(a.daily_cases or []) - 1:
-            raise ValueError("the case history has no cases before its last window: nothing to fit R_t to")
+            raise invalid("renewal_window", "the case history has no cases before its last window: nothing to fit R_t to")
     if r.cases_per_day is None and not a.daily_cases:
-        raise ValueError("profile 'renewal' needs 'renewal.cases_per_day' or a case history (daily_cases or csv)")
+        raise invalid("renewal_cases", "profile 'renewal' needs 'renewal.cases_per_day' or a case history (daily_cases or csv)")
 
 
 class Designated(Strict):
@@ -298,9 +298,9 @@ class RiskGroup(Strict):
     @model_validator(mode="after")
     def _check(self) -> RiskGroup:
         if self.p_tier2_at_diagnosis + self.p_tier3_at_diagnosis > 1:
-            raise ValueError("p_tier2_at_diagnosis + p_tier3_at_diagnosis must be at most 1")
+            raise invalid("diagnosis_shares", "p_tier2_at_diagnosis + p_tier3_at_diagnosis must be at most 1")
         if self.p_escalate + self.p_die_tier2 > 1:
-            raise ValueError("p_escalate + p_die_tier2 must be at most 1")
+            raise invalid("tier2_exits", "p_escalate + p_die_tier2 must be at most 1")
         return self
 
 
@@ -517,27 +517,28 @@ def _cross_check(s: Scenario) -> None:
     for problem in problems(s)[:1]:  # capacity changes: their facilities, bases, days and levels
         raise ConfigError(problem)
     if s.warmup_days >= s.horizon_days:
-        raise ConfigError("warmup_days: must be shorter than horizon_days")
+        raise ConfigError.said("warmup_days", "warmup_horizon", "must be shorter than horizon_days")
     for i, iv in enumerate(s.arrivals.interventions):
         if iv.day >= s.horizon_days:
-            raise ConfigError(f"arrivals.interventions[{i}].day: {iv.day:g} is not within the run (0 to "
-                              f"horizon_days = {s.horizon_days:g})")
+            raise ConfigError.said(f"arrivals.interventions[{i}].day", "intervention_day",
+                                   "{day:g} is not within the run (0 to horizon_days = {horizon:g})",
+                                   day=float(iv.day), horizon=float(s.horizon_days))
     names = [d.name for d in s.districts]
     for i, name in enumerate(names):
         if names.index(name) != i:
-            raise ConfigError(f"districts[{i}].name: duplicate district '{name}'")
+            raise ConfigError.said(f"districts[{i}].name", "duplicate_district", "duplicate district '{name}'", name=name)
     fnames = [f.name for f in s.facilities]
     by_name = {f.name: f for f in s.facilities}
     for i, f in enumerate(s.facilities):
         where = f"facilities[{i}] ({f.name})"
         if fnames.index(f.name) != i:
-            raise ConfigError(f"{where}.name: duplicate facility name")
+            raise ConfigError.said(f"{where}.name", "duplicate_facility", "duplicate facility name")
         if f.district not in names:
-            raise ConfigError(f"{where}.district: unknown district '{f.district}'")
+            raise ConfigError.said(f"{where}.district", "unknown_district", "unknown district '{name}'", name=f.district)
         if f.kind == "station" and f.beds.tier3:
-            raise ConfigError(f"{where}.beds.tier3: a mobile station has no ICU beds")
+            raise ConfigError.said(f"{where}.beds.tier3", "station_icu", "a mobile station has no ICU beds")
         if (f.lat is None) != (f.lon is None):
-            raise ConfigError(f"{where}.lat: give both lat and lon, or neither")
+            raise ConfigError.said(f"{where}.lat", "lat_lon", "give both lat and lon, or neither")
     _check_facility_census(s, by_name)
     from .initial import check as check_initial_census
 
@@ -552,19 +553,20 @@ def _cross_check(s: Scenario) -> None:
                 continue
             path = f"districts[{i}] ({d.name}).designated.tier{tier}"
             if target not in by_name:
-                raise ConfigError(f"{path}: unknown facility '{target}'")
+                raise ConfigError.said(path, "unknown_facility", "unknown facility '{name}'", name=target)
             if by_name[target].beds.of(tier) == 0:
-                raise ConfigError(f"{path}: '{target}' has no tier-{tier} beds")
+                raise ConfigError.said(path, "no_tier_beds", "'{name}' has no tier-{tier} beds", name=target, tier=tier)
     if s.routing.policy not in ROUTING_RULE_NAMES:
-        raise ConfigError(f"routing.policy: unknown rule '{s.routing.policy}' (known: {', '.join(ROUTING_RULE_NAMES)})")
+        raise ConfigError.said("routing.policy", "unknown_rule", "unknown rule '{name}' (known: {known})",
+                               name=s.routing.policy, known=", ".join(ROUTING_RULE_NAMES))
     if s.ambulances is not None:
         _check_fleet(s, names)
     total = sum(g.share for g in s.risk_groups)
     if abs(total - 1.0) > 1e-6:
-        raise ConfigError(f"risk_groups: shares must add up to 1 (they add up to {total:g})")
+        raise ConfigError.said("risk_groups", "group_shares", "shares must add up to 1 (they add up to {total:g})", total=total)
     gnames = [g.name for g in s.risk_groups]
     if len(set(gnames)) != len(gnames):
-        raise ConfigError("risk_groups: duplicate group name")
+        raise ConfigError.said("risk_groups", "duplicate_group", "duplicate group name")
 
 
 def _check_facility_census(s: Scenario, by_name: dict[str, Facility]) -> None:
@@ -576,36 +578,38 @@ def _check_facility_census(s: Scenario, by_name: dict[str, Facility]) -> None:
 
     for i, row in enumerate(s.initial_census.facilities):
         if row.facility not in by_name:
-            raise ConfigError(f"{field(i, 'facility')}: unknown facility '{row.facility}'")
+            raise ConfigError.said(field(i, "facility"), "unknown_facility", "unknown facility '{name}'", name=row.facility)
         beds = by_name[row.facility].beds.of(row.tier)
         key = (row.facility, row.tier)
         held[key] = held.get(key, 0) + row.patients
         if held[key] > beds:
-            raise ConfigError(f"{field(i, 'patients')}: {held[key]} patients in the tier-{row.tier} beds of "
-                              f"'{row.facility}', which has {beds}")
+            raise ConfigError.said(field(i, "patients"), "census_over_beds",
+                                   "{patients} patients in the tier-{tier} beds of '{name}', which has {beds}",
+                                   patients=held[key], tier=row.tier, name=row.facility, beds=beds)
 
 
 def _check_fleet(s: Scenario, districts: list[str]) -> None:
     fleet = s.ambulances
     assert fleet is not None
     if fleet.dispatch not in DISPATCH_RULE_NAMES:
-        raise ConfigError(f"ambulances.dispatch: unknown rule '{fleet.dispatch}' (known: {', '.join(DISPATCH_RULE_NAMES)})")
+        raise ConfigError.said("ambulances.dispatch", "unknown_rule", "unknown rule '{name}' (known: {known})",
+                               name=fleet.dispatch, known=", ".join(DISPATCH_RULE_NAMES))
     for i, b in enumerate(fleet.bases):
         where = f"ambulances.bases[{i}] ({b.name})"
         if b.district not in districts:
-            raise ConfigError(f"{where}.district: unknown district '{b.district}'")
+            raise ConfigError.said(f"{where}.district", "unknown_district", "unknown district '{name}'", name=b.district)
         if (b.lat is None) != (b.lon is None):
-            raise ConfigError(f"{where}.lat: give both lat and lon, or neither")
+            raise ConfigError.said(f"{where}.lat", "lat_lon", "give both lat and lon, or neither")
         for d in b.serves or []:
             if d not in districts:
-                raise ConfigError(f"{where}.serves: unknown district '{d}'")
+                raise ConfigError.said(f"{where}.serves", "unknown_district", "unknown district '{name}'", name=d)
     if sum(b.vehicles for b in fleet.bases) == 0:
-        raise ConfigError("ambulances.bases: the fleet has no vehicle (give at least one, or remove 'ambulances')")
+        raise ConfigError.said("ambulances.bases", "fleet_empty", "the fleet has no vehicle (give at least one, or remove 'ambulances')")
     if sum(s.vehicles(b) for b in fleet.bases) == 0:
-        raise ConfigError("capacity_scale.ambulances: leaves the fleet with no vehicle")
+        raise ConfigError.said("capacity_scale.ambulances", "fleet_scaled_empty", "leaves the fleet with no vehicle")
     for i, r in enumerate(fleet.rush_hours):
         if r.to_hour <= r.from_hour:
-            raise ConfigError(f"ambulances.rush_hours[{i}].to_hour: must be after from_hour")
+            raise ConfigError.said(f"ambulances.rush_hours[{i}].to_hour", "rush_hours", "must be after from_hour")
 
 
 def _format(err: ValidationError) -> ConfigError:
@@ -826,7 +830,7 @@ class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
             line = key_node.start_mark.line + 1
             try:
                 if key in seen:
-                    raise _DuplicateKey(f"duplicate key '{key}' at line {line} (first at line {seen[key]})")
+                    raise _DuplicateKey(key, line, seen[key])
                 seen[key] = line
             except TypeError:  # an unhashable key: the base loader says so
                 continue
@@ -834,21 +838,26 @@ class _UniqueKeyLoader(_SafeLoader):  # type: ignore[misc,valid-type]
 
 
 class _DuplicateKey(yaml.YAMLError):
-    pass
+    def __init__(self, key: object, line: int, first: int) -> None:
+        super().__init__(key, line, first)
+        self.key, self.line, self.first = str(key), line, first
 
 
 def parse_yaml(text: str, source: str = "config") -> dict:
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except _DuplicateKey as exc:
-        raise ConfigError(f"{source}: {exc}") from None
+        raise ConfigError.said(source, "yaml_duplicate_key", "duplicate key '{key}' at line {line} (first at line {first})",
+                               key=exc.key, line=exc.line, first=exc.first) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{source}: malformed YAML{where}: {problem}") from None
+        if mark:
+            raise ConfigError.said(source, "yaml_malformed_at", "malformed YAML at line {line}, column {column}: {problem}",
+                                   line=mark.line + 1, column=mark.column + 1, problem=problem) from None
+        raise ConfigError.said(source, "yaml_malformed", "malformed YAML: {problem}", problem=problem) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping of fields at the top level")
+        raise ConfigError.said(source, "yaml_not_mapping", "expected a mapping of fields at the top level")
     return data
 
 
@@ -878,7 +887,7 @@ def build(
     census = data.get("initial_census")
     if isinstance(census, dict) and census.get("csv"):
         if census.get("facilities"):
-            raise ConfigError("initial_census.csv: give either 'facilities' or 'csv', not both")
+            raise ConfigError.said("initial_census.csv", "census_both", "give either 'facilities' or 'csv', not both")
         csv_path = Path(census["csv"])
         if not csv_path.is_absolute() and base_dir is not None:
             csv_path = base_dir / csv_path

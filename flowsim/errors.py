@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Self
 
+from pydantic_core import PydanticCustomError
+
 _NO_VALUE = object()
 _MENTION = re.compile(r"`([^`\s]+)`")
 
@@ -47,6 +49,20 @@ class InputError(ValueError):
         exc.code, exc.params = code, dict(params or {})
         return exc
 
+    @classmethod
+    def said(cls, field: str | None, code: str, reason: str, given: object = _NO_VALUE,
+             **params: str | int | float) -> Self:
+        """`coded`, with `reason` a template of `params` ("unknown district '{name}'"): the English
+        line here, and `error.<code>` in a locale the same template in another language. `given`:
+        the value the field was given, as in `at`; `field` None: the reason is the whole message."""
+        if field is None:
+            exc = cls(reason.format(**params))
+            exc.reason = str(exc)
+        else:
+            exc = cls.at(field, reason.format(**params), given)
+        exc.code, exc.params = code, dict(params)
+        return exc
+
     def named(self, names: Mapping[str, str]) -> str:
         """The message with every field called as `names` calls it (a field not in it as it is)."""
         if self.field is None:
@@ -62,3 +78,9 @@ class ConfigError(InputError):
 def rename(text: str, names: Mapping[str, str]) -> str:
     """`text` with each field it quotes (`field`) called as `names` calls it; other quotes kept."""
     return _MENTION.sub(lambda m: names.get(m[1], m[0]), text)
+
+
+def invalid(code: str, reason: str, **params: str | int | float) -> PydanticCustomError:
+    """A model validator's error with a code and the values it names (pydantic's error type and
+    context), which `config._format` keeps as `ConfigError.code` and `.params` for a translation."""
+    return PydanticCustomError(code, reason, params)

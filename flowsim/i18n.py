@@ -9,6 +9,7 @@ tests check both files hold the same keys). Numbers are written the way each lan
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -76,28 +77,33 @@ def count(n: int, noun: str, lang: str = DEFAULT) -> str:
     return text(f"count.{noun}.{'one' if n == 1 else 'other'}", lang, n=number(n, 0, lang))
 
 
-def error_words(exc: Exception, lang: str = DEFAULT) -> str:
-    """An input error as `lang` says it. English: the library's own line. Another language: a
-    field that failed validation in its words (below a minimum, missing, unknown, not a number,
-    not one of the words allowed: pydantic's error type, `InputError.code`), with the field's path
-    as the scenario file writes it; any other reason in the library's English, said to be English
-    (each of the library's ~200 messages is not translated)."""
+def error_words(exc: Exception, lang: str = DEFAULT, names: Mapping[str, str] | None = None) -> str:
+    """An input error as `lang` says it, each field called as `names` calls it (a front end's own
+    names, as `InputError.named`). English: the library's own line. Another language: an error the
+    library coded (`InputError.code`: pydantic's error type for a field that failed validation, or
+    the library's own code for a scenario, table or file it refused) in `error.<code>`, with the
+    field's path as the scenario file writes it; any other reason in the library's English, said
+    to be English."""
     from .errors import InputError
 
-    if lang == DEFAULT or not isinstance(exc, InputError):
+    names = names or {}
+    if not isinstance(exc, InputError):
         return str(exc)
+    if lang == DEFAULT:
+        return exc.named(names)
     params = dict(exc.params or {})
     key = f"error.{exc.code}"
-    if exc.field is None or exc.code is None or not has(key, lang):
-        return text("error.in_english", lang, error=str(exc))
+    if exc.code is None or not has(key, lang):
+        return text("error.in_english", lang, error=exc.named(names))
     shown = {k: (significant(v, 6, lang) if isinstance(v, float) else
                  number(v, 0, lang) if isinstance(v, int) and not isinstance(v, bool) else str(v)) for k, v in params.items()}
     try:
         reason = text(key, lang, **shown)
     except KeyError:  # a context pydantic did not give: the English line, said to be English
-        return text("error.in_english", lang, error=str(exc))
+        return text("error.in_english", lang, error=exc.named(names))
     more = params.get("more", 0)
-    return f"{exc.field}: {reason}" + (" " + text("error.more", lang, more=shown["more"]) if more else "")
+    head = "" if exc.field is None else names.get(exc.field, exc.field) + ("" if exc.value is None else " " + exc.value) + ": "
+    return head + reason + (" " + text("error.more", lang, more=shown["more"]) if more else "")
 
 
 def has(key: str, lang: str = DEFAULT) -> bool:

@@ -221,12 +221,12 @@ def apply_facility_table(data: dict[str, Any], table: pd.DataFrame) -> dict[str,
     for i, row in enumerate(table.to_dict("records")):
         name = row.get("name")
         if name not in by_name:
-            raise ConfigError(f"facility table row {i + 1}: unknown facility '{name}'")
+            raise ConfigError.said(f"facility table row {i + 1}", "unknown_facility", "unknown facility '{name}'", name=str(name))
         beds = {}
         for col in BED_COLUMNS:
             value = row.get(col)
             if value is None or pd.isna(value) or float(value) < 0 or float(value) != int(float(value)):
-                raise ConfigError(f"facility table row {i + 1} ({name}).{col}: beds must be a whole number ≥ 0")
+                raise ConfigError.said(f"facility table row {i + 1} ({name}).{col}", "beds_whole", "beds must be a whole number ≥ 0")
             beds[col] = int(float(value))
         by_name[name]["beds"] = beds
     return data

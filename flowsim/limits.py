@@ -95,9 +95,11 @@ def check_memory(scenarios: Sequence[Scenario], concurrent: int = 1, patients: b
         runs = f" × {at_once} runs at once" if at_once > 1 else ""
         whose = "this machine can give (80% of the memory available)" if max_memory_gb is None else "allowed"
         anyway = f", or raise {override} to try anyway" if override else ""
-        raise TooLarge(f"run too large: ≈ {largest.patients:,.0f} patients over {largest.steps:,} record steps, "
-                       f"≈ {_gb(largest.bytes)} of memory{runs}, more than the {_gb(limit)} {whose}; shorten "
-                       f"horizon_days, lower the arrival rate or raise record_step_days{anyway}")
+        raise TooLarge.said(None, "run_too_large", "run too large: ≈ {patients:,.0f} patients over {steps:,} record "
+                            "steps, ≈ {size} of memory{runs}, more than the {limit} {whose}; shorten horizon_days, "
+                            "lower the arrival rate or raise record_step_days{anyway}",
+                            patients=int(round(largest.patients)), steps=int(largest.steps), size=_gb(largest.bytes),
+                            runs=runs, limit=_gb(limit), whose=whose, anyway=anyway, at_once=at_once)
     return largest
 
 

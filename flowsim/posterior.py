@@ -33,13 +33,15 @@ class Posterior:
 
     def __post_init__(self) -> None:
         if len(self.samples) == 0:
-            raise ConfigError.at("posterior", "holds no parameter set", self.source)
+            raise ConfigError.said("posterior", "posterior_empty", "holds no parameter set", self.source)
         w = np.asarray(self.weights, float)
         if len(w) != len(self.samples) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-            raise ConfigError.at("posterior", f"'{WEIGHT}' must be finite, 0 or more, and not all 0", self.source)
+            raise ConfigError.said("posterior", "posterior_weights", "'{weight}' must be finite, 0 or more, and not all 0", self.source,
+                                   weight=WEIGHT)
         bad = [c for c in self.samples.columns if not np.isfinite(self.samples[c].to_numpy(float)).all()]
         if bad:
-            raise ConfigError.at("posterior", f"column '{bad[0]}' has a missing or infinite value", self.source)
+            raise ConfigError.said("posterior", "posterior_missing", "column '{column}' has a missing or infinite value", self.source,
+                                   column=str(bad[0]))
         object.__setattr__(self, "weights", w / w.sum())
 
     @property
@@ -83,13 +85,15 @@ class Posterior:
             try:
                 field_value(scenario, c)
             except ValueError as exc:
-                raise ConfigError.at("posterior", f"column '{c}': {exc}", self.source) from None
+                raise ConfigError.said("posterior", "posterior_field", "column '{column}': {problem}", self.source,
+                                       column=c, problem=str(exc)) from None
             if c in ranges:
                 x = self.samples[c].to_numpy(float)
                 lo, hi = ranges[c]
                 if x.min() < lo - 1e-12 * abs(lo) or x.max() > hi + 1e-12 * abs(hi):
-                    raise ConfigError.at("posterior", f"column '{c}' leaves the scenario's prior range "
-                                         f"[{lo:g}, {hi:g}] (values {x.min():g} to {x.max():g})", self.source)
+                    raise ConfigError.said("posterior", "posterior_prior_range", "column '{column}' leaves the scenario's prior "
+                                           "range [{low:g}, {high:g}] (values {least:g} to {most:g})", self.source,
+                                           column=c, low=float(lo), high=float(hi), least=float(x.min()), most=float(x.max()))
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -109,15 +113,18 @@ def load(path: str | Path | bytes, name: str = "") -> Posterior:
     try:
         table = pd.read_parquet(source)
     except FileNotFoundError:
-        raise ConfigError.at("posterior", "file not found", path) from None
+        raise ConfigError.said("posterior", "file_not_found", "file not found", path) from None
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
-        raise ConfigError.at("posterior", f"cannot read it as Parquet ({exc.__class__.__name__})", path) from None
+        raise ConfigError.said("posterior", "posterior_parquet", "cannot read it as Parquet ({kind})", path,
+                               kind=exc.__class__.__name__) from None
     if WEIGHT not in table.columns:
-        raise ConfigError.at("posterior", f"no '{WEIGHT}' column (columns: {', '.join(map(str, table.columns))})", path)
+        raise ConfigError.said("posterior", "posterior_no_weight", "no '{weight}' column (columns: {columns})", path,
+                               weight=WEIGHT, columns=", ".join(map(str, table.columns)))
     params = table.drop(columns=WEIGHT)
     if params.shape[1] == 0:
-        raise ConfigError.at("posterior", f"no parameter column beside '{WEIGHT}'", path)
+        raise ConfigError.said("posterior", "posterior_no_field", "no parameter column beside '{weight}'", path, weight=WEIGHT)
     non_numeric = [c for c in params.columns if not pd.api.types.is_numeric_dtype(params[c])]
     if non_numeric:
-        raise ConfigError.at("posterior", f"column '{non_numeric[0]}' is not numeric", path)
+        raise ConfigError.said("posterior", "posterior_not_numeric", "column '{column}' is not numeric", path,
+                               column=str(non_numeric[0]))
     return Posterior(params.astype(float).reset_index(drop=True), table[WEIGHT].to_numpy(float), str(path))

@@ -109,3 +109,74 @@ def test_an_uploaded_cases_table_is_refused_in_the_readers_language():
         cases_from_table(pd.DataFrame({"cases": [5, -1]}), "cases.csv")
     assert str(caught.value) == "cases.csv: row 2: 'cases' must be from 0 to 1,000,000 a day"  # the CLI's line
     assert i18n.error_words(caught.value, "vi") == "cases.csv: dòng 2: 'cases' phải từ 0 đến 1.000.000 ca mỗi ngày"
+
+
+def _library_codes() -> dict[str, str]:
+    """Every error code the library raises with `InputError.said` or `errors.invalid`, with its English template."""
+    import ast
+
+    found = {}
+    for path in sorted(ROOT.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            first = {"said": 1, "invalid": 0}.get(str(name))
+            if first is None or len(node.args) < first + 2:
+                continue
+            code, reason = node.args[first], node.args[first + 1]
+            if isinstance(code, ast.Constant) and isinstance(reason, ast.Constant):
+                found[code.value] = reason.value
+    return found
+
+
+def test_every_error_the_library_codes_is_worded_in_every_language():
+    codes = _library_codes()
+    assert len(codes) >= 40 and "unknown_district" in codes and "seir_speed" in codes  # the scan finds them
+    for lang in i18n.LANGUAGES:
+        assert sorted(c for c in codes if not i18n.has(f"error.{c}", lang)) == [], lang
+    vi = i18n.table("vi")
+    wrong = {c: _fields(vi[f"error.{c}"]) - _fields(t) for c, t in codes.items() if _fields(vi[f"error.{c}"]) - _fields(t)}
+    assert not wrong, "a Vietnamese reason names a value the library does not give"
+
+
+@pytest.mark.parametrize(("make", "vietnamese"), [
+    (lambda d: d["facilities"][0].update(district="Nowhere"), "không có quận/huyện 'Nowhere'"),
+    (lambda d: d.update(arrivals={"profile": "wave"}), "dạng 'wave' cần có 'peak_per_day'"),
+    (lambda d: d.update(warmup_days=10_000), "warmup_days: phải ngắn hơn horizon_days"),
+    (lambda d: d["risk_groups"][0].update(share=0.99), "tổng tỷ lệ các nhóm phải bằng 1"),
+])
+def test_a_refused_scenario_is_said_in_vietnamese_and_the_cli_keeps_its_english_line(make, vietnamese):
+    import yaml
+
+    from flowsim.config import ConfigError, build
+
+    data = yaml.safe_load((ROOT.parent / "configs" / "hanoi.yaml").read_text(encoding="utf-8"))
+    make(data)
+    with pytest.raises(ConfigError) as caught:
+        build(data)
+    said = i18n.error_words(caught.value, "vi")
+    assert vietnamese in said and "tiếng Anh" not in said
+    assert i18n.error_words(caught.value, "en") == str(caught.value)
+
+
+def test_a_refused_yaml_posterior_or_oversized_run_is_said_in_vietnamese():
+    import flowsim
+    from flowsim.config import ConfigError, parse_yaml
+    from flowsim.limits import check_memory
+    from flowsim.posterior import load
+
+    refused = []
+    for attempt in (lambda: parse_yaml("a: 1\na: 2\n", "scenario.yaml"), lambda: parse_yaml("a: 1\n  b: 2\n", "x"),
+                    lambda: load(b"not parquet", "bad.parquet"),
+                    lambda: check_memory([flowsim.load_scenario("hanoi", overrides={"arrivals.rate_per_day": 1_000_000,
+                                                                                   "horizon_days": 365})], 2)):
+        with pytest.raises(ConfigError) as caught:
+            attempt()
+        refused.append(caught.value)
+    said = [i18n.error_words(e, "vi", {"posterior": "tệp"}) for e in refused]
+    assert said[0] == "scenario.yaml: khóa 'a' bị lặp ở dòng 2 (lần đầu ở dòng 1)"
+    assert said[1].startswith("x: YAML sai cú pháp ở dòng 2, cột")
+    assert said[2] == "tệp bad.parquet: không đọc được tệp dạng Parquet (ArrowInvalid)"
+    assert said[3].startswith("lần chạy quá lớn: ≈ 365.") and "record_step_days" in said[3]
+    assert str(refused[3]).startswith("run too large: ≈ 365,")  # the library's own line, unchanged
