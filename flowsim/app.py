@@ -752,20 +752,24 @@ def language() -> str:
 
 
 def streamlit_words() -> None:
-    """Streamlit's own words on the page (the uploaders' "Upload" and "200MB per file") in the
-    page's language: Streamlit has no translation of them, so a style sheet writes ours over them
-    (`app.upload_button`, `app.upload_limit`). English keeps Streamlit's."""
+    """Streamlit's own words on the page in the page's language: Streamlit has no translation of
+    them, so a style sheet writes ours over them — the uploaders' "Upload" and "200MB per file"
+    (`app.upload_button`, `app.upload_limit`); the multiselect's "Select all" and "Select N
+    matches" options (found by their fixed keys) and its empty list ("No results", or "You can only
+    select up to 2 options" once two are chosen: one sentence for both, `app.multiselect_empty`).
+    English keeps Streamlit's."""
     if page_lang() == DEFAULT:
         return
-    button = t("app.upload_button").replace('"', "'")
-    limit = t("app.upload_limit").replace('"', "'")
+    said = {k: t(f"app.{k}").replace('"', "'") for k in ("upload_button", "upload_limit", "select_all", "select_matches",
+                                                          "multiselect_empty")}
     zone = '[data-testid="stFileUploaderDropzone"]'
-    st.html(f"""<style>
-{zone} button [data-testid="stMarkdownContainer"] p {{font-size: 0}}
-{zone} button [data-testid="stMarkdownContainer"] p::after {{content: "{button}"; font-size: 0.875rem}}
-[data-testid="stFileUploaderDropzoneInstructions"] span {{font-size: 0}}
-[data-testid="stFileUploaderDropzoneInstructions"] span::after {{content: "{limit}"; font-size: 0.75rem}}
-</style>""")
+    rules = [(f'{zone} button [data-testid="stMarkdownContainer"] p', "upload_button", "0.875rem"),
+             ('[data-testid="stFileUploaderDropzoneInstructions"] span', "upload_limit", "0.75rem"),
+             ('[data-key="__select_all__"] [data-item-hl]', "select_all", "0.875rem"),
+             ('[data-key="__select_matches__"] [data-item-hl]', "select_matches", "0.875rem"),
+             ('[role="option"][style*="display: contents"] > span', "multiselect_empty", "0.875rem")]
+    st.html("<style>\n" + "\n".join(f'{where} {{font-size: 0}}\n{where}::after {{content: "{said[k]}"; font-size: {size}}}'
+                                    for where, k, size in rules) + "\n</style>")
 
 
 def main() -> None:
@@ -1320,7 +1324,7 @@ def sweep_view(scenario: flowsim.Scenario, yaml_text: str, values: dict[str, Any
     st.caption(t("sweep.caption"))
     options = [k for k in levers.SWEEP_PATHS if k in values]
     chosen = pick(st.multiselect, t("sweep.levers"), options, default=options[:1], max_selections=2,
-                            words=lambda k, lang: named("lever", k, lang), key="sweep-levers")
+                  words=lambda k, lang: named("lever", k, lang), key="sweep-levers", placeholder=t("sweep.levers_placeholder"))
     factors = []
     for key in chosen:
         lever = levers.LEVER[key]

@@ -300,6 +300,16 @@ def test_slider_changes_the_figures(server):
         _wait_shown(page, "in Vietnamese")
         page.screenshot(path=str(OUT / "app_vi.png"), full_page=False)
         assert page.locator('[data-testid="stException"]').count() == 0
+        # Streamlit's own words written over in Vietnamese: the multiselect's "Select all" option
+        page.locator('[data-testid="stMain"] label').filter(has_text="Quét tham số").first.click()
+        choose = page.locator('[data-testid="stMultiSelect"]').first
+        choose.wait_for(timeout=TIMEOUT_MS)
+        choose.locator("input").first.click()
+        option = '[data-key="__select_all__"] [data-item-hl]'
+        page.locator(option).first.wait_for(timeout=TIMEOUT_MS)
+        assert page.evaluate("(s) => getComputedStyle(document.querySelector(s), '::after').content", option) \
+            == '"Chọn tất cả"'
+        page.keyboard.press("Escape")
         browser.close()
     timings = {"prepare_at_start_s": prepared, "slider_replication0_s": replication0,
                "first_results_s": round(first_results, 2),
