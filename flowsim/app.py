@@ -30,7 +30,7 @@ from flowsim import app_plan, charts, levers, teaching
 from flowsim.ambulances import DISPATCH_RULES
 from flowsim.app_language import KEY as LANG_KEY
 from flowsim.app_language import page_lang
-from flowsim.app_widgets import download_table, show_chart, show_charts, spec
+from flowsim.app_widgets import download_table, number_slider, show_chart, show_charts, spec
 from flowsim.config import (
     BUILTIN_DIR,
     EPIDEMIC_PROFILES,
@@ -400,18 +400,16 @@ def daily_cases_upload(problems: list[str]) -> tuple[list[float], str] | None:
 
 
 def _slider(lever: levers.Lever, low: float, high: float, key: str, disabled: bool = False) -> float:
-    """A lever's slider: whole numbers as integers (27 stations, not 27.00)."""
+    """A lever's slider: whole numbers as integers (27 stations, not 27.00) on Streamlit's own slider;
+    others with as many decimals as their step has, written the page's language's way ("1,05").
+    Streamlit's slider cannot write a decimal comma; a select-slider can, at a cost in the browser
+    that grows with its options (measured: the whole levers' 775 options as well cost 0.05–0.08 s
+    of every move), so the whole levers keep Streamlit's."""
+    label, tip = named("lever", lever.key, page_lang()), t(f"lever.{lever.key}.help")
     if lever.whole:
         st.session_state[key] = int(round(st.session_state[key]))
-        return st.sidebar.slider(named("lever", lever.key, page_lang()), int(low), int(high), step=int(lever.step), key=key,
-                                 help=t(f"lever.{lever.key}.help"), disabled=disabled)
-    return st.sidebar.slider(named("lever", lever.key, page_lang()), float(low), float(high), step=float(lever.step), key=key,
-                             help=t(f"lever.{lever.key}.help"), disabled=disabled, format=step_format(lever.step))
-
-
-def step_format(step: float) -> str:
-    """A float slider's printf format with as many decimals as its step has ("1.5", not "1.50")."""
-    return f"%.{max(0, len(f'{step:g}'.partition('.')[2]))}f"
+        return st.sidebar.slider(label, int(low), int(high), step=int(lever.step), key=key, help=tip, disabled=disabled)
+    return number_slider(st.sidebar, label, low, high, lever.step, key, help=tip, disabled=disabled)
 
 
 def lever_inputs(scenario: flowsim.Scenario, source: str, cases_in_use: bool) -> dict[str, Any]:
@@ -452,8 +450,8 @@ def lever_inputs(scenario: flowsim.Scenario, source: str, cases_in_use: bool) ->
         if key not in st.session_state:
             st.session_state[key] = start[f"home_share:{g.name}"]
         group = t(f"group.{g.name}") if has(f"group.{g.name}", page_lang()) else g.name
-        values[f"home_share:{g.name}"] = st.sidebar.slider(
-            f"{t('lever.home_share.label', group=group)} ({t('lever.home_share.unit')})", 0.0, 1.0, step=0.01, key=key,
+        values[f"home_share:{g.name}"] = number_slider(
+            st.sidebar, f"{t('lever.home_share.label', group=group)} ({t('lever.home_share.unit')})", 0.0, 1.0, 0.01, key,
             help=t("lever.home_share.help"))
     values["routing"] = pick(
         st.sidebar.selectbox, t("lever.routing.label"), list(ROUTING_RULES), index=list(ROUTING_RULES).index(now["routing"]),
@@ -1450,16 +1448,15 @@ def teach_view() -> None:
     sb.caption(t("sidebar.teach_caption"))
     sb.subheader(t("teach.mmc_title"))
     servers = sb.slider(t("teach.beds"), 1, 20, 5, key="teach-beds", help=t("teach.beds_help"))
-    stay = sb.slider(t("teach.stay"), 1.0, 10.0, 2.0, step=0.5, key="teach-stay", help=t("teach.stay_help"),
-                     format=step_format(0.5))
+    stay = number_slider(sb, t("teach.stay"), 1.0, 10.0, 0.5, "teach-stay", value=2.0, help=t("teach.stay_help"))
     sb.subheader(t("teach.tandem_title"))
     low, high = sb.slider(t("teach.tandem_beds"), 4, 16, (6, 12), key="teach-tandem")
     sb.subheader(t("teach.epidemic_title"))
-    doubling = sb.slider(t("teach.doubling"), 3.0, 12.0, 6.0, step=0.5, key="teach-doubling", format=step_format(0.5),
-                         help=t("teach.doubling_help"))
+    doubling = number_slider(sb, t("teach.doubling"), 3.0, 12.0, 0.5, "teach-doubling", value=6.0,
+                             help=t("teach.doubling_help"))
     day = sb.slider(t("teach.day"), 10, 60, 30, key="teach-distancing-day", help=t("teach.day_help"))
-    effect = sb.slider(t("teach.effect"), 0.1, 0.8, 0.5, step=0.05, key="teach-distancing-effect", format=step_format(0.05),
-                       help=t("teach.effect_help"))
+    effect = number_slider(sb, t("teach.effect"), 0.1, 0.8, 0.05, "teach-distancing-effect", value=0.5,
+                           help=t("teach.effect_help"))
 
     st.subheader(t("teach.mmc_title"))
     st.markdown(t("teach.mmc_text"))

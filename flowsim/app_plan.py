@@ -18,7 +18,7 @@ import streamlit as st
 import flowsim
 from flowsim import decision_charts
 from flowsim.app_language import page_lang
-from flowsim.app_widgets import download_table, show_chart, show_charts
+from flowsim.app_widgets import download_table, number_slider, show_chart, show_charts
 from flowsim.config import ConfigError, parse_yaml, to_yaml
 from flowsim.costs import RESOURCE_OF
 from flowsim.decision_words import plan_words, target_words, unit_words, verdict
@@ -131,7 +131,7 @@ def plan_view(scenario: flowsim.Scenario, replications: int, seed: int, pool: An
     c1, c2, c3 = st.columns(3)
     budget = c1.number_input(t("plan.budget", currency=local_name(priced.costs.currency, page_lang())), 0.0, 1e15, 0.0, key="plan-budget")
     trials = c2.slider(t("plan.trials"), 4, 60, 12, key="plan-trials")
-    most = c3.slider(t("plan.at_most"), 1.1, 3.0, 2.0, 0.1, key="plan-most", format="%.1f")
+    most = number_slider(c3, t("plan.at_most"), 1.1, 3.0, 0.1, "plan-most", value=2.0)
     left, right = st.columns(2)
     if left.button(t("plan.find_frontier"), key="run-frontier"):
         bar, report = _bar(t("plan.frontier_label"), growing=True)

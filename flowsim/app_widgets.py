@@ -1,8 +1,10 @@
 """Streamlit helpers every view of the app shares (app.py, app_plan.py): an interactive chart in
-the page's language, charts side by side, a table's download."""
+the page's language, charts side by side, a table's download, a slider whose numbers are written
+the page's language's way."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import altair as alt
@@ -11,7 +13,7 @@ import streamlit as st
 
 from flowsim import charts
 from flowsim.app_language import page_lang
-from flowsim.i18n import text
+from flowsim.i18n import number, text
 
 
 def spec(chart: Any) -> dict:
@@ -40,3 +42,26 @@ def download_table(table: pd.DataFrame, name: str) -> None:
     """A table as CSV, its numbers as computed (the page shows them rounded, in its language)."""
     st.download_button(text("download.csv", page_lang(), name=name), table.to_csv(index=False).encode(),
                        f"{name}.csv", "text/csv", key=f"csv-{name}")
+
+
+def number_slider(where: Any, label: str, low: float, high: float, step: float, key: str, **kw: Any) -> Any:
+    """A slider from `low` to `high` by `step` whose numbers are written the page's language's way
+    ("1,05", "2.270" on a Vietnamese page): Streamlit's own slider writes them with a printf format,
+    which has no decimal comma and no thousands separator. So a select-slider over the steps, with
+    the value the slider holds (`st.session_state[key]`: a preset's, an uploaded scenario's or a
+    plan's, which may lie between steps) among them, kept when the language changes; whole steps
+    give integers."""
+    digits = max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
+    whole = float(step).is_integer() and float(low).is_integer()
+    grid = [round(low + i * step, digits) for i in range(int(round((high - low) / step)) + 1)]
+    options: list[Any] = [int(v) for v in grid] if whole else grid
+    held = st.session_state.get(key)
+    if held is not None:
+        if held not in options:
+            options = sorted([*options, held])
+        # The options' words follow the language, and with them the widget's identity: a new one
+        # would start at its first option. Given again before it is drawn, the value is kept.
+        st.session_state[key] = held
+        kw.pop("value", None)
+    lang = page_lang()
+    return where.select_slider(label, options, key=key, format_func=lambda v: number(v, digits, lang), **kw)

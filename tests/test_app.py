@@ -45,6 +45,13 @@ def drawn(at: AppTest) -> int:
     return len(at.get("vega_lite_chart")) + len(at.get("image"))
 
 
+def lever(at: AppTest, key: str):
+    """A lever's widget: a slider (whole numbers), or a select-slider (numbers written the page's way)."""
+    found = [w for w in (*at.slider, *at.select_slider) if w.key == key]
+    assert found, key
+    return found[0]
+
+
 def metric(at: AppTest, label_start: str) -> str:
     return next(m.value for m in at.metric if m.label.startswith(label_start))
 
@@ -87,7 +94,7 @@ def test_too_large_a_run_is_refused_in_the_page(app: AppTest):
 
 
 def test_no_icu_bed_is_a_warning_in_the_page(app: AppTest):
-    app.slider(key="lever:icu_beds_scale").set_value(0.0).run()
+    app.select_slider(key="lever:icu_beds_scale").set_value(0.0).run()
     assert not app.exception and any(w.value.startswith("No ICU beds (tier 3) in this scenario") for w in app.warning)
     assert "–" in metric(app, "Deaths")  # it still runs
     app.selectbox(key="lang").set_value("vi").run()
@@ -96,9 +103,9 @@ def test_no_icu_bed_is_a_warning_in_the_page(app: AppTest):
 
 def test_sliders_at_their_extremes_run(app: AppTest):
     for key in ("lever:icu_beds_scale", "lever:oxygen_beds_scale", "lever:station_beds_scale", "lever:daily_f0"):
-        app.slider(key=key).set_value(0.0).run()
+        lever(app, key).set_value(0.0).run()
         assert not app.exception and not app.error, key
-    app.slider(key="lever:ambulances_scale").set_value(0.05).run()  # 2 vehicles × 0.05 rounds to none
+    app.select_slider(key="lever:ambulances_scale").set_value(0.05).run()  # 2 vehicles × 0.05 rounds to none
     assert any("capacity_scale.ambulances" in e.value for e in app.error) and not app.exception
 
 
@@ -122,7 +129,7 @@ def test_sweep_view_runs_a_sweep(app: AppTest):
 def test_compare_view_gives_paired_differences(app: AppTest):
     app.radio(key="view:en").set_value("compare").run()
     app.button(key="save-scenario").click().run()
-    app.slider(key="lever:oxygen_beds_scale").set_value(2.0).run()
+    app.select_slider(key="lever:oxygen_beds_scale").set_value(2.0).run()
     app.button(key="run-compare").click().run()
     assert not app.exception
     made_for, current, diffs = app.session_state["comparison"]
@@ -134,7 +141,7 @@ def test_compare_view_gives_paired_differences(app: AppTest):
     import json
     assert any("hiện tại" in json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in app.get("vega_lite_chart"))
     app.selectbox(key="lang").set_value("en").run()
-    app.slider(key="lever:oxygen_beds_scale").set_value(1.0).run()  # the levers moved: no stale comparison
+    app.select_slider(key="lever:oxygen_beds_scale").set_value(1.0).run()  # the levers moved: no stale comparison
     assert any("compare again" in i.value for i in app.info) and not app.get("vega_lite_chart")
 
 
@@ -283,7 +290,7 @@ def test_epidemic_demand_draws_the_f0_curve_and_its_sliders_move_results(monkeyp
     at.slider(key="lever:distancing_day").set_value(50.0).run()
     assert not at.exception and not at.error
     assert metric(at, "Deaths") != before
-    at.slider(key="lever:doubling_days").set_value(4.0).run()
+    at.select_slider(key="lever:doubling_days").set_value(4.0).run()
     assert not at.exception and not at.error
 
 
@@ -296,7 +303,7 @@ def test_hanoi_offers_the_omicron_fit_as_epidemic_demand(monkeypatch):
     assert "Hanoi's Omicron wave from 25 January 2022 (fitted)" in chooser.options  # words, not the preset's name
     chooser.set_value("omicron_fit").run()
     assert not at.exception and not at.error
-    assert at.slider(key="lever:rt").value == pytest.approx(1.085)
+    assert at.select_slider(key="lever:rt").value == pytest.approx(1.085)
 
 
 
@@ -317,22 +324,24 @@ def _walk_levers(at: AppTest, keys: list[str]) -> list[str]:
     end gives results, or an error and a note saying which lever to move back."""
     seen = []
     for key in keys:
-        slider = at.slider(key=key)
+        slider = lever(at, key)
         start = slider.value
-        for end in (slider.min, slider.max):
-            at.slider(key=key).set_value(end).run()
+        ends = (slider.min, slider.max) if hasattr(slider, "min") else \
+            (float(slider.options[0].replace(",", "")), float(slider.options[-1].replace(",", "")))
+        for end in ends:
+            lever(at, key).set_value(end).run()
             assert not at.exception, (key, end, at.exception)
             if at.error:
                 assert any("Move one of them back" in i.value and "=" in i.value for i in at.info), (key, end)
             else:
                 assert at.metric, (key, end)  # results
             seen.append(f"{key}={end:g}")
-        at.slider(key=key).set_value(start)  # back with the next lever's move (one run, not two)
+        lever(at, key).set_value(start)  # back with the next lever's move (one run, not two)
     return seen
 
 
 def test_every_lever_at_both_ends_gives_results_or_says_what_to_change(app: AppTest):
-    keys = [s.key for s in app.slider if s.key.startswith("lever:") and s.key not in ("lever:daily_f0",
+    keys = [s.key for s in (*app.slider, *app.select_slider) if s.key.startswith("lever:") and s.key not in ("lever:daily_f0",
                                                                                        "lever:horizon_days")]
     assert "lever:stations_open" in keys and "lever:ambulances_scale" in keys
     seen = _walk_levers(app, keys)
@@ -419,17 +428,17 @@ def test_every_view_in_both_languages(app: AppTest, lang: str, view: str):
     assert not app.exception and not app.error, (lang, view)
     assert drawn(app), "every view draws its figure"
     if view == "teach":
-        assert not [s for s in app.sidebar.slider if s.key.startswith("lever:")]  # the Hanoi levers are not here
+        assert not [s for s in (*app.sidebar.slider, *app.sidebar.select_slider) if s.key.startswith("lever:")]  # no Hanoi levers
         assert app.sidebar.slider(key="teach-beds").label == i18n.text("teach.beds", lang)
     else:
-        assert app.slider(key="lever:oxygen_beds_scale").label == i18n.named("lever", "oxygen_beds_scale", lang)
+        assert app.select_slider(key="lever:oxygen_beds_scale").label == i18n.named("lever", "oxygen_beds_scale", lang)
     if view == "overview":
         assert app.metric[0].label.startswith(i18n.text("card.died", lang))
         assert ("tử vong" in app.main.info[0].value) == (lang == "vi")
 
 
 def test_switching_language_keeps_the_levers_where_they_are(app: AppTest):
-    app.slider(key="lever:oxygen_beds_scale").set_value(1.5)
+    app.select_slider(key="lever:oxygen_beds_scale").set_value(1.5)
     app.radio(key="view:en").set_value("map").run()
     app.selectbox(key="lang").set_value("vi").run()
     assert not app.exception
@@ -438,8 +447,8 @@ def test_switching_language_keeps_the_levers_where_they_are(app: AppTest):
     app.selectbox(key="lang").set_value("en").run()
     assert app.radio(key="view:en").value == "map"
     app.selectbox(key="lang").set_value("vi").run()
-    assert app.slider(key="lever:oxygen_beds_scale").value == 1.5
-    assert app.slider(key="lever:oxygen_beds_scale").label == "Giường oxy (tầng 2) (× kịch bản)"
+    assert app.select_slider(key="lever:oxygen_beds_scale").value == 1.5
+    assert app.select_slider(key="lever:oxygen_beds_scale").label == "Giường oxy (tầng 2) (× kịch bản)"
 
 
 def test_charts_hover_their_values_with_units_and_zoom(app: AppTest):
@@ -486,7 +495,7 @@ def test_the_prepared_opening_setting_is_the_one_the_page_opens_on(app: AppTest)
 
 def test_each_card_says_its_change_from_the_previous_setting(app: AppTest):
     assert all(m.delta in (None, "") for m in app.metric)  # the first setting: nothing to compare with
-    app.slider(key="lever:icu_beds_scale").set_value(0.5).run()
+    app.select_slider(key="lever:icu_beds_scale").set_value(0.5).run()
     deltas = [m.delta for m in app.metric]
     assert any(d and "vs the previous setting" in d for d in deltas), deltas
     colour = {m.label: type(m.proto).MetricColor.Name(m.proto.color) for m in app.metric}
@@ -526,8 +535,8 @@ def test_the_emulator_answers_first_inside_its_box_and_says_when_a_setting_is_ou
 
     if app_module.shipped_emulator("town") is None:
         pytest.skip("no emulator shipped for the town")
-    app.slider(key="lever:icu_beds_scale").set_value(1.3)
-    app.slider(key="lever:oxygen_beds_scale").set_value(0.7).run()
+    app.select_slider(key="lever:icu_beds_scale").set_value(1.3)
+    app.select_slider(key="lever:oxygen_beds_scale").set_value(0.7).run()
     assert not app.exception
     estimate = app.session_state["estimate"]
     assert estimate["point"] == {"arrivals.rate_per_day": 25.0, "capacity_scale.oxygen_beds": 0.7,
@@ -538,7 +547,7 @@ def test_the_emulator_answers_first_inside_its_box_and_says_when_a_setting_is_ou
     app.slider(key="lever:daily_f0").set_value(60).run()  # beyond the 10–40 it was trained on
     assert any("outside what the emulator was trained on" in c.value for c in app.caption)
     app.slider(key="lever:daily_f0").set_value(25)
-    app.slider(key="lever:antiviral_coverage").set_value(0.9).run()  # a lever it never saw move
+    app.select_slider(key="lever:antiviral_coverage").set_value(0.9).run()  # a lever it never saw move
     assert not any("outside what the emulator" in c.value for c in app.caption)
     assert app_module.emulator_point("town", {"daily_f0": 25}, "")[0] is None
 
@@ -594,7 +603,7 @@ def test_the_page_answers_while_replications_run_in_the_background_then_shows_th
     assert metric(at, "Deaths").replace(",", "") == f"{seen['died'].min():.0f} – {seen['died'].max():.0f}"
 
     gate.go.clear()  # a new setting, inside the emulator's box: its estimate first, then the simulation's
-    at.slider(key="lever:icu_beds_scale").set_value(1.3).run()
+    at.select_slider(key="lever:icu_beds_scale").set_value(1.3).run()
     assert not at.exception
     values = [m.value for m in at.metric]
     assert values and all(v.startswith("≈") for v in values) == (app_module.shipped_emulator("town") is not None)
@@ -660,16 +669,16 @@ def test_a_setting_simulated_in_full_shows_its_results_without_the_estimate(monk
     monkeypatch.setenv("FLOWSIM_APP_SCENARIO", "town")
     app_module._results.clear()  # nothing simulated yet (other tests' settings are in the server's cache)
     app = AppTest.from_file(APP, default_timeout=120).run()
-    app.slider(key="lever:icu_beds_scale").set_value(1.3).run()  # new: the estimate, then every replication
+    app.select_slider(key="lever:icu_beds_scale").set_value(1.3).run()  # new: the estimate, then every replication
     assert app.session_state["estimate"]["point"]["capacity_scale.icu_beds"] == 1.3
     assert "–" in metric(app, "Deaths")
     start = app_module.start_values(app_module.builtin_base("town"))["icu_beds_scale"]
     for value in (start, 1.3):  # back to settings simulated in full: no estimate
         app.session_state["estimate"] = None  # set again only where an estimate is drawn
-        app.slider(key="lever:icu_beds_scale").set_value(value).run()
+        app.select_slider(key="lever:icu_beds_scale").set_value(value).run()
         assert not app.exception and app.session_state["estimate"] is None
         assert "–" in metric(app, "Deaths")
-    app.slider(key="lever:icu_beds_scale").set_value(1.2).run()  # one never simulated: the estimate again
+    app.select_slider(key="lever:icu_beds_scale").set_value(1.2).run()  # one never simulated: the estimate again
     assert app.session_state["estimate"]["point"]["capacity_scale.icu_beds"] == 1.2
 
 
@@ -686,7 +695,7 @@ def test_the_emulator_does_not_answer_for_an_edited_scenario(monkeypatch):
     monkeypatch.setattr(app_module, "worker_pool", lambda: gate)
     app_module._results.clear()
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.slider(key="lever:icu_beds_scale").set_value(1.3).run()
+    at.select_slider(key="lever:icu_beds_scale").set_value(1.3).run()
     assert at.metric and all(m.value.startswith("≈") for m in at.metric)
     area = next(t for t in at.text_area if t.key.startswith("yaml:"))
     area.set_value(area.value.replace("record_step_days: 0.5", "record_step_days: 0.25")).run()
@@ -724,7 +733,7 @@ def test_a_lever_move_changes_the_charts_data_not_the_charts(app: AppTest):
         return [(c.proto.spec, [d.data.data for d in c.proto.datasets]) for c in app.get("vega_lite_chart")][:4]
 
     before = overview()
-    app.slider(key="lever:oxygen_beds_scale").set_value(0.5).run()
+    app.select_slider(key="lever:oxygen_beds_scale").set_value(0.5).run()
     after = overview()
     assert not app.exception
     for i in (0, 2, 3):  # patients in care, oxygen beds, ICU beds: their legends cannot change
@@ -888,3 +897,18 @@ def test_streamlits_own_uploader_words_follow_the_language(app: AppTest):
     assert not app.exception
     styles = " ".join(h.proto.body for h in app.get("html"))
     assert 'content: "Tải lên"' in styles and "tối đa 200 MB mỗi tệp" in styles
+
+
+def test_the_levers_keep_their_values_and_write_their_numbers_in_the_language_chosen(app: AppTest):
+    """The sliders' numbers follow the language ("1,30" on a Vietnamese page) and their values stay
+    (in Chromium the options' new words once made each lever a new widget, back at its lowest
+    value: tests/test_browser.py reads a lever's value after the switch)."""
+    app.select_slider(key="lever:icu_beds_scale").set_value(1.3)
+    app.select_slider(key="lever:antiviral_coverage").set_value(0.35).run()
+    app.selectbox(key="lang").set_value("vi").run()
+    assert not app.exception
+    icu = app.select_slider(key="lever:icu_beds_scale")
+    assert icu.value == 1.3 and "1,30" in icu.options and "0,00" in icu.options
+    assert app.select_slider(key="lever:antiviral_coverage").value == 0.35
+    app.selectbox(key="lang").set_value("en").run()
+    assert app.select_slider(key="lever:icu_beds_scale").value == 1.3

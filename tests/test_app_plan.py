@@ -45,7 +45,7 @@ def test_plan_view_finds_the_frontier_and_the_cheapest_plan_and_loads_it(plan: A
     plan.button(key="load-plan").click().run()
     assert not plan.exception, plan.exception
     assert any("Running the plan" in s.value for s in plan.sidebar.success)
-    scales = {k: plan.slider(key=f"lever:{k}_scale").value for k in ("oxygen_beds", "icu_beds", "station_beds")}
+    scales = {k: plan.select_slider(key=f"lever:{k}_scale").value for k in ("oxygen_beds", "icu_beds", "station_beds")}
     assert any(v != 1.0 for v in scales.values())                    # the levers start from the plan
     plan.radio(key="view:en").set_value("overview").run()
     assert not plan.exception and next(m.value for m in plan.metric if m.label.startswith("Deaths"))

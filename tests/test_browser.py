@@ -300,6 +300,9 @@ def test_slider_changes_the_figures(server):
         _wait_shown(page, "in Vietnamese")
         page.screenshot(path=str(OUT / "app_vi.png"), full_page=False)
         assert page.locator('[data-testid="stException"]').count() == 0
+        # the levers keep their values across the switch, written the Vietnamese way (the daily F0 moved above)
+        icu = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').filter(has_text="(tầng 3)").first
+        assert icu.locator('[data-testid="stSliderThumbValue"]').inner_text() == "1,00"
         # Streamlit's own words written over in Vietnamese: the multiselect's "Select all" option
         page.locator('[data-testid="stMain"] label').filter(has_text="Quét tham số").first.click()
         choose = page.locator('[data-testid="stMultiSelect"]').first
