@@ -2,7 +2,7 @@
 are painted, over several moves and several fresh servers.
 
     python benchmarks/bench_browser.py                        # 3 servers x 3 moves: about 2 minutes
-    python benchmarks/bench_browser.py --base /tmp/base       # interleaved against another revision
+    python benchmarks/bench_browser.py --base ../base        # interleaved against another revision
 
 Each server is `flowsim app` on the built-in Hanoi scenario with its first page prepared, opened in
 Debian's Chromium (1400x1000); the daily-F0 slider is moved `--moves` times, one step to a setting
@@ -10,7 +10,7 @@ never simulated, and every replication is awaited before the next move. Times ar
 clock, from the key press to the frame after the cards changed (the browser test's measure,
 `tests/test_browser.PAINTED`). A planner's first move of a page pays what a page's first update
 costs the browser and is reported apart from the later ones. With `--base BASE_CHECKOUT` (a
-directory holding another revision's `flowsim/`, e.g. `git worktree add --detach /tmp/base
+directory holding another revision's `flowsim/`, e.g. `git worktree add --detach ../base
 <commit>`), servers alternate between that revision and this checkout, so that the machine's drift
 hits both; the figures are medians and their ratio (this / base; < 1 is faster).
 """

@@ -821,7 +821,7 @@ def main() -> None:
     # The emulator's estimate is drawn before the scenario is made and written (15–35 ms a move):
     # the settings it answers for are the built-in scenario with only its levers moved, which
     # the levers alone decide. A posterior kept or being uploaded is not such a setting.
-    untouched = (st.session_state.get(POSTERIOR_KEY) is None and st.session_state.get("upload_posterior") is None
+    untouched = (st.session_state.get(POSTERIOR_KEY) is None and st.session_state.get(POSTERIOR_UPLOAD) is None
                  and cases is None and upload is None and edited_yaml.strip() == base_yaml.strip()
                  and table.equals(levers.facility_table(base)))
     emu, point, outside = emulator_point(source, values, untouched)
@@ -1041,6 +1041,8 @@ def validate_quick() -> pd.DataFrame:
     return validate(quick=True)
 
 
+POSTERIOR_UPLOAD = "upload_posterior"
+"""The posterior uploader's key (the estimate reads it before the uploader is drawn)."""
 POSTERIOR_KEY = "posterior-upload"
 """The posterior in use, kept as (file name, bytes) in the session: an uploader not drawn loses its
 file, and the uploader is drawn on the Overview only."""
@@ -1061,7 +1063,7 @@ def posterior_input(view: str, scenario: flowsim.Scenario) -> bytes | None:
     sb = st.sidebar
     kept: tuple[str, bytes] | None = st.session_state.get(POSTERIOR_KEY)
     if view == "overview" and kept is None:
-        upload = sb.file_uploader(t("sidebar.posterior"), type=["parquet"], key="upload_posterior",
+        upload = sb.file_uploader(t("sidebar.posterior"), type=["parquet"], key=POSTERIOR_UPLOAD,
                                   help=t("sidebar.posterior_help"))
         if upload is not None:
             try:
@@ -1502,11 +1504,12 @@ def epidemic_lesson_table(table: pd.DataFrame) -> pd.DataFrame:
     lang = page_lang()
     shown = {t("teach.column.variant"): table["delay_days"].map(variant_words),
              t("teach.column.distancing_day"): [number(v, 0, lang) for v in table["distancing_day"]]}
+    ranges = LESSON_RUNS < INTERVAL_MIN  # too few runs for an interval: their range
     for name, digits in LESSON_FIGURES:
         cells = []
         for _, row in table.iterrows():
             mean, width = number(row[name], digits, lang), row.get(f"{name}_half_width", math.nan)
-            if f"{name}_low" in row and LESSON_RUNS < INTERVAL_MIN:
+            if ranges and f"{name}_low" in row:
                 ends = (row[f"{name}_low"], row[f"{name}_high"])
                 whole = all(float(e).is_integer() for e in ends)  # runs' deaths are counts: "40 – 44", not "40.0 – 44.0"
                 low, high = (number(e, 0 if whole else digits, lang) for e in ends)
